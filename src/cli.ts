@@ -1,0 +1,35 @@
+import { Command, CommanderError } from 'commander';
+import { CliError, EXIT } from './commands/errors.ts';
+
+/**
+ * The `livestream` command. Each command lives in `src/commands/<name>.ts` and
+ * registers itself here; this file only parses and maps errors to exit codes.
+ */
+export function buildProgram(): Command {
+  const program = new Command('livestream')
+    .description('Real-time dashboards for autonomous AI builds and LLM-driven plans')
+    .exitOverride()
+    .showHelpAfterError('(run livestream --help for usage)');
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
+    if (error instanceof CliError) {
+      process.stderr.write(`livestream: ${error.message}\n`);
+      process.exitCode = error.exitCode;
+      return;
+    }
+    process.stderr.write(`livestream: unexpected error: ${(error as Error).message}\n`);
+    process.exitCode = EXIT.failure;
+  }
+}
+
+await main(process.argv);

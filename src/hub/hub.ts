@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { diff } from '../shared/json-patch.ts';
+import type { DeltaMessage, SnapshotMessage } from '../shared/protocol.ts';
+import { InProcessFanOut } from './fanout.ts';
+import type { FanOut, Hub, TopicState } from './types.ts';
+
+/** Bounds of the replay buffer that lets reconnecting clients resume. */
+export interface ReplayLimits {
+  maxDeltas: number;
+  maxBytes: number;
+}
+
+export const DEFAULT_REPLAY_LIMITS: ReplayLimits = { maxDeltas: 10_000, maxBytes: 8 * 1024 * 1024 };
+
+const encodedCache = new WeakMap<object, string>();
+
+/**
+ * A message serialised once, however many clients it goes to. Messages handed
+ * to `encode` must not be mutated afterwards.
+ */
+export function encode(message: object): string {
+  let text = encodedCache.get(message);
+  if (text === undefined) {
+    text = JSON.stringify(message);
+    encodedCache.set(message, text);
+  }
+  return text;
+}
+
+interface Buffered {
+  delta: DeltaMessage;
+  bytes: number;
+}
+
+/**
+ * The in-memory hub. Data handed to `set` is owned by the hub from then on:
+ * producers build a new object for each state instead of mutating the last.
+ */
+export class MemoryHub implements Hub {
+  readonly epoch: string;
+  readonly fanout: FanOut;
+  readonly #topics = new Map<string, TopicState>();
+  readonly #limits: ReplayLimits;
+  #seq = 0;
+  #buffer: Buffered[] = [];
+  #head = 0;
+  #bufferBytes = 0;
+  /** Seq of the newest delta evicted from the buffer: resume works from here on. */
+  #floor = 0;
+
+  constructor(options: { fanout?: FanOut; limits?: Partial<ReplayLimits>; epoch?: string } = {}) {
+    this.epoch = options.epoch ?? randomUUID();
+    this.fanout = options.fanout ?? new InProcessFanOut();
+    this.#limits = { ...DEFAULT_REPLAY_LIMITS, ...options.limits };
+  }
+
+  get seq(): number {
+    return this.#seq;
+  }
+
+  set(topic: string, data: unknown): DeltaMessage | null {
+    const prev = this.#topics.get(topic);
+    const patch = prev
+      ? diff(prev.data, data)
+      : [{ op: 'replace' as const, path: '', value: data }];
+    if (patch.length === 0) return null;
+    const version = (prev?.version ?? 0) + 1;
+    const seq = ++this.#seq;
+    this.#topics.set(topic, { version, seq, data });
+    return this.#emit({ type: 'delta', topic, version, seq, op: 'patch', patch });
+  }
+
+  append(topic: string, items: unknown[], cap: number): DeltaMessage | null {
+    if (items.length === 0) return null;
+    const prev = this.#topics.get(topic);
+    const prevLines = (prev?.data as { lines?: unknown[] } | undefined)?.lines ?? [];
+    const merged = prevLines.concat(items);
+    const lines = merged.length > cap ? merged.slice(merged.length - cap) : merged;
+    const version = (prev?.version ?? 0) + 1;
+    const seq = ++this.#seq;
+    this.#topics.set(topic, { version, seq, data: { lines } });
+    const kept = items.length > cap ? items.slice(items.length - cap) : items;
+    return this.#emit({ type: 'delta', topic, version, seq, op: 'append', items: kept, cap });
+  }
+
+  remove(topic: string): void {
+    if (!this.#topics.has(topic)) return;
+    this.set(topic, null);
+    this.#topics.delete(topic);
+  }
+
+  get(topic: string): TopicState | undefined {
+    return this.#topics.get(topic);
+  }
+
+  snapshot(topic: string): SnapshotMessage {
+    const state = this.#topics.get(topic);
+    return {
+      type: 'snapshot',
+      topic,
+      version: state?.version ?? 0,
+      seq: this.#seq,
+      data: state?.data ?? null,
+    };
+  }
+
+  since(seq: number, topics: ReadonlySet<string>): DeltaMessage[] | null {
+    if (seq > this.#seq || seq < this.#floor) return null;
+    const out: DeltaMessage[] = [];
+    for (let i = this.#head; i < this.#buffer.length; i++) {
+      const { delta } = this.#buffer[i] as Buffered;
+      if (delta.seq > seq && topics.has(delta.topic)) out.push(delta);
+    }
+    return out;
+  }
+
+  topics(): IterableIterator<string> {
+    return this.#topics.keys();
+  }
+
+  /** Replay buffer occupancy, for tests and /metrics. */
+  get replayStats(): { deltas: number; bytes: number; floor: number } {
+    return {
+      deltas: this.#buffer.length - this.#head,
+      bytes: this.#bufferBytes,
+      floor: this.#floor,
+    };
+  }
+
+  #emit(delta: DeltaMessage): DeltaMessage {
+    const bytes = encode(delta).length;
+    this.#buffer.push({ delta, bytes });
+    this.#bufferBytes += bytes;
+    while (
+      this.#buffer.length - this.#head > this.#limits.maxDeltas ||
+      (this.#bufferBytes > this.#limits.maxBytes && this.#buffer.length - this.#head > 1)
+    ) {
+      const evicted = this.#buffer[this.#head++] as Buffered;
+      this.#bufferBytes -= evicted.bytes;
+      this.#floor = evicted.delta.seq;
+    }
+    // Compact the array occasionally instead of shifting on every eviction.
+    if (this.#head > 1024 && this.#head * 2 > this.#buffer.length) {
+      this.#buffer = this.#buffer.slice(this.#head);
+      this.#head = 0;
+    }
+    this.fanout.publish(delta);
+    return delta;
+  }
+}

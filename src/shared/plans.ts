@@ -1,0 +1,67 @@
+/** The plan model (work-space/plans/<PLAN>/), shared by server, web and TUI. */
+
+/** Per-achievement status, strongest first. */
+export type AchievementStatus =
+  | 'approved'
+  | 'fix_pending'
+  | 'in_progress'
+  | 'ready'
+  | 'not_started';
+
+export interface Achievement {
+  /** Dotted id as in the index: "1.2", "1.10", "11.0" — never collapsed. */
+  id: string;
+  /** Title from the index (markdown and emoji kept); null for unindexed files. */
+  title: string | null;
+  /** False when files exist for an achievement the index does not list. */
+  indexed: boolean;
+  status: AchievementStatus;
+  subplans: string[];
+  executions: string[];
+  approvals: string[];
+  fixes: string[];
+  /** A FIX with no later APPROVED. */
+  fixOpen: boolean;
+  /** What to do next, in words ("Create subplan", "Address FIX_12.md", ...). */
+  nextAction: string | null;
+  dependencies: string[];
+  priority: string | null;
+  estimatedHours: number | null;
+}
+
+export type PlanStatus = 'needs_attention' | 'in_progress' | 'ready' | 'complete' | 'not_started';
+
+export interface PlanStats {
+  subplansCreated: number;
+  subplansWaiting: number;
+  executionsComplete: number;
+  executionsActive: number;
+  approvals: number;
+  fixes: number;
+  fixesOpen: number;
+}
+
+export interface PlanSummary {
+  /** The plan folder's name. */
+  id: string;
+  name: string;
+  status: PlanStatus;
+  progress: { done: number; total: number };
+  /** Last approved achievement in index order. */
+  last: string | null;
+  /** Earliest unfinished achievements in index order (dependencies respected). */
+  next: string[];
+  needsAttention: boolean;
+  /** Newest mtime among the plan's files. */
+  changedAt: number;
+}
+
+export interface PlanDetail extends PlanSummary {
+  path: string;
+  achievements: Achievement[];
+  /** Groups of achievements that may run in parallel (from parallel.json). */
+  parallelGroups: string[][];
+  stats: PlanStats;
+  health: { level: 'good' | 'warning' | 'bad'; reasons: string[] };
+  warnings: string[];
+}

@@ -1,0 +1,57 @@
+import type { AgentNode, Decision, TestIteration, TokenPoint } from '../shared/metrics.ts';
+import type { PhaseTransition, SessionState, SessionStatus } from '../shared/model.ts';
+
+/** A stored session: its last status and the last good document it came from. */
+export interface StoredSession {
+  status: SessionStatus;
+  document: unknown;
+}
+
+/** Where a tailed file was left, so a restart resumes instead of rescanning. */
+export interface TailOffset {
+  path: string;
+  offset: number;
+  /** Inode and size at that offset: a change of inode or a smaller size means rotation/truncation. */
+  ino: number;
+  size: number;
+}
+
+/** Whether history is being saved right now (the disk may be full or read-only). */
+export interface StoreHealth {
+  writable: boolean;
+  lastError: string | null;
+  /** Writes queued while the store was failing, replayed when it recovers. */
+  pending: number;
+}
+
+/**
+ * History of build sessions. SQLite (node:sqlite, WAL) is the embedded
+ * default; the interface is async so a Postgres implementation fits behind it.
+ * Writes never throw to callers: a failing store reports it through `health()`
+ * and keeps what it could not write until it can.
+ */
+export interface SessionStore {
+  saveSession(status: SessionStatus, document: unknown): Promise<void>;
+  addTransition(transition: PhaseTransition): Promise<void>;
+  listSessions(filter?: { state?: SessionState }): Promise<SessionStatus[]>;
+  getSession(key: string): Promise<StoredSession | null>;
+  transitions(key: string): Promise<PhaseTransition[]>;
+  /** Deletes sessions whose last change is before `before` (epoch ms) and reclaims space. */
+  prune(before: number): Promise<{ sessions: number }>;
+  getOffset(path: string): Promise<TailOffset | null>;
+  setOffset(offset: TailOffset): Promise<void>;
+  health(): StoreHealth;
+  close(): Promise<void>;
+}
+
+/** Measured metrics history (issue 5), in the same database. */
+export interface MetricsStore {
+  addTokenPoint(sessionKey: string, point: TokenPoint): Promise<void>;
+  tokenPoints(sessionKey: string): Promise<TokenPoint[]>;
+  saveTestIteration(sessionKey: string, iteration: TestIteration): Promise<void>;
+  testIterations(sessionKey: string): Promise<TestIteration[]>;
+  saveAgent(sessionKey: string, agent: AgentNode): Promise<void>;
+  agents(sessionKey: string): Promise<AgentNode[]>;
+  saveDecision(sessionKey: string, decision: Decision): Promise<void>;
+  decisions(sessionKey: string): Promise<Decision[]>;
+}

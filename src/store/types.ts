@@ -1,5 +1,5 @@
 import type { AgentNode, Decision, TestIteration, TokenPoint } from '../shared/metrics.ts';
-import type { PhaseTransition, SessionState, SessionStatus } from '../shared/model.ts';
+import type { LogLine, PhaseTransition, SessionState, SessionStatus } from '../shared/model.ts';
 
 /** A stored session: its last status and the last good document it came from. */
 export interface StoredSession {
@@ -22,6 +22,16 @@ export interface StoreHealth {
   lastError: string | null;
   /** Writes queued while the store was failing, replayed when it recovers. */
   pending: number;
+  /** Queued writes discarded (oldest first) because the pending queue was full, since open. */
+  dropped?: number;
+  /** When `lastError` happened (epoch ms). */
+  lastErrorAt?: number | null;
+}
+
+/** Lets a status page or log react when the store stops or resumes saving. */
+export interface StoreHealthEvents {
+  /** Called with the new health on every writable ⇄ failing change; returns the unsubscribe function. */
+  onHealthChange(listener: (health: StoreHealth) => void): () => void;
 }
 
 /**
@@ -54,4 +64,15 @@ export interface MetricsStore {
   agents(sessionKey: string): Promise<AgentNode[]>;
   saveDecision(sessionKey: string, decision: Decision): Promise<void>;
   decisions(sessionKey: string): Promise<Decision[]>;
+}
+
+/**
+ * The recent log lines of each session, so a restarted server can show them.
+ * Only the newest lines (1,000 per session in SQLite) are kept.
+ */
+export interface LogStore {
+  /** Appends lines; a line whose `n` is already stored for the session is ignored (replay-safe). */
+  saveLogLines(sessionKey: string, lines: readonly LogLine[]): Promise<void>;
+  /** The newest `limit` lines (default: all kept), oldest first. */
+  logLines(sessionKey: string, limit?: number): Promise<LogLine[]>;
 }

@@ -13,6 +13,7 @@ export interface ReplayLimits {
 export const DEFAULT_REPLAY_LIMITS: ReplayLimits = { maxDeltas: 10_000, maxBytes: 8 * 1024 * 1024 };
 
 const encodedCache = new WeakMap<object, string>();
+const bufferCache = new WeakMap<object, Buffer>();
 
 /**
  * A message serialised once, however many clients it goes to. Messages handed
@@ -27,6 +28,22 @@ export function encode(message: object): string {
   return text;
 }
 
+/**
+ * `encode` as UTF-8 bytes, cached the same way: handing the same Buffer to
+ * every socket spares the per-client string conversion.
+ */
+export function encodeBuffer(message: object): Buffer {
+  let bytes = bufferCache.get(message);
+  if (bytes === undefined) {
+    bytes = Buffer.from(encode(message));
+    bufferCache.set(message, bytes);
+  }
+  return bytes;
+}
+
+/** Versions of removed topics remembered so a re-created topic keeps counting up. */
+const MAX_TOMBSTONES = 10_000;
+
 interface Buffered {
   delta: DeltaMessage;
   bytes: number;
@@ -40,6 +57,7 @@ export class MemoryHub implements Hub {
   readonly epoch: string;
   readonly fanout: FanOut;
   readonly #topics = new Map<string, TopicState>();
+  readonly #tombstones = new Map<string, number>();
   readonly #limits: ReplayLimits;
   #seq = 0;
   #buffer: Buffered[] = [];
@@ -64,7 +82,7 @@ export class MemoryHub implements Hub {
       ? diff(prev.data, data)
       : [{ op: 'replace' as const, path: '', value: data }];
     if (patch.length === 0) return null;
-    const version = (prev?.version ?? 0) + 1;
+    const version = this.#nextVersion(topic, prev);
     const seq = ++this.#seq;
     this.#topics.set(topic, { version, seq, data });
     return this.#emit({ type: 'delta', topic, version, seq, op: 'patch', patch });
@@ -76,7 +94,7 @@ export class MemoryHub implements Hub {
     const prevLines = (prev?.data as { lines?: unknown[] } | undefined)?.lines ?? [];
     const merged = prevLines.concat(items);
     const lines = merged.length > cap ? merged.slice(merged.length - cap) : merged;
-    const version = (prev?.version ?? 0) + 1;
+    const version = this.#nextVersion(topic, prev);
     const seq = ++this.#seq;
     this.#topics.set(topic, { version, seq, data: { lines } });
     const kept = items.length > cap ? items.slice(items.length - cap) : items;
@@ -86,7 +104,13 @@ export class MemoryHub implements Hub {
   remove(topic: string): void {
     if (!this.#topics.has(topic)) return;
     this.set(topic, null);
+    const version = this.#topics.get(topic)?.version ?? 0;
     this.#topics.delete(topic);
+    this.#tombstones.set(topic, version);
+    if (this.#tombstones.size > MAX_TOMBSTONES) {
+      const oldest = this.#tombstones.keys().next().value as string;
+      this.#tombstones.delete(oldest);
+    }
   }
 
   get(topic: string): TopicState | undefined {
@@ -98,7 +122,7 @@ export class MemoryHub implements Hub {
     return {
       type: 'snapshot',
       topic,
-      version: state?.version ?? 0,
+      version: state?.version ?? this.#tombstones.get(topic) ?? 0,
       seq: this.#seq,
       data: state?.data ?? null,
     };
@@ -125,6 +149,14 @@ export class MemoryHub implements Hub {
       bytes: this.#bufferBytes,
       floor: this.#floor,
     };
+  }
+
+  #nextVersion(topic: string, prev: TopicState | undefined): number {
+    if (prev) return prev.version + 1;
+    const removed = this.#tombstones.get(topic);
+    if (removed === undefined) return 1;
+    this.#tombstones.delete(topic);
+    return removed + 1;
   }
 
   #emit(delta: DeltaMessage): DeltaMessage {

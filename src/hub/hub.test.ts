@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { DeltaMessage } from '../shared/protocol.ts';
+import { encode, encodeBuffer, MemoryHub } from './hub.ts';
+
+test('set emits a delta only on a real change, with versions and a global seq', () => {
+  const hub = new MemoryHub();
+  const seen: DeltaMessage[] = [];
+  hub.fanout.subscribeAll((d) => seen.push(d));
+  const first = hub.set('session:a', { status: 'x', n: 1 });
+  assert.ok(first);
+  assert.equal(first.version, 1);
+  assert.equal(first.seq, 1);
+  assert.deepEqual(first.op === 'patch' && first.patch, [
+    { op: 'replace', path: '', value: { status: 'x', n: 1 } },
+  ]);
+  assert.equal(hub.set('session:a', { n: 1, status: 'x' }), null, 'identical state, no delta');
+  const second = hub.set('session:b', { v: 1 });
+  const third = hub.set('session:a', { status: 'y', n: 1 });
+  assert.equal(second?.seq, 2);
+  assert.equal(third?.version, 2);
+  assert.equal(third?.seq, 3);
+  assert.deepEqual(third?.op === 'patch' && third.patch, [
+    { op: 'replace', path: '/status', value: 'y' },
+  ]);
+  assert.equal(hub.seq, 3);
+  assert.equal(seen.length, 3);
+  assert.deepEqual(hub.snapshot('session:a'), {
+    type: 'snapshot',
+    topic: 'session:a',
+    version: 2,
+    seq: 3,
+    data: { status: 'y', n: 1 },
+  });
+});
+
+test('append keeps the last cap items and sends only the new ones', () => {
+  const hub = new MemoryHub();
+  hub.append('logs:a', [1, 2, 3], 4);
+  const delta = hub.append('logs:a', [4, 5, 6, 7, 8, 9], 4);
+  assert.ok(delta && delta.op === 'append');
+  assert.deepEqual(delta.items, [6, 7, 8, 9]);
+  assert.equal(delta.version, 2);
+  assert.deepEqual(hub.get('logs:a')?.data, { lines: [6, 7, 8, 9] });
+  assert.equal(hub.append('logs:a', [], 4), null);
+});
+
+test('remove sends null and a re-created topic keeps counting versions', () => {
+  const hub = new MemoryHub();
+  hub.set('plan:p', { a: 1 });
+  hub.remove('plan:p');
+  assert.equal(hub.get('plan:p'), undefined);
+  assert.deepEqual(hub.snapshot('plan:p').data, null);
+  assert.equal(hub.snapshot('plan:p').version, 2);
+  const again = hub.set('plan:p', { a: 2 });
+  assert.equal(again?.version, 3);
+  hub.remove('plan:missing');
+  assert.equal(hub.seq, 3);
+});
+
+test('since replays the deltas of the asked topics after seq, in order', () => {
+  const hub = new MemoryHub();
+  for (let i = 0; i < 10; i++) hub.set(i % 2 ? 'session:odd' : 'session:even', { i });
+  const replay = hub.since(4, new Set(['session:odd']));
+  assert.deepEqual(
+    replay?.map((d) => d.seq),
+    [6, 8, 10],
+  );
+  assert.deepEqual(hub.since(10, new Set(['session:odd'])), []);
+  assert.equal(hub.since(11, new Set(['session:odd'])), null, 'a seq from the future');
+});
+
+test('the replay buffer is bounded by count and since returns null past its floor', () => {
+  const hub = new MemoryHub({ limits: { maxDeltas: 5 } });
+  for (let i = 1; i <= 12; i++) hub.set('session:a', { i });
+  assert.equal(hub.replayStats.deltas, 5);
+  assert.equal(hub.replayStats.floor, 7);
+  assert.equal(hub.since(6, new Set(['session:a'])), null);
+  assert.deepEqual(
+    hub.since(7, new Set(['session:a']))?.map((d) => d.seq),
+    [8, 9, 10, 11, 12],
+  );
+});
+
+test('the replay buffer is bounded by bytes', () => {
+  const hub = new MemoryHub({ limits: { maxBytes: 2_000 } });
+  for (let i = 0; i < 100; i++) hub.set('session:a', { text: `${i}`.padEnd(300, '.') });
+  const { bytes, deltas, floor } = hub.replayStats;
+  assert.ok(bytes <= 2_000, `${bytes} bytes buffered`);
+  assert.ok(deltas >= 1 && deltas < 10);
+  assert.equal(hub.since(floor - 1, new Set(['session:a'])), null);
+  assert.equal(hub.since(floor, new Set(['session:a']))?.length, deltas);
+});
+
+test('compaction keeps the replay buffer readable', () => {
+  const hub = new MemoryHub({ limits: { maxDeltas: 100 } });
+  for (let i = 1; i <= 5_000; i++) hub.set('session:a', { i });
+  assert.equal(hub.replayStats.deltas, 100);
+  assert.deepEqual(hub.since(4_998, new Set(['session:a']))?.length, 2);
+});
+
+test('encode serialises a message once', () => {
+  const message = { type: 'x', text: 'héllo' };
+  assert.equal(encode(message), encode(message));
+  assert.equal(encodeBuffer(message), encodeBuffer(message));
+  assert.equal(encodeBuffer(message).toString('utf8'), JSON.stringify(message));
+});

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { applyPatch, diff, jsonEqual, PatchError } from './json-patch.ts';
+
+test('jsonEqual ignores key order and undefined properties', () => {
+  assert.equal(jsonEqual({ a: 1, b: [1, { c: 2 }] }, { b: [1, { c: 2 }], a: 1 }), true);
+  assert.equal(jsonEqual({ a: 1, b: undefined }, { a: 1 }), true);
+  assert.equal(jsonEqual({ a: 1 }, { a: 2 }), false);
+  assert.equal(jsonEqual([1, 2], [2, 1]), false);
+  assert.equal(jsonEqual(null, {}), false);
+  assert.equal(jsonEqual({}, []), false);
+});
+
+test('diff of equal values is empty', () => {
+  assert.deepEqual(diff({ a: { b: 1 } }, { a: { b: 1 } }), []);
+});
+
+test('diff emits add, replace and remove with escaped paths', () => {
+  const ops = diff({ 'a/b': 1, 'c~d': 2, gone: true }, { 'a/b': 3, 'c~d': 2, fresh: null });
+  assert.deepEqual(ops, [
+    { op: 'remove', path: '/gone' },
+    { op: 'replace', path: '/a~1b', value: 3 },
+    { op: 'add', path: '/fresh', value: null },
+  ]);
+});
+
+test('arrays are replaced whole', () => {
+  assert.deepEqual(diff({ l: [1, 2] }, { l: [1, 2, 3] }), [
+    { op: 'replace', path: '/l', value: [1, 2, 3] },
+  ]);
+});
+
+test('applyPatch is immutable and shares untouched branches', () => {
+  const doc = { keep: { x: 1 }, change: { y: 1 } };
+  const next = applyPatch(doc, [{ op: 'replace', path: '/change/y', value: 2 }]);
+  assert.deepEqual(doc.change, { y: 1 });
+  assert.equal(next.keep, doc.keep);
+  assert.deepEqual(next.change, { y: 2 });
+});
+
+test('applyPatch rejects paths that do not fit', () => {
+  assert.throws(() => applyPatch({ a: 1 }, [{ op: 'remove', path: '/b' }]), PatchError);
+  assert.throws(() => applyPatch({ a: 1 }, [{ op: 'add', path: '/a/b', value: 1 }]), PatchError);
+  assert.throws(() => applyPatch({}, [{ op: 'remove', path: '' }]), PatchError);
+});
+
+const json = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer(),
+    fc.string({ maxLength: 4 }),
+    fc.array(tie('value'), { maxLength: 3 }),
+    fc.dictionary(fc.constantFrom('a', 'b', 'c/d', 'e~f', ''), tie('value'), { maxKeys: 4 }),
+  ),
+})).value;
+
+test('applyPatch(a, diff(a, b)) equals b for any JSON values', () => {
+  fc.assert(
+    fc.property(json, json, (a, b) => {
+      assert.equal(jsonEqual(applyPatch(a, diff(a, b)), b), true);
+    }),
+    { numRuns: 500 },
+  );
+});

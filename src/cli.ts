@@ -1,5 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './commands/errors.ts';
+import { register as registerPush } from './commands/push.ts';
+import { register as registerServe } from './commands/serve.ts';
+import { register as registerStatus } from './commands/status.ts';
 
 /**
  * The `livestream` command. Each command lives in `src/commands/<name>.ts` and
@@ -10,6 +13,7 @@ export function buildProgram(): Command {
     .description('Real-time dashboards for autonomous AI builds and LLM-driven plans')
     .exitOverride()
     .showHelpAfterError('(run livestream --help for usage)');
+  for (const register of [registerServe, registerStatus, registerPush]) register(program);
   return program;
 }
 

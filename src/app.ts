@@ -1,0 +1,121 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { AppConfig } from './config.ts';
+import { MemoryHub } from './hub/hub.ts';
+import { LogBook } from './hub/logbook.ts';
+import { MetricsEngine } from './hub/metrics-engine.ts';
+import { PlansEngine } from './hub/plans-engine.ts';
+import { SessionEngine } from './hub/session-engine.ts';
+import { buildServer } from './server/server.ts';
+import { RootWatcher } from './sources/watcher.ts';
+import { SqliteStore } from './store/sqlite-store.ts';
+import { Telemetry } from './telemetry.ts';
+
+const DAY_MS = 86_400_000;
+
+/** The wired application: one instance per `serve`, shared by every command that needs the engine. */
+export interface App {
+  readonly hub: MemoryHub;
+  readonly sessions: SessionEngine;
+  readonly metrics: MetricsEngine;
+  readonly plans: PlansEngine;
+  readonly store: SqliteStore;
+  readonly telemetry: Telemetry;
+  readonly server: FastifyInstance | null;
+  /** Base URL once listening. */
+  readonly url: string | null;
+  /** One-time login path when a token is required. */
+  readonly loginPath: string | null;
+  stop(): Promise<void>;
+}
+
+export interface CreateAppOptions {
+  config: AppConfig;
+  logger: Logger;
+  /** Without a server: watch the roots, derive, and stop (the `status` command). */
+  listen?: boolean;
+}
+
+/**
+ * Wires sources → core → hub → server with the store beside the hub. Each
+ * resource opened is closed by `stop()`, in reverse order, even when start-up
+ * fails half-way.
+ */
+export async function createApp({ config, logger, listen = true }: CreateAppOptions): Promise<App> {
+  const closers: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        logger.warn({ err: error }, 'error while stopping');
+      }
+    }
+    closers.length = 0;
+  };
+  try {
+    const telemetry = new Telemetry();
+    const store = SqliteStore.open(config.dbPath, { logger });
+    closers.push(() => store.close());
+    const hub = new MemoryHub();
+    const logs = new LogBook(hub);
+    const sessions = new SessionEngine({ hub, store, logs, logger });
+    const metrics = new MetricsEngine({
+      hub,
+      sessions,
+      store,
+      logs,
+      logger,
+      tokenBudget: config.tokenBudget,
+    });
+    const plans = new PlansEngine({ hub, logger });
+
+    const pruned = await store.prune(Date.now() - config.retentionDays * DAY_MS);
+    if (pruned.sessions > 0) logger.info({ sessions: pruned.sessions }, 'pruned old sessions');
+    await sessions.restore();
+    await metrics.restore();
+
+    const watcher = new RootWatcher({
+      roots: config.roots,
+      handlers: [...sessions.handlers(), ...metrics.handlers(), ...plans.handlers()],
+      logger,
+      ...(config.pollMs ? { pollMs: config.pollMs } : {}),
+    });
+    closers.push(() => watcher.stop());
+    await watcher.start();
+
+    const retention = setInterval(() => {
+      store
+        .prune(Date.now() - config.retentionDays * DAY_MS)
+        .catch((error: unknown) => logger.warn({ err: error }, 'retention failed'));
+    }, DAY_MS / 4);
+    retention.unref();
+    closers.push(() => clearInterval(retention));
+
+    let server: FastifyInstance | null = null;
+    let url: string | null = null;
+    let loginPath: string | null = null;
+    if (listen) {
+      const built = await buildServer({
+        config,
+        logger,
+        hub,
+        logs,
+        sessions,
+        metrics,
+        plans,
+        store,
+        telemetry,
+        watcherStats: () => watcher.stats,
+      });
+      server = built.app;
+      loginPath = built.loginPath;
+      closers.push(() => built.app.close());
+      url = await built.listen();
+    }
+    return { hub, sessions, metrics, plans, store, telemetry, server, url, loginPath, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

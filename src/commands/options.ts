@@ -1,0 +1,56 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_PORT } from '../config.ts';
+import { CliError, EXIT } from './errors.ts';
+
+/** Parses a TCP port (0 picks a free one). */
+export function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new CliError(`invalid port '${value}': use a number from 0 to 65535`, EXIT.usage);
+  }
+  return port;
+}
+
+export function parsePositiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new CliError(
+        `invalid ${name} '${value}': use a whole number of at least 1`,
+        EXIT.usage,
+      );
+    }
+    return n;
+  };
+}
+
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Resolves roots and refuses ones that are missing, not folders or unreadable. */
+export function checkRoots(roots: string[]): string[] {
+  return roots.map((root) => {
+    const path = resolve(root);
+    let isDir = false;
+    try {
+      isDir = statSync(path).isDirectory();
+      accessSync(path, constants.R_OK | constants.X_OK);
+    } catch {
+      throw new CliError(
+        `cannot read root '${path}': check that it exists and is readable`,
+        EXIT.unavailable,
+      );
+    }
+    if (!isDir) throw new CliError(`root '${path}' is not a folder`, EXIT.usage);
+    return path;
+  });
+}
+
+/** The server URL for client commands: flag, then env, then the default port on loopback. */
+export function serverUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag) return flag.replace(/\/$/, '');
+  const port = env.LIVESTREAM_PORT ?? String(DEFAULT_PORT);
+  return `http://127.0.0.1:${port}`;
+}

@@ -1,0 +1,81 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { CliError, EXIT } from './errors.ts';
+import { parsePositiveInt, serverUrl } from './options.ts';
+
+interface PushFlags {
+  url?: string;
+  timeout: number;
+  strict?: boolean;
+  token?: string;
+}
+
+const DEFAULT_FILE = '.context-foundry/current-phase.json';
+
+/**
+ * Sends a phase file to a server: the orchestrator's curl, but it fails open —
+ * a build must never be blocked by its monitor, so problems exit 0 unless
+ * --strict.
+ */
+async function push(file: string | undefined, flags: PushFlags): Promise<void> {
+  const path = file ?? DEFAULT_FILE;
+  const url = `${serverUrl(flags.url)}/api/phase-update`;
+  const fail = (message: string, code: number) => {
+    if (flags.strict) throw new CliError(message, code);
+    process.stderr.write(`livestream push: ${message} (ignored; --strict to fail)\n`);
+  };
+  let body: string;
+  try {
+    body = await readFile(path, 'utf8');
+  } catch {
+    return fail(`cannot read ${path}`, EXIT.usage);
+  }
+  const token = flags.token ?? process.env.LIVESTREAM_TOKEN;
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body,
+      signal: AbortSignal.timeout(flags.timeout),
+    });
+    const text = await response.text();
+    if (!response.ok) {
+      let message = text;
+      try {
+        message = (JSON.parse(text) as { message?: string }).message ?? text;
+      } catch {
+        // not JSON: show the text as it is
+      }
+      return fail(`server refused the update (${response.status}): ${message}`, EXIT.failure);
+    }
+    const answer = JSON.parse(text) as { session_id?: string; changed?: boolean };
+    process.stdout.write(
+      `pushed ${path} → session ${answer.session_id ?? '?'}${answer.changed === false ? ' (unchanged)' : ''}\n`,
+    );
+  } catch (error) {
+    const reason =
+      (error as Error).name === 'TimeoutError'
+        ? `no answer within ${flags.timeout} ms`
+        : 'not reachable';
+    return fail(`server at ${url} ${reason}`, EXIT.unavailable);
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('push [file]')
+    .description(`Send a phase file (default ${DEFAULT_FILE}) to a running server`)
+    .option('--url <url>', 'server URL (default http://127.0.0.1:$LIVESTREAM_PORT or 8080)')
+    .option(
+      '--timeout <ms>',
+      'give up after this many milliseconds',
+      parsePositiveInt('timeout'),
+      2000,
+    )
+    .option('--token <secret>', 'token of a server started with --token (env LIVESTREAM_TOKEN)')
+    .option('--strict', 'exit non-zero when the update could not be delivered')
+    .action((file: string | undefined, flags: PushFlags) => push(file, flags));
+}

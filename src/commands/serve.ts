@@ -1,0 +1,151 @@
+import type { Command } from 'commander';
+import { type App, createApp } from '../app.ts';
+import {
+  type AppConfig,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  DEFAULT_RETENTION_DAYS,
+  DEFAULT_TOKEN_BUDGET,
+  defaultDbPath,
+  defaultWebDir,
+} from '../config.ts';
+import { createLogger, type LogFormat } from '../logger.ts';
+import { isLoopback } from '../server/security.ts';
+import { CliError, EXIT } from './errors.ts';
+import { checkRoots, collect, parsePort, parsePositiveInt } from './options.ts';
+
+interface ServeFlags {
+  root?: string[];
+  port?: number;
+  host?: string;
+  db?: string;
+  retentionDays: number;
+  token?: string;
+  insecure?: boolean;
+  allowOrigin?: string[];
+  poll?: number;
+  tokenBudget: number;
+  logFormat?: LogFormat;
+}
+
+export function resolveServeConfig(flags: ServeFlags, env = process.env): AppConfig {
+  const host = flags.host ?? env.LIVESTREAM_HOST ?? DEFAULT_HOST;
+  const token = flags.token ?? env.LIVESTREAM_TOKEN ?? null;
+  if (!isLoopback(host) && !token && !flags.insecure) {
+    throw new CliError(
+      `refusing to listen on ${host} without a token: pass --token <secret> (or --insecure to allow anyone on the network)`,
+      EXIT.usage,
+    );
+  }
+  return {
+    roots: checkRoots(flags.root && flags.root.length > 0 ? flags.root : [process.cwd()]),
+    port: flags.port ?? (env.LIVESTREAM_PORT ? parsePort(env.LIVESTREAM_PORT) : DEFAULT_PORT),
+    host,
+    dbPath: flags.db ?? defaultDbPath(env),
+    retentionDays: flags.retentionDays,
+    token,
+    allowedOrigins: flags.allowOrigin ?? [],
+    pollMs: flags.poll ? flags.poll * 1000 : null,
+    tokenBudget: flags.tokenBudget,
+    webDir: defaultWebDir(),
+  };
+}
+
+function explainListenError(error: NodeJS.ErrnoException, config: AppConfig): never {
+  if (error.code === 'EADDRINUSE') {
+    throw new CliError(
+      `port ${config.port} is already in use: stop the other server or pass --port <n>`,
+      EXIT.unavailable,
+    );
+  }
+  if (error.code === 'EACCES') {
+    throw new CliError(
+      `not allowed to listen on port ${config.port}: use a port above 1024`,
+      EXIT.unavailable,
+    );
+  }
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
+    throw new CliError(
+      `cannot listen on host '${config.host}': it is not an address of this machine`,
+      EXIT.unavailable,
+    );
+  }
+  throw error;
+}
+
+async function serve(flags: ServeFlags): Promise<void> {
+  const config = resolveServeConfig(flags);
+  const logger = createLogger(flags.logFormat ? { format: flags.logFormat } : {});
+  let app: App;
+  try {
+    app = await createApp({ config, logger });
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException;
+    if (err.code === 'ERR_SQLITE_ERROR' || /database|sqlite/i.test(err.message)) {
+      throw new CliError(
+        `cannot open the database ${config.dbPath}: ${err.message} (pass --db <path>)`,
+        EXIT.unavailable,
+      );
+    }
+    return explainListenError(err, config);
+  }
+  const out = process.stdout;
+  out.write(`Livestream listening on ${app.url}\n`);
+  if (app.loginPath) out.write(`Open ${app.url}${app.loginPath} once in your browser to log in.\n`);
+  out.write(`Watching ${config.roots.join(', ')}; history in ${config.dbPath}\n`);
+  if (app.sessions.list().length === 0) {
+    out.write(
+      'No build sessions yet: point an orchestrator at a watched folder (it writes .context-foundry/current-phase.json) or POST to /api/phase-update, or run `livestream demo` in another terminal.\n',
+    );
+  }
+  await new Promise<void>((resolveStop) => {
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      app.stop().then(resolveStop, resolveStop);
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+  });
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('Watch the roots and serve the dashboard, API and WebSockets')
+    .option('-r, --root <dir>', 'folder to watch, repeatable (default: current directory)', collect)
+    .option('-p, --port <n>', `port (default ${DEFAULT_PORT}; env LIVESTREAM_PORT)`, parsePort)
+    .option('--host <host>', `address to bind (default ${DEFAULT_HOST}; env LIVESTREAM_HOST)`)
+    .option(
+      '--db <path>',
+      'SQLite history file (default ~/.livestream/livestream.db; env LIVESTREAM_DB)',
+    )
+    .option(
+      '--retention-days <n>',
+      'prune sessions older than this',
+      parsePositiveInt('retention days'),
+      DEFAULT_RETENTION_DAYS,
+    )
+    .option('--token <secret>', 'require this token on every request (env LIVESTREAM_TOKEN)')
+    .option('--insecure', 'allow a non-loopback --host without a token')
+    .option(
+      '--allow-origin <origin>',
+      'another origin allowed to use the API and WebSockets, repeatable',
+      collect,
+    )
+    .option(
+      '--poll <seconds>',
+      'poll the roots instead of OS file events (network filesystems)',
+      parsePositiveInt('poll interval'),
+    )
+    .option(
+      '--token-budget <n>',
+      'token budget per session',
+      parsePositiveInt('token budget'),
+      DEFAULT_TOKEN_BUDGET,
+    )
+    .option('--log-format <format>', 'pretty or json (default: pretty on a terminal)')
+    .action((flags: ServeFlags) => serve(flags));
+}

@@ -1,0 +1,134 @@
+import type { Command } from 'commander';
+import { createApp } from '../app.ts';
+import { DEFAULT_RETENTION_DAYS, DEFAULT_TOKEN_BUDGET, defaultWebDir } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import type { SessionStatus } from '../shared/model.ts';
+import { CliError, EXIT } from './errors.ts';
+import { checkRoots, collect, serverUrl } from './options.ts';
+
+interface StatusFlags {
+  url?: string;
+  root?: string[];
+  json?: boolean;
+  token?: string;
+}
+
+/** "12s", "5m", "3h", "2d": how long ago, for a terminal column. */
+export function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
+}
+
+/** A plain-text table of sessions; no colours so it pipes cleanly. */
+export function formatTable(sessions: SessionStatus[], now: number): string {
+  const rows = sessions.map((s) => [
+    s.id,
+    s.state,
+    s.currentPhase,
+    s.phaseNumber.raw ?? '?',
+    s.progressPercent === null ? '-' : `${Math.round(s.progressPercent)}%`,
+    s.testIteration === null ? '-' : String(s.testIteration),
+    s.source,
+    `${ago(now - s.changedAt)} ago`,
+  ]);
+  const header = ['SESSION', 'STATE', 'PHASE', '#', 'PROGRESS', 'ITER', 'SOURCE', 'UPDATED'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+async function fromServer(url: string, token: string | undefined): Promise<SessionStatus[] | null> {
+  try {
+    const response = await fetch(`${url}/api/sessions`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      signal: AbortSignal.timeout(2000),
+    });
+    if (response.status === 401) {
+      throw new CliError(`the server at ${url} needs a token: pass --token`, EXIT.usage);
+    }
+    if (!response.ok)
+      throw new CliError(`the server at ${url} answered ${response.status}`, EXIT.failure);
+    return ((await response.json()) as { sessions: SessionStatus[] }).sessions;
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    return null;
+  }
+}
+
+async function fromRoots(roots: string[]): Promise<SessionStatus[]> {
+  const app = await createApp({
+    config: {
+      roots: checkRoots(roots),
+      port: 0,
+      host: '127.0.0.1',
+      dbPath: ':memory:',
+      retentionDays: DEFAULT_RETENTION_DAYS,
+      token: null,
+      allowedOrigins: [],
+      pollMs: null,
+      tokenBudget: DEFAULT_TOKEN_BUDGET,
+      webDir: defaultWebDir(),
+    },
+    logger: createLogger({ level: 'error' }),
+    listen: false,
+  });
+  try {
+    return app.sessions.list();
+  } finally {
+    await app.stop();
+  }
+}
+
+async function status(flags: StatusFlags): Promise<void> {
+  const token = flags.token ?? process.env.LIVESTREAM_TOKEN;
+  let sessions: SessionStatus[] | null = null;
+  let origin: string;
+  if (flags.root && flags.root.length > 0) {
+    sessions = await fromRoots(flags.root);
+    origin = flags.root.join(', ');
+  } else {
+    const url = serverUrl(flags.url);
+    sessions = await fromServer(url, token);
+    origin = url;
+    if (sessions === null) {
+      if (flags.url)
+        throw new CliError(
+          `no server answered at ${url}: start one with 'livestream serve'`,
+          EXIT.unavailable,
+        );
+      sessions = await fromRoots([process.cwd()]);
+      origin = `${process.cwd()} (no server at ${url})`;
+    }
+  }
+  if (flags.json) {
+    process.stdout.write(
+      `${JSON.stringify({ source: origin, sessions, count: sessions.length }, null, 2)}\n`,
+    );
+    return;
+  }
+  if (sessions.length === 0) {
+    process.stdout.write(
+      `No build sessions in ${origin}.\nPoint an orchestrator at a folder (it writes .context-foundry/current-phase.json), or run 'livestream demo' to see one.\n`,
+    );
+    return;
+  }
+  process.stdout.write(`${formatTable(sessions, Date.now())}\n`);
+}
+
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description('Print the sessions of a running server, or straight from folders')
+    .option('--url <url>', 'server URL (default http://127.0.0.1:$LIVESTREAM_PORT or 8080)')
+    .option('-r, --root <dir>', 'read these folders instead of a server, repeatable', collect)
+    .option('--token <secret>', 'token of a server started with --token (env LIVESTREAM_TOKEN)')
+    .option('--json', 'machine-readable output')
+    .action((flags: StatusFlags) => status(flags));
+}

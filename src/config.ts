@@ -1,0 +1,31 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Everything `serve` (and `tui --connect`-less modes) needs to run. */
+export interface AppConfig {
+  roots: string[];
+  port: number;
+  host: string;
+  dbPath: string;
+  retentionDays: number;
+  token: string | null;
+  allowedOrigins: string[];
+  /** Poll the roots every N ms instead of using OS events (network filesystems). */
+  pollMs: number | null;
+  tokenBudget: number;
+  webDir: string;
+}
+
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_RETENTION_DAYS = 30;
+export const DEFAULT_TOKEN_BUDGET = 200_000;
+
+export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.LIVESTREAM_DB ?? join(homedir(), '.livestream', 'livestream.db');
+}
+
+/** The built dashboard, relative to this source tree. */
+export function defaultWebDir(): string {
+  return resolve(import.meta.dirname, '..', 'dist', 'web');
+}

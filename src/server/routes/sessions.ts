@@ -1,0 +1,112 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import type { LogBook } from '../../hub/logbook.ts';
+import type { SessionEngine } from '../../hub/session-engine.ts';
+import { SESSION_STATES, type SessionState } from '../../shared/model.ts';
+import type { SessionStore } from '../../store/types.ts';
+import { sendError } from '../errors.ts';
+
+const idParams = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(512)
+    .refine((id) => !id.includes('\0'), 'must not contain NUL'),
+});
+
+const sessionsQuery = z.object({
+  state: z.enum(SESSION_STATES as [SessionState, ...SessionState[]]).optional(),
+});
+
+const logsQuery = z.object({
+  lines: z.coerce.number().int().min(1).max(5000).default(100),
+});
+
+function badRequest(reply: FastifyReply, what: string, error: z.ZodError): FastifyReply {
+  const detail = error.issues.map((i) => `${i.path.join('.') || what}: ${i.message}`).join('; ');
+  return sendError(reply, 400, 'bad_request', `Invalid ${what}: ${detail}.`);
+}
+
+export interface SessionRoutesOptions {
+  sessions: SessionEngine;
+  logs: LogBook;
+  store: SessionStore;
+  /** Live WebSocket connections, for /api/health. */
+  connections: () => number;
+  /** Counts accepted pushes (for /metrics). */
+  onPush?: () => void;
+}
+
+/** The seed's HTTP surface for build sessions (formats.md §4). */
+export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOptions) {
+  const { sessions, logs, store } = opts;
+
+  const findSession = (raw: unknown, reply: FastifyReply) => {
+    const params = idParams.safeParse(raw);
+    if (!params.success) {
+      badRequest(reply, 'session id', params.error);
+      return null;
+    }
+    const detail = sessions.get(params.data.id);
+    if (!detail) {
+      sendError(
+        reply,
+        404,
+        'not_found',
+        `No session '${params.data.id}'. GET /api/sessions lists them.`,
+      );
+      return null;
+    }
+    return detail;
+  };
+
+  app.get('/api/health', async () => {
+    const health = store.health();
+    return {
+      status: 'healthy',
+      sessions: sessions.list().length,
+      connections: opts.connections(),
+      history: health.writable ? 'saving' : 'not_saving',
+      store: health,
+    };
+  });
+
+  app.get('/api/sessions', async (request, reply) => {
+    const query = sessionsQuery.safeParse(request.query);
+    if (!query.success) return badRequest(reply, 'query', query.error);
+    const list = sessions.list(query.data.state ? { state: query.data.state } : undefined);
+    return { sessions: list, count: list.length };
+  });
+
+  app.get('/api/status/:id', async (request, reply) => {
+    const detail = findSession(request.params, reply);
+    return detail ? detail.status : reply;
+  });
+
+  app.get('/api/phases/:id', async (request, reply) => {
+    const detail = findSession(request.params, reply);
+    if (!detail) return reply;
+    return { session_id: detail.status.id, timeline: detail.timeline };
+  });
+
+  app.get('/api/logs/:id', async (request, reply) => {
+    const query = logsQuery.safeParse(request.query);
+    if (!query.success) return badRequest(reply, 'query', query.error);
+    const detail = findSession(request.params, reply);
+    if (!detail) return reply;
+    const lines = logs.tail(detail.status.id, query.data.lines);
+    return { session_id: detail.status.id, lines, count: lines.length };
+  });
+
+  app.post('/api/phase-update', async (request, reply) => {
+    const result = sessions.ingestPush(request.body, Date.now());
+    if (!result.ok) return sendError(reply, 400, 'bad_request', result.error);
+    opts.onPush?.();
+    return {
+      status: 'received',
+      session_id: result.sessionId,
+      key: result.key,
+      changed: result.changed,
+    };
+  });
+}

@@ -1,0 +1,114 @@
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config.ts';
+import type { MemoryHub } from '../hub/hub.ts';
+import type { LogBook } from '../hub/logbook.ts';
+import type { MetricsEngine } from '../hub/metrics-engine.ts';
+import type { PlansEngine } from '../hub/plans-engine.ts';
+import type { SessionEngine } from '../hub/session-engine.ts';
+import { MAX_CLIENT_MESSAGE_BYTES } from '../shared/protocol.ts';
+import type { SqliteStore } from '../store/sqlite-store.ts';
+import type { Telemetry } from '../telemetry.ts';
+import { installErrorHandler, sendError } from './errors.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { metricsRoutes } from './routes/metrics.ts';
+import { plansRoutes } from './routes/plans.ts';
+import { sessionRoutes } from './routes/sessions.ts';
+import { installSecurity } from './security.ts';
+import { staticRoutes } from './static.ts';
+import { legacyRoutes } from './ws/legacy.ts';
+import { protocolRoutes, wsStats } from './ws/protocol.ts';
+
+export interface ServerDeps {
+  config: AppConfig;
+  logger: Logger;
+  hub: MemoryHub;
+  logs: LogBook;
+  sessions: SessionEngine;
+  metrics: MetricsEngine;
+  plans: PlansEngine;
+  store: SqliteStore;
+  telemetry: Telemetry;
+  watcherStats: () => { events: number; errors: number };
+}
+
+/** Largest HTTP body accepted (phase documents are a few KB). */
+export const BODY_LIMIT = 1024 * 1024;
+
+/** Builds the HTTP + WebSocket server; `listen()` resolves with its base URL. */
+export async function buildServer(deps: ServerDeps) {
+  const { config, hub } = deps;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: BODY_LIMIT,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+  installErrorHandler(app);
+  const loginPath = installSecurity(app, {
+    token: config.token,
+    allowedOrigins: config.allowedOrigins,
+  });
+
+  const limiter = new RateLimiter({ ratePerSec: 50, burst: 200 });
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.method !== 'POST') return;
+    const verdict = limiter.take(request.ip, Date.now());
+    if (!verdict.ok) {
+      reply.header('retry-after', String(verdict.retryAfterSec));
+      return sendError(reply, 429, 'rate_limited', 'Too many requests; slow down and retry.');
+    }
+  });
+
+  const pushes = deps.telemetry.counter(
+    'livestream_updates_received_total',
+    'Phase updates received',
+  );
+  deps.telemetry.gauge('livestream_sessions', 'Sessions by state', () => {
+    const counts = { active: 0, completed: 0, failed: 0 };
+    for (const s of deps.sessions.list()) counts[s.state]++;
+    return Object.entries(counts).map(([state, value]) => ({ labels: { state }, value }));
+  });
+  deps.telemetry.gauge('livestream_websocket_clients', 'Connected WebSocket clients', () => [
+    { value: wsStats.clients },
+  ]);
+  deps.telemetry.gauge('livestream_ws_bytes_sent_total', 'Bytes sent on WebSockets', () => [
+    { value: wsStats.bytesSent },
+  ]);
+  deps.telemetry.gauge('livestream_watcher_events_total', 'File events seen', () => [
+    { value: deps.watcherStats().events },
+  ]);
+
+  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_CLIENT_MESSAGE_BYTES } });
+  await app.register(sessionRoutes, {
+    sessions: deps.sessions,
+    logs: deps.logs,
+    store: deps.store,
+    connections: () => wsStats.clients,
+    onPush: () => pushes.inc(),
+  });
+  await app.register(metricsRoutes, {
+    metrics: deps.metrics,
+    sessions: deps.sessions,
+    telemetry: deps.telemetry,
+  });
+  await app.register(plansRoutes, { plans: deps.plans });
+  await app.register(protocolRoutes, {
+    hub,
+    allowedOrigins: config.allowedOrigins,
+    logger: deps.logger,
+  });
+  await app.register(legacyRoutes, { hub, allowedOrigins: config.allowedOrigins });
+  await app.register(staticRoutes, { webDir: config.webDir });
+
+  const listen = async (): Promise<string> => {
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    return `http://${host}:${port}`;
+  };
+  return { app, loginPath, listen };
+}

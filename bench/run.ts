@@ -1,0 +1,34 @@
+import { printTable } from './stats.ts';
+
+/**
+ * Runs every benchmark in one process, one after another (2-core machines:
+ * never in parallel), and prints a summary. `npm run bench -- latency store`
+ * runs a subset.
+ */
+const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, number>> }>> = {
+  latency: () => import('./latency.ts'),
+  protocol: () => import('./protocol.ts'),
+  store: () => import('./store.ts'),
+  ingest: () => import('./ingest.ts'),
+  web: () => import('./web.ts'),
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const names = wanted.length > 0 ? wanted : Object.keys(BENCHES);
+const unknown = names.filter((n) => !(n in BENCHES));
+if (unknown.length > 0) {
+  process.stderr.write(
+    `unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(BENCHES).join(', ')}\n`,
+  );
+  process.exit(2);
+}
+const summary: Record<string, number | string> = {};
+for (const name of names) {
+  process.stdout.write(`\n== ${name}\n`);
+  const load = BENCHES[name];
+  if (!load) continue;
+  const { run } = await load();
+  const figures = await run();
+  for (const [key, value] of Object.entries(figures)) summary[`${name}: ${key}`] = value;
+}
+printTable('Summary', summary);

@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import type { Decision, DecisionKind } from '../../shared/metrics.ts';
+
+/** Which decision file a path is, relative to its project; null for other files. */
+export function decisionFileKind(relPath: string): 'feedback' | 'patterns' | null {
+  if (/(?:^|\/)\.context-foundry\/feedback\/build-feedback-[^/]*\.json$/.test(relPath)) {
+    return 'feedback';
+  }
+  if (/(?:^|\/)\.context-foundry\/patterns\/common-issues\.json$/.test(relPath)) return 'patterns';
+  return null;
+}
+
+export interface DecisionParse {
+  decisions: Decision[];
+  /** Entries that were not objects or had nothing to show. */
+  skipped: number;
+  /** The document was not of the expected shape at all. */
+  problem: string | null;
+}
+
+const MAX_TEXT = 4000;
+
+function str(...values: unknown[]): string | null {
+  for (const v of values) {
+    if (typeof v === 'string' && v.trim() !== '') return v.trim().slice(0, MAX_TEXT);
+    if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  }
+  return null;
+}
+
+function list(value: unknown): string | null {
+  if (Array.isArray(value)) {
+    const items = value.filter((v) => typeof v === 'string' && v.trim() !== '');
+    return items.length > 0 ? items.join(', ').slice(0, MAX_TEXT) : null;
+  }
+  return str(value);
+}
+
+function hashId(kind: DecisionKind, title: string, phase: string | null): string {
+  const digest = createHash('sha256')
+    .update(`${kind}\0${title}\0${phase ?? ''}`)
+    .digest('hex');
+  return `h-${digest.slice(0, 16)}`;
+}
+
+/** Fields already shown in their own columns; the rest stay in `details`. */
+const SHOWN = new Set([
+  'id',
+  'pattern_id',
+  'issue',
+  'title',
+  'pattern',
+  'name',
+  'description',
+  'detected_in_phase',
+  'phase',
+  'solution_implemented',
+  'solution',
+  'prevention',
+  'severity',
+]);
+
+function decision(kind: DecisionKind, entry: unknown, source: string, at: number): Decision | null {
+  if (typeof entry === 'string' && entry.trim() !== '') entry = { description: entry };
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return null;
+  const e = entry as Record<string, unknown>;
+  const title = str(e.issue, e.title, e.pattern, e.name, e.description);
+  const producerId = str(e.pattern_id, e.id);
+  if (title === null && producerId === null) return null;
+  const phase = str(e.detected_in_phase, e.phase) ?? list(e.applies_to_phases);
+  const details: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(e)) if (!SHOWN.has(key)) details[key] = value;
+  const shownTitle = title ?? (producerId as string);
+  return {
+    id: producerId ?? hashId(kind, shownTitle, phase),
+    kind,
+    title: shownTitle,
+    phase,
+    solution: str(e.solution_implemented, e.solution, e.prevention),
+    severity: str(e.severity),
+    source,
+    updatedAt: at,
+    details,
+  };
+}
+
+function entries(
+  doc: Record<string, unknown>,
+  field: string,
+  kind: DecisionKind,
+  source: string,
+  at: number,
+  out: DecisionParse,
+): void {
+  const value = doc[field];
+  if (value === undefined || value === null) return;
+  if (!Array.isArray(value)) {
+    out.skipped++;
+    return;
+  }
+  for (const entry of value) {
+    const d = decision(kind, entry, source, at);
+    if (d) out.decisions.push(d);
+    else out.skipped++;
+  }
+}
+
+/**
+ * Decisions of a parsed feedback (`issues_found`, `successful_patterns`) or
+ * patterns (`patterns`) document. Odd entries are skipped and counted; an
+ * id seen twice in one file keeps its last entry.
+ */
+export function parseDecisionFile(
+  kind: 'feedback' | 'patterns',
+  doc: unknown,
+  source: string,
+  at: number,
+): DecisionParse {
+  const out: DecisionParse = { decisions: [], skipped: 0, problem: null };
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    out.problem = 'expected a JSON object';
+    return out;
+  }
+  const d = doc as Record<string, unknown>;
+  if (kind === 'feedback') {
+    entries(d, 'issues_found', 'issue', source, at, out);
+    entries(d, 'successful_patterns', 'pattern', source, at, out);
+  } else {
+    entries(d, 'patterns', 'common_issue', source, at, out);
+  }
+  const byId = new Map<string, Decision>();
+  for (const decision of out.decisions) byId.set(decision.id, decision);
+  out.decisions = [...byId.values()];
+  return out;
+}
+
+/** True when two decisions differ in more than their timestamp. */
+export function decisionChanged(a: Decision, b: Decision): boolean {
+  return JSON.stringify({ ...a, updatedAt: 0 }) !== JSON.stringify({ ...b, updatedAt: 0 });
+}

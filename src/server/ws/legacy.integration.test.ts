@@ -117,7 +117,8 @@ test('an unknown session gets data null and its status once the build appears', 
   server.hub.set('session:later@folder', detail('later@folder'));
   await client.count(2);
   assert.equal(client.messages[1]?.type, 'status');
-  assert.equal((client.messages[1]?.data as { session_id: string }).session_id, 'later@folder');
+  const data = client.messages[1]?.data as { session_id?: string } | undefined;
+  assert.equal(data?.session_id, 'later@folder');
   client.ws.close();
 });
 

@@ -1,0 +1,31 @@
+import { ConnectionAware } from '../components/ConnectionAware.tsx';
+import { PlanList } from '../components/PlanList.tsx';
+import { SessionList } from '../components/SessionList.tsx';
+import { Updated } from '../components/Updated.tsx';
+import { useLive } from '../lib/live.tsx';
+import { useReceivedAt } from '../lib/useReceivedAt.ts';
+
+/** Every session (live first) and every plan. */
+export function Overview() {
+  const sessions = useLive('sessions');
+  const plans = useLive('plans');
+  const sessionsAt = useReceivedAt(sessions);
+  return (
+    <div className="overview">
+      <ConnectionAware />
+      <div className="overview-meta">
+        <Updated at={sessionsAt} />
+      </div>
+      {sessions === undefined ? (
+        <p className="empty">Loading sessions…</p>
+      ) : (
+        <SessionList sessions={sessions?.sessions ?? {}} />
+      )}
+      {plans === undefined ? (
+        <p className="empty">Loading plans…</p>
+      ) : (
+        <PlanList plans={plans?.plans ?? {}} />
+      )}
+    </div>
+  );
+}

@@ -101,6 +101,12 @@ describe('migrations', () => {
       () => SqliteStore.open(file, { logger: captureLogger().logger }),
       (error: unknown) => error instanceof Error && error.message.includes(file),
     );
+    assert.throws(
+      () => SqliteStore.open(tmp.dir, { logger: captureLogger().logger }),
+      (error: unknown) =>
+        error instanceof Error &&
+        error.message.startsWith(`cannot open history database ${tmp.dir}`),
+    );
   });
 });
 

@@ -1,10 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import type { DatabaseSync } from 'node:sqlite';
 import { type Logger, pino } from 'pino';
 import type { AgentNode, Decision, TestIteration, TokenPoint } from '../shared/metrics.ts';
 import type { LogLine, PhaseTransition, SessionState, SessionStatus } from '../shared/model.ts';
-import { migrate } from './migrations.ts';
+import { describeError, isEnvironmental, openDatabase } from './connection.ts';
 import * as rows from './rows.ts';
 import { LOG_LINES_KEPT, prepareStatements, type Statements } from './statements.ts';
 import type {
@@ -29,35 +27,6 @@ export interface SqliteStoreOptions {
   retryMaxMs?: number;
   /** How long a write waits for another connection's lock (default 5,000 ms). */
   busyTimeoutMs?: number;
-}
-
-const SQLITE_CODES: Record<number, string> = {
-  5: 'SQLITE_BUSY',
-  6: 'SQLITE_LOCKED',
-  7: 'SQLITE_NOMEM',
-  8: 'SQLITE_READONLY',
-  10: 'SQLITE_IOERR',
-  11: 'SQLITE_CORRUPT',
-  13: 'SQLITE_FULL',
-  14: 'SQLITE_CANTOPEN',
-  15: 'SQLITE_PROTOCOL',
-  26: 'SQLITE_NOTADB',
-};
-
-type SqliteError = Error & { errcode?: number; errstr?: string; code?: string };
-
-/** Failures of the disk or of locks: the write is fine and may succeed later. */
-function isEnvironmental(error: unknown): boolean {
-  const e = error as SqliteError;
-  if (typeof e?.errcode === 'number') return (e.errcode & 0xff) in SQLITE_CODES;
-  return e?.code === 'ERR_INVALID_STATE';
-}
-
-function describeError(error: unknown): string {
-  const e = error as SqliteError;
-  const name = typeof e?.errcode === 'number' ? SQLITE_CODES[e.errcode & 0xff] : undefined;
-  const message = e instanceof Error ? e.message : String(error);
-  return name ? `${name}: ${message}` : message;
 }
 
 /**
@@ -95,33 +64,13 @@ export class SqliteStore implements SessionStore, MetricsStore, LogStore, StoreH
   }
 
   /**
-   * Opens (creating folders and file as needed) and migrates the database.
-   * Throws `SchemaTooNewError` for a database written by a newer version, and
-   * an error naming the file when it cannot be opened or is not a database.
+   * Opens (creating folders and file as needed) and migrates the database;
+   * `:memory:` for tests. Throws `SchemaTooNewError` for a database written by
+   * a newer version, and an error naming the file when it cannot be opened.
    */
   static open(path: string, opts: SqliteStoreOptions = {}): SqliteStore {
     const logger = opts.logger ?? pino({ name: 'store' }, pino.destination(2));
-    const inMemory = path === ':memory:';
-    if (!inMemory) mkdirSync(dirname(path), { recursive: true });
-    const db = new DatabaseSync(path);
-    try {
-      // auto_vacuum only takes effect before the first table is created.
-      db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.trunc(opts.busyTimeoutMs ?? 5000))}`);
-      db.exec('PRAGMA auto_vacuum = INCREMENTAL');
-      const mode = db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode: string };
-      if (!inMemory && mode.journal_mode !== 'wal') {
-        logger.warn(`history store: ${path} could not use WAL (journal mode ${mode.journal_mode})`);
-      }
-      db.exec('PRAGMA synchronous = NORMAL');
-      db.exec('PRAGMA foreign_keys = ON');
-      migrate(db, path);
-    } catch (error) {
-      db.close();
-      if (error instanceof Error && error.name === 'SchemaTooNewError') throw error;
-      throw new Error(`cannot open history database ${path}: ${describeError(error)}`, {
-        cause: error,
-      });
-    }
+    const db = openDatabase(path, { busyTimeoutMs: opts.busyTimeoutMs ?? 5000, logger });
     return new SqliteStore(db, path, logger, opts.now ?? Date.now, opts);
   }
 

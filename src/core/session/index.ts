@@ -12,6 +12,8 @@ export {
 } from './derive.ts';
 export type { ParseResult, PhaseDocument } from './document.ts';
 export { MAX_SESSION_ID_LENGTH, parsePhaseDocument, parsePhaseJson } from './document.ts';
+export type { KeyedSession } from './keys.ts';
+export { SessionKeys } from './keys.ts';
 export { parsePhaseNumber, progressFromPhase, remainingPhases } from './phase-number.ts';
 export { samePhase, stateFromStatus } from './state.ts';
 export { buildTimeline, estimateEta } from './timeline.ts';

@@ -1,0 +1,92 @@
+import { folderName } from './derive.ts';
+
+/** What the index knows of one session to place new updates. */
+export interface KeyedSession {
+  key: string;
+  sessionId: string;
+  projectDir: string | null;
+  changedAt: number;
+}
+
+/**
+ * Decides which session an update belongs to. One `session_id` from one
+ * project folder is one session whatever the source; a second folder
+ * claiming the same id gets its own key, `id@<folder>`, which is stored with
+ * the session and so stays the same across restarts.
+ */
+export class SessionKeys {
+  readonly #byKey = new Map<string, KeyedSession>();
+  readonly #byId = new Map<string, Set<string>>();
+
+  /** Registers or updates a session (after restore, after each change). */
+  put(session: KeyedSession): void {
+    const previous = this.#byKey.get(session.key);
+    if (previous && previous.sessionId !== session.sessionId) {
+      this.#byId.get(previous.sessionId)?.delete(session.key);
+    }
+    this.#byKey.set(session.key, { ...session });
+    let keys = this.#byId.get(session.sessionId);
+    if (!keys) {
+      keys = new Set();
+      this.#byId.set(session.sessionId, keys);
+    }
+    keys.add(session.key);
+  }
+
+  get(key: string): KeyedSession | undefined {
+    return this.#byKey.get(key);
+  }
+
+  /**
+   * The key for an update naming `sessionId`, from `projectDir` when known
+   * (files) or from nowhere in particular (pushes, checkpoints without a
+   * working directory). Never changes the index: call `put` once applied.
+   */
+  resolve(sessionId: string, projectDir: string | null): string {
+    const candidates = this.#candidates(sessionId);
+    if (projectDir === null) {
+      return newest(candidates)?.key ?? this.#free(sessionId);
+    }
+    const same = candidates.find((c) => c.projectDir === projectDir);
+    if (same) return same.key;
+    // A push or checkpoint seen before its folder is the same session.
+    const unplaced = newest(candidates.filter((c) => c.projectDir === null));
+    if (unplaced) return unplaced.key;
+    if (candidates.length === 0) return this.#free(sessionId);
+    return this.#free(`${sessionId}@${folderName(projectDir)}`);
+  }
+
+  /** The key a producer's `session_id` maps to: its own key first, else the newest. */
+  keyFor(sessionId: string): string | null {
+    if (this.#byKey.get(sessionId)?.sessionId === sessionId) return sessionId;
+    return newest(this.#candidates(sessionId))?.key ?? null;
+  }
+
+  /** The newest session of a project folder. */
+  keyForProject(projectDir: string): string | null {
+    let best: KeyedSession | undefined;
+    for (const s of this.#byKey.values()) {
+      if (s.projectDir === projectDir && (!best || s.changedAt > best.changedAt)) best = s;
+    }
+    return best?.key ?? null;
+  }
+
+  #candidates(sessionId: string): KeyedSession[] {
+    const keys = this.#byId.get(sessionId);
+    if (!keys) return [];
+    return [...keys]
+      .map((k) => this.#byKey.get(k))
+      .filter((s): s is KeyedSession => s !== undefined);
+  }
+
+  #free(base: string): string {
+    if (!this.#byKey.has(base)) return base;
+    for (let i = 2; ; i++) if (!this.#byKey.has(`${base}-${i}`)) return `${base}-${i}`;
+  }
+}
+
+function newest(list: KeyedSession[]): KeyedSession | undefined {
+  let best: KeyedSession | undefined;
+  for (const s of list) if (!best || s.changedAt > best.changedAt) best = s;
+  return best;
+}

@@ -1,0 +1,370 @@
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { parseCheckpoint } from '../core/session/checkpoint.ts';
+import {
+  applyUpdate,
+  folderName,
+  type SessionRecord,
+  sessionIdOf,
+  withWarnings,
+} from '../core/session/derive.ts';
+import { type PhaseDocument, parsePhaseDocument } from '../core/session/document.ts';
+import { SessionKeys } from '../core/session/keys.ts';
+import { buildTimeline } from '../core/session/timeline.ts';
+import type {
+  SessionDetail,
+  SessionSource,
+  SessionState,
+  SessionStatus,
+  SessionWarning,
+} from '../shared/model.ts';
+import { topic } from '../shared/topics.ts';
+import { CheckpointHandler } from '../sources/checkpoints.ts';
+import {
+  type FileDocument,
+  type FileProblem,
+  PhaseFileHandler,
+  type SessionSink,
+} from '../sources/phase-files.ts';
+import type { FileHandler } from '../sources/types.ts';
+import type { SessionStore } from '../store/types.ts';
+import type { LogBook } from './logbook.ts';
+import type { Hub } from './types.ts';
+
+export type PushResult =
+  | { ok: true; key: string; sessionId: string; changed: boolean }
+  | { ok: false; error: string };
+
+/** A checkpoint newer than the live data by more than this replaces it on screen. */
+export const LIVE_STALE_MS = 5 * 60_000;
+/** Phase changes kept in memory per session (the store keeps them all). */
+const MAX_TRANSITIONS = 1000;
+
+interface Input {
+  doc: PhaseDocument;
+  raw: unknown;
+  at: number;
+  source: SessionSource;
+}
+
+interface Entry {
+  record: SessionRecord;
+  document: unknown;
+  live: Input | null;
+  checkpoint: Input | null;
+  /** Problems by the file (or folder) that has them. */
+  warnings: Map<string, SessionWarning>;
+  status: SessionStatus;
+}
+
+/**
+ * Turns phase files, checkpoints and pushes into the `sessions` and
+ * `session:<key>` topics, with history in the store and a log line per phase
+ * change or warning. Live data (file, push) wins over a checkpoint unless the
+ * checkpoint is clearly newer.
+ */
+export class SessionEngine {
+  readonly #hub: Hub;
+  readonly #store: SessionStore;
+  readonly #logs: LogBook;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #entries = new Map<string, Entry>();
+  readonly #keys = new SessionKeys();
+  /** Which session each phase file / checkpoint folder last fed. */
+  readonly #pathKeys = new Map<string, string>();
+  /** Problems of files no session is known for yet, logged once each. */
+  readonly #orphanProblems = new Map<string, string>();
+  readonly #listeners = new Set<(key: string) => void>();
+  readonly #handlers: (PhaseFileHandler | CheckpointHandler)[] = [];
+
+  readonly #confirmMs: number | undefined;
+
+  constructor(opts: {
+    hub: Hub;
+    store: SessionStore;
+    logs: LogBook;
+    logger: Logger;
+    now?: () => number;
+    /** How long a bad read waits for the completing write before it is reported (default 300 ms). */
+    confirmMs?: number;
+  }) {
+    this.#confirmMs = opts.confirmMs;
+    this.#hub = opts.hub;
+    this.#store = opts.store;
+    this.#logs = opts.logs;
+    this.#log = opts.logger;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** Loads stored sessions and their phase history, so past sessions show after a restart. */
+  async restore(): Promise<void> {
+    const statuses = await this.#store.listSessions();
+    for (const stored of statuses) {
+      const [full, transitions] = await Promise.all([
+        this.#store.getSession(stored.id),
+        this.#store.transitions(stored.id),
+      ]);
+      const status = full?.status ?? stored;
+      const document = full?.document ?? null;
+      const input = restoredInput(status, document);
+      const entry: Entry = {
+        record: {
+          status: { ...status, warnings: [] },
+          transitions: transitions.slice(-MAX_TRANSITIONS),
+        },
+        document,
+        live: input?.source === 'checkpoint' ? null : input,
+        checkpoint: input?.source === 'checkpoint' ? input : null,
+        warnings: new Map(),
+        status: { ...status, warnings: [] },
+      };
+      this.#entries.set(status.id, entry);
+      this.#keys.put({
+        key: status.id,
+        sessionId: status.sessionId,
+        projectDir: status.projectDir,
+        changedAt: status.changedAt,
+      });
+      this.#hub.set(topic('session', status.id), this.#detail(entry));
+    }
+    this.#publishList();
+  }
+
+  /** The phase-file and checkpoint handlers to give the root watcher. */
+  handlers(): FileHandler[] {
+    if (this.#handlers.length === 0) {
+      const sink: SessionSink = {
+        document: (d) => this.#fileDocument(d),
+        problem: (p) => this.#fileProblem(p),
+        gone: (path) => this.#fileGone(path),
+      };
+      const opts = this.#confirmMs === undefined ? {} : { confirmMs: this.#confirmMs };
+      this.#handlers.push(new PhaseFileHandler(sink, opts), new CheckpointHandler(sink, opts));
+    }
+    return [...this.#handlers];
+  }
+
+  /** `POST /api/phase-update`: the body is a current-phase.json document. */
+  ingestPush(body: unknown, receivedAt: number): PushResult {
+    const parsed = parsePhaseDocument(body);
+    if (!parsed.ok) return { ok: false, error: `invalid phase update: ${parsed.message}` };
+    const { doc } = parsed;
+    if (doc.sessionId === null) {
+      return {
+        ok: false,
+        error: 'invalid phase update: "session_id" is required (a string naming the build session)',
+      };
+    }
+    const key = this.#keys.resolve(doc.sessionId, null);
+    const changed = this.#apply(key, null, { doc, raw: body, at: receivedAt, source: 'push' });
+    return { ok: true, key, sessionId: doc.sessionId, changed };
+  }
+
+  /** Live sessions first, then the most recently changed. */
+  list(filter?: { state?: SessionState }): SessionStatus[] {
+    const out: SessionStatus[] = [];
+    for (const entry of this.#entries.values()) {
+      if (!filter?.state || entry.status.state === filter.state) out.push(entry.status);
+    }
+    return out.sort(
+      (a, b) =>
+        Number(b.state === 'active') - Number(a.state === 'active') || b.changedAt - a.changedAt,
+    );
+  }
+
+  get(key: string): SessionDetail | null {
+    const entry = this.#entries.get(key);
+    return entry ? this.#detail(entry) : null;
+  }
+
+  keyFor(sessionId: string): string | null {
+    return this.#keys.keyFor(sessionId);
+  }
+
+  keyForProject(projectDir: string): string | null {
+    return this.#keys.keyForProject(resolve(projectDir));
+  }
+
+  /** Called with a session's key after each change to it; returns the unsubscribe function. */
+  onChange(listener: (key: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Cancels the handlers' pending re-reads. */
+  close(): void {
+    for (const handler of this.#handlers) handler.close();
+  }
+
+  #fileDocument(d: FileDocument): void {
+    const projectDir = d.projectDir === null ? null : resolve(d.projectDir);
+    const sessionId = d.doc.sessionId ?? (projectDir ? folderName(projectDir) : folderName(d.path));
+    const known = this.#pathKeys.get(d.path);
+    const key =
+      known !== undefined && this.#keys.get(known)?.sessionId === sessionId
+        ? known
+        : this.#keys.resolve(sessionId, projectDir);
+    this.#orphanProblems.delete(d.path);
+    this.#pathKeys.set(d.path, key);
+    const entry = this.#entries.get(key);
+    const cleared = entry?.warnings.delete(d.path) ?? false;
+    const input: Input = { doc: d.doc, raw: d.raw, at: d.at, source: d.source };
+    const changed = this.#apply(key, projectDir, input);
+    if (cleared && !changed) this.#publish(key, this.#entries.get(key) as Entry);
+  }
+
+  #fileProblem(p: FileProblem): void {
+    const key = this.#pathKeys.get(p.path);
+    const entry = key === undefined ? undefined : this.#entries.get(key);
+    if (!entry || key === undefined) {
+      const signature = `${p.code}:${p.message}`;
+      if (this.#orphanProblems.get(p.path) === signature) return;
+      this.#orphanProblems.set(p.path, signature);
+      this.#log.warn({ path: p.path, code: p.code }, p.message);
+      return;
+    }
+    const previous = entry.warnings.get(p.path);
+    if (previous && previous.code === p.code && previous.message === p.message) return;
+    const at = this.#now();
+    entry.warnings.set(p.path, { code: p.code, message: p.message, at });
+    this.#log.warn({ session: key, path: p.path, code: p.code }, p.message);
+    this.#logs.append(key, {
+      at,
+      level: 'warn',
+      text: `${p.message} (showing the last good state)`,
+    });
+    this.#publish(key, entry);
+  }
+
+  #fileGone(path: string): void {
+    const key = this.#pathKeys.get(path);
+    this.#orphanProblems.delete(path);
+    if (key === undefined) return;
+    const entry = this.#entries.get(key);
+    if (entry?.warnings.delete(path)) this.#publish(key, entry);
+  }
+
+  /** Records an input and re-derives the session from whichever input should be shown. */
+  #apply(key: string, projectDir: string | null, input: Input): boolean {
+    const existing = this.#entries.get(key);
+    const live = input.source === 'checkpoint' ? (existing?.live ?? null) : input;
+    const checkpoint = input.source === 'checkpoint' ? input : (existing?.checkpoint ?? null);
+    const shown =
+      live && (!checkpoint || checkpoint.at <= live.at + LIVE_STALE_MS) ? live : checkpoint;
+    if (existing) {
+      existing.live = live;
+      existing.checkpoint = checkpoint;
+    }
+    if (shown !== input) return false;
+    const result = applyUpdate(existing?.record ?? null, {
+      key,
+      doc: input.doc,
+      source: input.source,
+      projectDir: projectDir ?? existing?.status.projectDir ?? null,
+      at: input.at,
+    });
+    if (!result.changed) return false;
+    const record: SessionRecord =
+      result.record.transitions.length > MAX_TRANSITIONS
+        ? { ...result.record, transitions: result.record.transitions.slice(-MAX_TRANSITIONS) }
+        : result.record;
+    const entry: Entry = existing ?? {
+      record,
+      document: input.raw,
+      live,
+      checkpoint,
+      warnings: new Map(),
+      status: record.status,
+    };
+    const before = existing?.status ?? null;
+    entry.record = record;
+    entry.document = input.raw;
+    this.#entries.set(key, entry);
+    const { status } = record;
+    this.#keys.put({
+      key,
+      sessionId: status.sessionId,
+      projectDir: status.projectDir,
+      changedAt: status.changedAt,
+    });
+    if (result.transition) {
+      void this.#store.addTransition(result.transition).catch((e: unknown) => this.#storeFailed(e));
+      const t = result.transition;
+      const number = t.phaseNumber ? ` (${t.phaseNumber})` : '';
+      const text =
+        t.from === null
+          ? `Session ${status.sessionId}: ${t.to}${number}, ${t.status}`
+          : `Phase ${t.from} → ${t.to}${number}, ${t.status}`;
+      this.#logs.append(key, { at: t.at, level: 'info', text });
+    }
+    if (before && before.state !== status.state && status.state !== 'active') {
+      this.#logs.append(key, {
+        at: status.changedAt,
+        level: status.state === 'failed' ? 'error' : 'info',
+        text: `Session ${status.state}: ${status.status}`,
+      });
+    }
+    this.#publish(key, entry);
+    return true;
+  }
+
+  #publish(key: string, entry: Entry): void {
+    entry.status = withWarnings(entry.record.status, [...entry.warnings.values()]);
+    void this.#store
+      .saveSession(entry.status, entry.document)
+      .catch((e: unknown) => this.#storeFailed(e));
+    this.#hub.set(topic('session', key), this.#detail(entry));
+    this.#publishList();
+    for (const listener of this.#listeners) {
+      try {
+        listener(key);
+      } catch (error) {
+        this.#log.error(
+          { err: (error as Error)?.message, session: key },
+          'session change listener failed',
+        );
+      }
+    }
+  }
+
+  #publishList(): void {
+    const sessions: Record<string, SessionStatus> = {};
+    for (const [key, entry] of this.#entries) sessions[key] = entry.status;
+    this.#hub.set(topic('sessions'), { sessions });
+  }
+
+  #detail(entry: Entry): SessionDetail {
+    const { status } = entry;
+    return {
+      status,
+      timeline: buildTimeline(entry.record.transitions, status.state, status.changedAt),
+    };
+  }
+
+  #storeFailed(error: unknown): void {
+    this.#log.error({ err: (error as Error)?.message }, 'saving session history failed');
+  }
+}
+
+/** The input a stored session was derived from, so live-versus-checkpoint holds after a restart. */
+function restoredInput(status: SessionStatus, document: unknown): Input | null {
+  if (status.source === 'checkpoint') {
+    const raw = (document ?? {}) as { state?: unknown; progress?: unknown; complete?: unknown };
+    const parsed = parseCheckpoint({
+      folderId: status.sessionId,
+      state: raw.state,
+      progress: raw.progress ?? null,
+      complete: raw.complete === true,
+    });
+    return parsed.ok
+      ? { doc: parsed.doc, raw: document, at: status.changedAt, source: 'checkpoint' }
+      : null;
+  }
+  const parsed = parsePhaseDocument(document);
+  if (!parsed.ok) return null;
+  const doc = parsed.doc.sessionId
+    ? parsed.doc
+    : { ...parsed.doc, sessionId: sessionIdOf(parsed.doc, status.projectDir, status.id) };
+  return { doc, raw: document, at: status.changedAt, source: status.source };
+}

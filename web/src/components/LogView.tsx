@@ -74,6 +74,7 @@ export function LogView({ lines: all }: { lines: LogLine[] }) {
     rows.push(
       <div
         key={l.n}
+        data-n={l.n}
         className={`log-row lvl-${l.level}`}
         style={{ top: i * LOG_ROW_PX }}
         title={l.text}

@@ -2,14 +2,14 @@ import { ConnectionAware } from '../components/ConnectionAware.tsx';
 import { PlanList } from '../components/PlanList.tsx';
 import { SessionList } from '../components/SessionList.tsx';
 import { Updated } from '../components/Updated.tsx';
-import { useLive } from '../lib/live.tsx';
-import { useReceivedAt } from '../lib/useReceivedAt.ts';
+import { useLive, useLiveEntry } from '../lib/live.tsx';
 
 /** Every session (live first) and every plan. */
 export function Overview() {
-  const sessions = useLive('sessions');
+  const entry = useLiveEntry('sessions');
+  const sessions = entry?.data;
   const plans = useLive('plans');
-  const sessionsAt = useReceivedAt(sessions);
+  const sessionsAt = entry?.receivedAt ?? null;
   return (
     <div className="overview">
       <ConnectionAware />

@@ -2,14 +2,14 @@ import { ConnectionAware } from '../components/ConnectionAware.tsx';
 import { PLAN_STATUS_TEXT } from '../components/PlanList.tsx';
 import { ProgressBar } from '../components/ProgressBar.tsx';
 import { Updated } from '../components/Updated.tsx';
-import { useLive } from '../lib/live.tsx';
-import { useReceivedAt } from '../lib/useReceivedAt.ts';
+import { useLiveEntry } from '../lib/live.tsx';
 import { AchievementsTable } from './AchievementsTable.tsx';
 
 /** One plan: progress, what needs fixing, and every achievement with its next action. */
 export function PlanPage({ id }: { id: string }) {
-  const plan = useLive('plan', id);
-  const at = useReceivedAt(plan);
+  const entry = useLiveEntry('plan', id);
+  const plan = entry?.data;
+  const at = entry?.receivedAt ?? null;
   if (plan === undefined) return <p className="empty">Loading plan {id}…</p>;
   if (plan === null)
     return (

@@ -7,22 +7,23 @@ import { StateBadge } from '../components/StateBadge.tsx';
 import { Timeline } from '../components/Timeline.tsx';
 import { Updated } from '../components/Updated.tsx';
 import { downloadSession } from '../lib/exportSession.ts';
-import { useLive } from '../lib/live.tsx';
+import { useLiveEntry } from '../lib/live.tsx';
 import { useNow } from '../lib/now.ts';
 import { useMetrics } from '../lib/useMetrics.ts';
-import { useReceivedAt } from '../lib/useReceivedAt.ts';
 import { SessionInfo } from './SessionInfo.tsx';
 import { SessionMetricsPanels } from './SessionMetrics.tsx';
 
 /** One session, live or past: stepper, progress, timeline, log and metrics. */
 export function SessionPage({ id }: { id: string }) {
-  const detail = useLive('session', id);
-  const logs = useLive('logs', id);
-  const pushedMetrics = useLive('metrics', id);
+  const detailEntry = useLiveEntry('session', id);
+  const logsEntry = useLiveEntry('logs', id);
+  const metricsEntry = useLiveEntry('metrics', id);
   const now = useNow();
-  const statusAt = useReceivedAt(detail);
-  const logsAt = useReceivedAt(logs);
-  const metrics = useMetrics(id, pushedMetrics, detail?.status);
+  const detail = detailEntry?.data;
+  const logs = logsEntry?.data;
+  const statusAt = detailEntry?.receivedAt ?? null;
+  const logsAt = logsEntry?.receivedAt ?? null;
+  const metrics = useMetrics(id, metricsEntry?.data, detail?.status);
 
   if (detail === undefined) return <p className="empty">Loading session {id}…</p>;
   if (detail === null)

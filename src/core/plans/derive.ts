@@ -1,0 +1,280 @@
+import type {
+  Achievement,
+  AchievementStatus,
+  PlanDetail,
+  PlanStats,
+  PlanStatus,
+  PlanSummary,
+} from '../../shared/plans.ts';
+import { compareIds, majorsOf, numberTable, resolveNumber } from './ids.ts';
+import { parallelGroups } from './parallel.ts';
+import { classifyFile, type ParallelEntry, parseAchievementIndex, parseParallel } from './parse.ts';
+import type { PlanInput } from './types.ts';
+
+interface Stamped {
+  name: string;
+  mtimeMs: number;
+}
+
+interface Acc {
+  id: string;
+  title: string | null;
+  indexed: boolean;
+  subplans: Stamped[];
+  executions: Stamped[];
+  approvals: Stamped[];
+  fixes: Stamped[];
+}
+
+const byTimeThenName = (a: Stamped, b: Stamped) =>
+  a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : 1);
+const byName = (a: Stamped, b: Stamped) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const newest = (list: Stamped[]) => list.reduce((m, f) => Math.max(m, f.mtimeMs), -Infinity);
+
+/**
+ * A FIX is open while no APPROVED for the same achievement is at least as new
+ * as the newest FIX. "Newer" is file mtime; on equal mtimes APPROVED wins,
+ * because a reviewer who writes both in the same instant (or a copy that keeps
+ * times) has approved the fixed work.
+ */
+export function isFixOpen(approvals: readonly Stamped[], fixes: readonly Stamped[]): boolean {
+  if (fixes.length === 0) return false;
+  return newest([...fixes]) > newest([...approvals]);
+}
+
+/** Status, strongest first: approved, fix pending, in progress, ready to execute, not started. */
+function statusOf(acc: Acc, fixOpen: boolean): AchievementStatus {
+  if (fixOpen) return 'fix_pending';
+  if (acc.approvals.length > 0) return 'approved';
+  if (acc.executions.length > 0) return 'in_progress';
+  if (acc.subplans.length > 0) return 'ready';
+  return 'not_started';
+}
+
+function nextActionOf(acc: Acc, status: AchievementStatus): string | null {
+  switch (status) {
+    case 'approved':
+      return null;
+    case 'fix_pending':
+      return `Address ${[...acc.fixes].sort(byTimeThenName).at(-1)?.name}`;
+    case 'in_progress':
+      return `Finish ${[...acc.executions].sort(byName).at(-1)?.name} and request review`;
+    case 'ready':
+      return `Create execution from ${[...acc.subplans].sort(byName).at(-1)?.name}`;
+    case 'not_started':
+      return 'Create subplan';
+  }
+}
+
+function planName(text: string | null, id: string): string {
+  if (!text) return id;
+  const m = /^#\s+(.+)$/m.exec(text.slice(0, 4096));
+  const name = m ? (m[1] as string).replace(/^PLAN\s*[:\-–—]\s*/i, '').trim() : '';
+  return name.length > 0 ? name : id;
+}
+
+/** Derives the full state of one plan from what its folder holds. Pure and linear in the number of files. */
+export function derivePlan(input: PlanInput): PlanDetail {
+  const warnings: string[] = [...(input.readWarnings ?? [])];
+  const index = input.planText === null ? null : parseAchievementIndex(input.planText);
+  if (input.planFile === null) warnings.push(`No PLAN_${input.id}.md in the plan folder.`);
+  if (index) warnings.push(...index.warnings);
+  const parallel = input.parallelText === null ? null : parseParallel(input.parallelText);
+  if (parallel) warnings.push(...parallel.warnings);
+  const parallelById = new Map<string, ParallelEntry>();
+  for (const entry of parallel?.entries ?? []) parallelById.set(entry.id, entry);
+
+  const entries = index?.entries ?? [];
+  const ids = entries.map((e) => e.id);
+  const table = numberTable(ids);
+  const indexedSet = new Set(ids);
+  const majors = majorsOf(ids);
+  const accs = new Map<string, Acc>();
+  const make = (id: string, title: string | null, indexed: boolean): Acc => {
+    const acc: Acc = { id, title, indexed, subplans: [], executions: [], approvals: [], fixes: [] };
+    accs.set(id, acc);
+    return acc;
+  };
+  for (const e of entries) make(e.id, e.title, true);
+
+  for (const file of input.files) {
+    const kind = classifyFile(file.dir, file.name);
+    if (!kind) continue;
+    const resolved = resolveNumber(kind.num, table, indexedSet, majors, file.declared);
+    if (!resolved) continue;
+    if (resolved.ambiguousWith) {
+      warnings.push(
+        `${file.name} is ambiguous between ${resolved.ambiguousWith.join(' and ')}; counted for ${resolved.id}. Write "**Achievement**: <id>" in it or use a dotted name.`,
+      );
+    }
+    const acc = accs.get(resolved.id) ?? make(resolved.id, null, resolved.indexed);
+    const stamped = { name: file.name, mtimeMs: file.mtimeMs };
+    if (kind.kind === 'subplan') acc.subplans.push(stamped);
+    else if (kind.kind === 'execution') acc.executions.push(stamped);
+    else if (kind.kind === 'approval') acc.approvals.push(stamped);
+    else acc.fixes.push(stamped);
+  }
+
+  const ordered = [
+    ...entries.map((e) => accs.get(e.id) as Acc),
+    ...[...accs.values()].filter((a) => !a.indexed).sort((a, b) => compareIds(a.id, b.id)),
+  ];
+  const stats: PlanStats = {
+    subplansCreated: 0,
+    subplansWaiting: 0,
+    executionsComplete: 0,
+    executionsActive: 0,
+    approvals: 0,
+    fixes: 0,
+    fixesOpen: 0,
+  };
+  const achievements: Achievement[] = ordered.map((acc) => {
+    const fixOpen = isFixOpen(acc.approvals, acc.fixes);
+    const status = statusOf(acc, fixOpen);
+    const verdictAt = Math.max(newest(acc.approvals), newest(acc.fixes));
+    stats.subplansCreated += acc.subplans.length;
+    if (acc.executions.length === 0 && status !== 'approved')
+      stats.subplansWaiting += acc.subplans.length;
+    for (const ex of acc.executions) {
+      // An execution is complete once a verdict at least as new as it exists.
+      if (verdictAt >= ex.mtimeMs) stats.executionsComplete++;
+      else stats.executionsActive++;
+    }
+    stats.approvals += acc.approvals.length;
+    stats.fixes += acc.fixes.length;
+    if (fixOpen) stats.fixesOpen++;
+    const p = parallelById.get(acc.id);
+    return {
+      id: acc.id,
+      title: acc.title,
+      indexed: acc.indexed,
+      status,
+      subplans: acc.subplans.sort(byName).map((f) => f.name),
+      executions: acc.executions.sort(byName).map((f) => f.name),
+      approvals: acc.approvals.sort(byTimeThenName).map((f) => f.name),
+      fixes: acc.fixes.sort(byTimeThenName).map((f) => f.name),
+      fixOpen,
+      nextAction: nextActionOf(acc, status),
+      dependencies: p?.dependencies ?? [],
+      priority: p?.priority ?? null,
+      estimatedHours: p?.estimatedHours ?? null,
+    };
+  });
+
+  const byId = new Map(achievements.map((a) => [a.id, a]));
+  const indexedList = achievements.filter((a) => a.indexed);
+  const done = indexedList.filter((a) => a.status === 'approved').length;
+  const listed = parallelById.size > 0 ? new Set(parallelById.keys()) : null;
+  const next = nextAchievements(indexedList, byId, listed, warnings);
+  const groups = parallelGroups(parallel?.entries ?? [], ids, warnings);
+  const unindexed = achievements.filter((a) => !a.indexed);
+
+  const total = indexedList.length;
+  const complete = total > 0 && done === total;
+  const status: PlanStatus =
+    stats.fixesOpen > 0
+      ? 'needs_attention'
+      : complete
+        ? 'complete'
+        : achievements.some((a) => a.status === 'in_progress')
+          ? 'in_progress'
+          : achievements.some((a) => a.status === 'ready')
+            ? 'ready'
+            : done > 0 || achievements.some((a) => a.status === 'approved')
+              ? 'in_progress'
+              : 'not_started';
+
+  const reasons: string[] = [];
+  if (stats.fixesOpen > 0) {
+    const open = achievements.filter((a) => a.fixOpen).map((a) => a.id);
+    reasons.push(`${open.length} open FIX (${open.join(', ')})`);
+  }
+  if (unindexed.length > 0) {
+    reasons.push(
+      `Files for achievements the index does not list: ${unindexed.map((a) => a.id).join(', ')}`,
+    );
+  }
+  for (const a of achievements) {
+    if (a.executions.length >= 3 && a.status !== 'approved') {
+      reasons.push(`${a.id} has taken ${a.executions.length} execution attempts`);
+    }
+  }
+  if (warnings.length > 0)
+    reasons.push(`${warnings.length} warning${warnings.length > 1 ? 's' : ''}`);
+  const level = stats.fixesOpen > 0 ? 'bad' : reasons.length > 0 ? 'warning' : 'good';
+
+  let changedAt = Math.max(input.planMtimeMs ?? 0, input.parallelMtimeMs ?? 0);
+  for (const f of input.files) if (f.mtimeMs > changedAt) changedAt = f.mtimeMs;
+  const last = [...indexedList].reverse().find((a) => a.status === 'approved')?.id ?? null;
+
+  return {
+    id: input.id,
+    name: planName(input.planText, input.id),
+    status,
+    progress: { done, total },
+    last,
+    next,
+    needsAttention: status === 'needs_attention',
+    changedAt,
+    path: input.path,
+    achievements,
+    parallelGroups: groups,
+    stats,
+    health: { level, reasons },
+    warnings,
+  };
+}
+
+/**
+ * The earliest unfinished achievements in index order. Without parallel.json
+ * that is the first one not approved. With it, every unfinished achievement
+ * whose dependencies are approved; an achievement parallel.json does not list
+ * depends on every achievement before it in the index. Dependencies on ids
+ * that exist nowhere are ignored with a warning. When the dependencies leave
+ * nothing startable (a cycle, or a dependency with an open FIX), the first
+ * unfinished achievement is next, so the plan never looks finished.
+ */
+function nextAchievements(
+  indexed: Achievement[],
+  byId: Map<string, Achievement>,
+  listed: ReadonlySet<string> | null,
+  warnings: string[],
+): string[] {
+  const unfinished = indexed.filter((a) => a.status !== 'approved');
+  const first = unfinished[0];
+  if (!first) return [];
+  if (!listed) return [first.id];
+  const unknown = new Set<string>();
+  const ready = unfinished.filter((a) => {
+    const position = indexed.indexOf(a);
+    const deps = listed.has(a.id) ? a.dependencies : indexed.slice(0, position).map((d) => d.id);
+    return deps.every((dep) => {
+      const target = byId.get(dep);
+      if (!target) {
+        unknown.add(dep);
+        return true;
+      }
+      return target.status === 'approved';
+    });
+  });
+  for (const dep of unknown) {
+    warnings.push(
+      `parallel.json names dependency ${dep}, which is neither in the index nor in the folder; ignored.`,
+    );
+  }
+  return ready.length > 0 ? ready.map((a) => a.id) : [first.id];
+}
+
+/** The list view of a plan. */
+export function summarize(detail: PlanDetail): PlanSummary {
+  return {
+    id: detail.id,
+    name: detail.name,
+    status: detail.status,
+    progress: detail.progress,
+    last: detail.last,
+    next: detail.next,
+    needsAttention: detail.needsAttention,
+    changedAt: detail.changedAt,
+  };
+}

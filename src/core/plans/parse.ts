@@ -1,0 +1,170 @@
+import { z } from 'zod';
+
+/** One line of the plan's achievement index. */
+export interface IndexEntry {
+  id: string;
+  /** Markdown and emoji kept as written. */
+  title: string;
+}
+
+const HEADING = /^(#{1,6})\s+(.*)$/;
+const INDEX_HEADING = /achievement\s+index/i;
+/**
+ * An index line: an optional list marker and checkbox, optional emphasis or
+ * link bracket, `Achievement <id>`, then a separator and the title.
+ * `- Achievement 1.2: Title`, `- [x] **Achievement 1.10**: **Bold** 🚀`,
+ * `1. [Achievement 2.1 — Title](#a21)`.
+ */
+const ENTRY =
+  /^\s*(?:[-*+]|\d+[.)])?\s*(?:\[[ xX]\]\s*)?(?:\*\*|__|\[)?\s*Achievement\s+(\d+(?:\.\d+)*)\s*(?:\*\*|__)?\s*(?:[:\-–—]\s*)?(.*)$/;
+/** Achievement headings in the plan body, used when there is no index section. */
+const BODY_HEADING = /^#{2,6}\s+(?:[^\w\s]+\s*)?Achievement\s+(\d+(?:\.\d+)*)\s*[:\-–—]?\s*(.*)$/;
+
+function cleanTitle(raw: string): string {
+  let title = raw.trim();
+  // A whole-line link `[Achievement 1.2: Title](#anchor)`: keep the text.
+  const link = /^(.*)\]\([^)]*\)\s*$/.exec(title);
+  if (link) title = (link[1] as string).trim();
+  return title;
+}
+
+/**
+ * Reads the `Achievement Index` section of a PLAN file. Without such a
+ * section, falls back to `### Achievement X.Y: Title` headings in the body.
+ * Duplicate ids keep their first title.
+ */
+export function parseAchievementIndex(text: string): { entries: IndexEntry[]; warnings: string[] } {
+  const lines = text.split(/\r?\n/);
+  const warnings: string[] = [];
+  const entries: IndexEntry[] = [];
+  const seen = new Set<string>();
+  const add = (id: string, title: string) => {
+    if (seen.has(id)) {
+      warnings.push(`The achievement index lists ${id} more than once; the first entry is used.`);
+      return;
+    }
+    seen.add(id);
+    entries.push({ id, title: cleanTitle(title) });
+  };
+
+  let start = -1;
+  let level = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const h = HEADING.exec(lines[i] as string);
+    if (h && INDEX_HEADING.test(h[2] as string)) {
+      start = i + 1;
+      level = (h[1] as string).length;
+      break;
+    }
+  }
+  if (start >= 0) {
+    for (let i = start; i < lines.length; i++) {
+      const line = lines[i] as string;
+      const h = HEADING.exec(line);
+      if (h && (h[1] as string).length <= level) break;
+      const m = ENTRY.exec(line);
+      if (m) add(m[1] as string, m[2] as string);
+    }
+    return { entries, warnings };
+  }
+  for (const line of lines) {
+    const m = BODY_HEADING.exec(line);
+    if (m) add(m[1] as string, m[2] as string);
+  }
+  warnings.push(
+    entries.length > 0
+      ? 'The PLAN file has no "Achievement Index" section; achievements were read from its headings.'
+      : 'The PLAN file has no "Achievement Index" section and no achievement headings.',
+  );
+  return { entries, warnings };
+}
+
+/** What parallel.json says about one achievement. */
+export interface ParallelEntry {
+  id: string;
+  title: string | null;
+  priority: string | null;
+  estimatedHours: number | null;
+  dependencies: string[];
+}
+
+const idLike = z.union([z.string(), z.number()]).transform(String);
+const parallelSchema = z.object({
+  achievements: z.array(
+    z.object({
+      achievement_id: idLike,
+      title: z.string().nullish(),
+      priority: z.union([z.string(), z.number()]).nullish(),
+      estimated_hours: z.union([z.number(), z.string()]).nullish(),
+      dependencies: z.array(idLike).nullish(),
+    }),
+  ),
+});
+
+/** Parses parallel.json; bad input gives warnings and no entries, never a throw. */
+export function parseParallel(text: string): { entries: ParallelEntry[]; warnings: string[] } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return {
+      entries: [],
+      warnings: [`parallel.json is not valid JSON: ${(error as Error).message}`],
+    };
+  }
+  const parsed = parallelSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return {
+      entries: [],
+      warnings: [
+        `parallel.json does not match {"achievements":[{"achievement_id","dependencies":[]}]}: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'}`,
+      ],
+    };
+  }
+  const entries = parsed.data.achievements.map((a) => {
+    const hours = a.estimated_hours == null ? null : Number(a.estimated_hours);
+    return {
+      id: a.achievement_id.trim(),
+      title: a.title ?? null,
+      priority: a.priority == null ? null : String(a.priority),
+      estimatedHours: hours !== null && Number.isFinite(hours) ? hours : null,
+      dependencies: (a.dependencies ?? []).map((d) => d.trim()),
+    };
+  });
+  return { entries, warnings: [] };
+}
+
+/** File names of achievement files, by kind. */
+const SUBPLAN = /^SUBPLAN_.+_(\d+(?:\.\d+)*)\.md$/;
+const EXECUTION = /^EXECUTION_TASK_.+_(\d+(?:\.\d+)*)_(\d+)\.md$/;
+const VERDICT = /^(APPROVED|FIX)_(?:[A-Za-z][\w.-]*_)?(\d+(?:\.\d+)*)(?:_\d+)?\.md$/;
+
+export type FileKind = 'subplan' | 'execution' | 'approval' | 'fix';
+
+/** Classifies a plan file by its name and folder; null for files that are not achievement files. */
+export function classifyFile(
+  dir: 'subplans' | 'execution' | 'feedbacks',
+  name: string,
+): { kind: FileKind; num: string } | null {
+  if (dir === 'subplans') {
+    const m = SUBPLAN.exec(name);
+    return m ? { kind: 'subplan', num: m[1] as string } : null;
+  }
+  if (dir === 'execution') {
+    const m = EXECUTION.exec(name);
+    return m ? { kind: 'execution', num: m[1] as string } : null;
+  }
+  const m = VERDICT.exec(name);
+  if (!m) return null;
+  return { kind: m[1] === 'APPROVED' ? 'approval' : 'fix', num: m[2] as string };
+}
+
+const DECLARED =
+  /\*{0,2}Achievement(?:\s+Addressed)?\*{0,2}\s*:?\*{0,2}\s*(?:Achievement\s+)?(\d+(?:\.\d+)+)/i;
+
+/** The achievement a file declares in its text (`**Achievement**: 2.3 (...)`), or null. */
+export function declaredAchievement(text: string): string | null {
+  const m = DECLARED.exec(text);
+  return m ? (m[1] as string) : null;
+}

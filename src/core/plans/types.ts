@@ -1,0 +1,39 @@
+/**
+ * The inputs of plan derivation: what a plan folder holds, already read from
+ * disk. Everything in `src/core/plans` is pure: the same input gives the same
+ * `PlanDetail`, with no clock and no I/O.
+ */
+
+/** Which folder of the plan a file was found in. */
+export type PlanFileDir = 'subplans' | 'execution' | 'feedbacks';
+
+export interface PlanFile {
+  dir: PlanFileDir;
+  /** Base name, e.g. `SUBPLAN_DEMO_12.md`. */
+  name: string;
+  mtimeMs: number;
+  /**
+   * The achievement the file declares in its own text (`**Achievement**: 1.10`),
+   * when the reader looked. Readers only look for files whose name is
+   * ambiguous against the index (see `ambiguousNumbers`).
+   */
+  declared?: string | null;
+}
+
+export interface PlanInput {
+  /** The plan's id (its folder name unless disambiguated). */
+  id: string;
+  /** Absolute path of the plan folder. */
+  path: string;
+  /** Name of the PLAN_*.md file, null when the folder has none. */
+  planFile: string | null;
+  /** Text of the PLAN file (possibly truncated by the reader), null when absent or unreadable. */
+  planText: string | null;
+  planMtimeMs: number | null;
+  /** Raw text of parallel.json, null when absent. */
+  parallelText: string | null;
+  parallelMtimeMs: number | null;
+  files: PlanFile[];
+  /** Problems the reader met (unreadable files, truncation). */
+  readWarnings?: string[];
+}

@@ -1,0 +1,173 @@
+import { basename, dirname, join } from 'node:path';
+import type { Logger } from 'pino';
+import { derivePlan, summarize } from '../core/plans/derive.ts';
+import type { PlanDetail, PlanSummary } from '../shared/plans.ts';
+import { topic } from '../shared/topics.ts';
+import { readPlanFolder } from '../sources/plans/read.ts';
+import type { FileEvent, FileHandler } from '../sources/types.ts';
+import type { Hub } from './types.ts';
+
+/** The files of a plan folder that change its state, relative to the folder. */
+const PLAN_FILE =
+  /^(?:PLAN_[^/]*\.md|parallel\.json|subplans\/[^/]+|execution\/[^/]+|execution\/feedbacks\/[^/]+)$/;
+
+/**
+ * Where a path relative to a watched root lies: the plan folder's path
+ * (relative, `…/work-space/plans/<PLAN>`) when it is a plan file, else null.
+ */
+export function planFolderOf(relPath: string): string | null {
+  const segs = relPath.split('/');
+  for (let i = 0; i + 3 < segs.length; i++) {
+    if (segs[i] === 'work-space' && segs[i + 1] === 'plans') {
+      const plan = segs[i + 2] as string;
+      if (plan.startsWith('.')) return null;
+      return PLAN_FILE.test(segs.slice(i + 3).join('/')) ? segs.slice(0, i + 3).join('/') : null;
+    }
+  }
+  return null;
+}
+
+/**
+ * Publishes the plans found under the server's roots: `plans` (summaries keyed
+ * by id) and `plan:<id>` (the detail). Events are coalesced per plan folder
+ * for `debounceMs`; then only that folder is read and derived again. A plan
+ * id is its folder name; when two projects have a plan of the same name, the
+ * later one is `NAME@<project folder>`.
+ */
+export class PlansEngine {
+  readonly #hub: Hub;
+  readonly #log: Logger;
+  readonly #debounceMs: number;
+  readonly #idByDir = new Map<string, string>();
+  readonly #details = new Map<string, PlanDetail>();
+  readonly #summaries = new Map<string, PlanSummary>();
+  readonly #timers = new Map<string, NodeJS.Timeout>();
+  readonly #running = new Map<string, Promise<void>>();
+  readonly #again = new Set<string>();
+
+  constructor(opts: { hub: Hub; logger: Logger; now?: () => number; debounceMs?: number }) {
+    this.#hub = opts.hub;
+    this.#log = opts.logger;
+    this.#debounceMs = opts.debounceMs ?? 150;
+  }
+
+  /** The handler for `**\/work-space/plans/<PLAN>/**` under the watcher's roots. */
+  handlers(): FileHandler[] {
+    return [
+      {
+        name: 'plans',
+        match: (rel) => planFolderOf(rel) !== null,
+        handle: (event: FileEvent) => {
+          const rel = event.path
+            .slice(event.root.length + 1)
+            .split('\\')
+            .join('/');
+          const folder = planFolderOf(rel);
+          if (folder !== null) this.touch(join(event.root, folder));
+        },
+      },
+    ];
+  }
+
+  /** Schedules a re-read of one plan folder (absolute path). */
+  touch(planDir: string): void {
+    const pending = this.#timers.get(planDir);
+    if (pending) clearTimeout(pending);
+    this.#timers.set(
+      planDir,
+      setTimeout(() => {
+        this.#timers.delete(planDir);
+        void this.#reload(planDir);
+      }, this.#debounceMs),
+    );
+  }
+
+  list(): PlanSummary[] {
+    return [...this.#summaries.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  get(id: string): PlanDetail | null {
+    return this.#details.get(id) ?? null;
+  }
+
+  /** Resolves when no re-read is scheduled or running (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.#timers.size > 0 || this.#running.size > 0) {
+      if (this.#timers.size > 0) {
+        for (const [dir, timer] of this.#timers) {
+          clearTimeout(timer);
+          this.#timers.delete(dir);
+          void this.#reload(dir);
+        }
+      }
+      await Promise.all(this.#running.values());
+    }
+  }
+
+  close(): void {
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+  }
+
+  #reload(planDir: string): Promise<void> {
+    const running = this.#running.get(planDir);
+    if (running) {
+      this.#again.add(planDir);
+      return running;
+    }
+    const job = (async () => {
+      do {
+        this.#again.delete(planDir);
+        try {
+          await this.#read(planDir);
+        } catch (error) {
+          this.#log.warn({ plan: planDir, err: (error as Error).message }, 'reading a plan failed');
+        }
+      } while (this.#again.has(planDir));
+    })().finally(() => this.#running.delete(planDir));
+    this.#running.set(planDir, job);
+    return job;
+  }
+
+  async #read(planDir: string): Promise<void> {
+    const known = this.#idByDir.get(planDir);
+    const id = known ?? this.#newId(planDir);
+    const input = await readPlanFolder(planDir, id);
+    const empty =
+      input !== null &&
+      input.planFile === null &&
+      input.parallelText === null &&
+      input.files.length === 0;
+    if (input === null || empty) {
+      if (known === undefined) return;
+      this.#idByDir.delete(planDir);
+      this.#details.delete(id);
+      this.#summaries.delete(id);
+      this.#hub.remove(topic('plan', id));
+      this.#publishList();
+      return;
+    }
+    if (known === undefined) this.#idByDir.set(planDir, id);
+    const detail = derivePlan(input);
+    this.#details.set(id, detail);
+    this.#summaries.set(id, summarize(detail));
+    this.#hub.set(topic('plan', id), detail);
+    this.#publishList();
+  }
+
+  #newId(planDir: string): string {
+    const name = basename(planDir);
+    const taken = new Set(this.#idByDir.values());
+    if (!taken.has(name)) return name;
+    const project = basename(dirname(dirname(dirname(planDir))));
+    let id = `${name}@${project}`;
+    for (let n = 2; taken.has(id); n++) id = `${name}@${project}-${n}`;
+    return id;
+  }
+
+  #publishList(): void {
+    const plans: Record<string, PlanSummary> = {};
+    for (const summary of this.list()) plans[summary.id] = summary;
+    this.#hub.set(topic('plans'), { plans });
+  }
+}

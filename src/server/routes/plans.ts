@@ -1,0 +1,47 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { PlansEngine } from '../../hub/plans-engine.ts';
+import { sendError } from '../errors.ts';
+
+/** A plan id: a folder name, optionally `@project`; never a path. */
+const planId = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((id) => !id.includes('\0'), 'must not contain NUL')
+  .refine((id) => !id.includes('/') && !id.includes('\\'), 'must not contain a path separator')
+  .refine((id) => id !== '.' && id !== '..', 'must not be . or ..');
+
+/** `GET /api/plans` and `GET /api/plans/:id`. */
+export async function plansRoutes(
+  app: FastifyInstance,
+  opts: { plans: PlansEngine },
+): Promise<void> {
+  app.get('/api/plans', async () => {
+    const plans = opts.plans.list();
+    return { plans, count: plans.length };
+  });
+
+  app.get('/api/plans/:id', async (request, reply) => {
+    const parsed = planId.safeParse((request.params as { id?: unknown }).id);
+    if (!parsed.success) {
+      const why = parsed.error.issues.map((i) => i.message).join('; ');
+      return sendError(
+        reply,
+        400,
+        'bad_request',
+        `Invalid plan id: ${why}. GET /api/plans lists the ids.`,
+      );
+    }
+    const detail = opts.plans.get(parsed.data);
+    if (!detail) {
+      return sendError(
+        reply,
+        404,
+        'not_found',
+        `No plan '${parsed.data}'. GET /api/plans lists them.`,
+      );
+    }
+    return detail;
+  });
+}

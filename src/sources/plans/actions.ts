@@ -1,0 +1,203 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/** The three actions of the plan screen. */
+export type PlanActionName = 'executeNext' | 'createSubplan' | 'createExecution';
+
+export const ACTION_LABELS: Record<PlanActionName, string> = {
+  executeNext: 'Execute next',
+  createSubplan: 'Create subplan',
+  createExecution: 'Create execution',
+};
+
+/** The config file looked for in the plans folder. */
+export const CONFIG_NAME = '.livestream-plans.json';
+
+/**
+ * The original dashboard's scripts, run from the project root. Placeholders:
+ * `{plan}` plan id, `{planDir}` its folder, `{planFile}` its PLAN file,
+ * `{achievement}` the target achievement ("1.2"), `{subplan}` the target's
+ * newest SUBPLAN file (absolute path). Each placeholder fills one argument;
+ * commands run without a shell, so names with spaces or `;` stay data.
+ */
+export const DEFAULT_COMMANDS: Record<PlanActionName, string[]> = {
+  executeNext: [
+    'python',
+    'LLM/scripts/generation/generate_prompt.py',
+    '@{plan}',
+    '--next',
+    '--interactive',
+  ],
+  createSubplan: [
+    'python',
+    'LLM/scripts/generation/generate_subplan_prompt.py',
+    '@{plan}',
+    '--achievement',
+    '{achievement}',
+  ],
+  createExecution: ['python', 'LLM/scripts/generation/generate_execution_prompt.py', '@{subplan}'],
+};
+
+export interface ActionsConfig {
+  commands: Record<PlanActionName, string[]>;
+  /** Where commands run. */
+  cwd: string;
+  timeoutMs: number;
+  /** Where the config came from, for the help screen. */
+  source: string;
+}
+
+const command = z.union([z.string().min(1), z.array(z.string()).min(1)]);
+const configSchema = z.object({
+  cwd: z.string().optional(),
+  timeoutSeconds: z
+    .number()
+    .positive()
+    .max(24 * 3600)
+    .optional(),
+  actions: z
+    .object({ executeNext: command, createSubplan: command, createExecution: command })
+    .partial()
+    .optional(),
+});
+
+/** Splits a command line into arguments: whitespace separates, single and double quotes group. */
+export function splitCommand(line: string): string[] {
+  const out: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
+  for (const m of line.matchAll(re)) {
+    out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3] ?? ''));
+  }
+  return out;
+}
+
+const toArgv = (c: string | string[]) => (typeof c === 'string' ? splitCommand(c) : c);
+
+/**
+ * Loads the actions config: defaults, then the config file (`--config` or
+ * `.livestream-plans.json` in the plans folder), then per-action flags.
+ * Throws an Error with a readable message when the file is invalid.
+ */
+export function loadActionsConfig(opts: {
+  plansDir: string;
+  projectRoot: string;
+  configPath?: string;
+  overrides?: Partial<Record<PlanActionName, string>>;
+}): ActionsConfig {
+  const path = opts.configPath ? resolve(opts.configPath) : join(opts.plansDir, CONFIG_NAME);
+  let text: string | null = null;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (opts.configPath || (error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new Error(`cannot read the plans config ${path}: ${(error as Error).message}`);
+    }
+  }
+  const commands = { ...DEFAULT_COMMANDS };
+  let cwd = opts.projectRoot;
+  let timeoutMs = 180_000;
+  if (text !== null) {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new Error(`${path} is not valid JSON: ${(error as Error).message}`);
+    }
+    const parsed = configSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(`${path}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+    }
+    for (const [name, c] of Object.entries(parsed.data.actions ?? {})) {
+      if (c) commands[name as PlanActionName] = toArgv(c);
+    }
+    if (parsed.data.cwd)
+      cwd = isAbsolute(parsed.data.cwd) ? parsed.data.cwd : join(opts.plansDir, parsed.data.cwd);
+    if (parsed.data.timeoutSeconds) timeoutMs = parsed.data.timeoutSeconds * 1000;
+  }
+  for (const [name, c] of Object.entries(opts.overrides ?? {})) {
+    if (c) commands[name as PlanActionName] = splitCommand(c);
+  }
+  return { commands, cwd, timeoutMs, source: text === null ? 'defaults' : path };
+}
+
+/** Fills `{name}` placeholders in each argument; unknown placeholders stay as written. */
+export function fillCommand(argv: readonly string[], values: Record<string, string>): string[] {
+  return argv.map((arg) => arg.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole));
+}
+
+export interface ActionRun {
+  label: string;
+  argv: string[];
+  /** Output lines (stdout and stderr interleaved), the last `MAX_LINES`. */
+  lines: string[];
+  /** Null while running. */
+  exitCode: number | null;
+  /** Set when the command could not start or was killed. */
+  error: string | null;
+  running: boolean;
+}
+
+const MAX_LINES = 200;
+
+/**
+ * Runs an action's command, streaming its output to `onUpdate` (a new
+ * `ActionRun` object each time) and resolving with the final run. stdin is
+ * closed: the dashboard owns the terminal.
+ */
+export function runAction(
+  label: string,
+  argv: string[],
+  opts: { cwd: string; timeoutMs: number; onUpdate: (run: ActionRun) => void },
+): Promise<ActionRun> {
+  let run: ActionRun = { label, argv, lines: [], exitCode: null, error: null, running: true };
+  const update = (patch: Partial<ActionRun>) => {
+    run = { ...run, ...patch };
+    opts.onUpdate(run);
+  };
+  return new Promise((done) => {
+    const [cmd, ...args] = argv;
+    if (!cmd) {
+      update({ running: false, error: 'The command is empty; set it in .livestream-plans.json.' });
+      done(run);
+      return;
+    }
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: opts.timeoutMs,
+    });
+    let partial = '';
+    const onData = (chunk: Buffer) => {
+      const text = partial + chunk.toString('utf8');
+      const parts = text.split(/\r?\n/);
+      partial = parts.pop() ?? '';
+      if (parts.length > 0) update({ lines: [...run.lines, ...parts].slice(-MAX_LINES) });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      update({
+        running: false,
+        error:
+          error.code === 'ENOENT'
+            ? `${cmd} was not found (cwd ${opts.cwd}); configure the command in .livestream-plans.json`
+            : error.message,
+      });
+      done(run);
+    });
+    child.on('close', (code, signal) => {
+      if (!run.running) return;
+      const lines = partial ? [...run.lines, partial].slice(-MAX_LINES) : run.lines;
+      update({
+        running: false,
+        lines,
+        exitCode: code,
+        error: signal ? `ended by ${signal}${signal === 'SIGTERM' ? ' (timed out?)' : ''}` : null,
+      });
+      done(run);
+    });
+  });
+}

@@ -24,6 +24,12 @@ export function TokenView({ usage }: { usage: TokenUsage }) {
           <span className="muted">context {Math.round(usage.contextPercent)} %</span>
         )}
       </div>
+      {usage.source === 'agent_updates' && (
+        <p className="muted small">
+          From agents' reported token counts (one combined figure per agent, shown as input): no
+          session.jsonl for this session.
+        </p>
+      )}
       <ProgressBar
         percent={usage.percentOfBudget}
         label="Token budget used"

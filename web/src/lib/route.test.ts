@@ -1,0 +1,14 @@
+/// <reference types="node" />
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseHash, sessionHref } from './route.ts';
+
+test('hash routes round-trip ids with any characters', () => {
+  const id = 'weather-app@other/folder <x>';
+  assert.deepEqual(parseHash(sessionHref(id)), { view: 'session', id });
+  assert.deepEqual(parseHash(''), { view: 'overview' });
+  assert.deepEqual(parseHash('#/'), { view: 'overview' });
+  assert.deepEqual(parseHash('#/plan/DEMO-PLAN'), { view: 'plan', id: 'DEMO-PLAN' });
+  assert.equal(parseHash('#/session/%E0%A4%A').view, 'not_found');
+  assert.equal(parseHash('#/nope').view, 'not_found');
+});

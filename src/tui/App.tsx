@@ -1,0 +1,189 @@
+import { Box, Text, useApp, useInput, useWindowSize } from 'ink';
+import { useState, useSyncExternalStore } from 'react';
+import type { PlanActionName } from '../sources/plans/actions.ts';
+import type { PlansController } from './controller.ts';
+import { ActionPanel } from './views/ActionPanel.tsx';
+import { BuildsView } from './views/BuildsView.tsx';
+import { Footer } from './views/Footer.tsx';
+import { HelpView } from './views/HelpView.tsx';
+import { PlanDetailView } from './views/PlanDetailView.tsx';
+import { PlansList } from './views/PlansList.tsx';
+
+type Screen = 'plans' | 'plan' | 'builds' | 'help';
+
+const HINTS: Record<Screen, string> = {
+  plans: '↑↓/jk move · Enter open · Tab builds · r refresh · ? help · q quit',
+  plan: '↑↓/jk move · n/s/e actions · b back · r refresh · ? help · q quit',
+  builds: '↑↓/jk move · Tab/b plans · r refresh · ? help · q quit',
+  help: 'b back · q quit',
+};
+
+const ACTION_KEYS: Record<string, PlanActionName> = {
+  n: 'executeNext',
+  s: 'createSubplan',
+  e: 'createExecution',
+};
+
+/**
+ * The plan dashboard. It renders the controller's state and turns keys into
+ * controller calls; it starts no I/O itself.
+ */
+export function App({
+  controller,
+  now = Date.now,
+}: {
+  controller: PlansController;
+  now?: () => number;
+}) {
+  const state = useSyncExternalStore(controller.subscribe, controller.getState);
+  const { exit } = useApp();
+  const { rows, columns } = useWindowSize();
+  const [screen, setScreen] = useState<Screen>('plans');
+  const [back, setBack] = useState<Screen>('plans');
+  const [planCursor, setPlanCursor] = useState(0);
+  const [openId, setOpenId] = useState<string | null>(null);
+  const [rowCursor, setRowCursor] = useState(0);
+  const [buildCursor, setBuildCursor] = useState(0);
+
+  const plans = state.plans;
+  const plan = openId === null ? undefined : plans.find((p) => p.id === openId);
+  const shownScreen: Screen = screen === 'plan' && !plan ? 'plans' : screen;
+  const selectedPlan = Math.min(planCursor, Math.max(0, plans.length - 1));
+  const rowCount = plan?.achievements.length ?? 0;
+  const selectedRow = Math.min(rowCursor, Math.max(0, rowCount - 1));
+
+  useInput((input, key) => {
+    if (input === 'q' || (key.ctrl && input === 'c')) {
+      exit();
+      return;
+    }
+    if (input === 'r') {
+      void controller.refresh();
+      return;
+    }
+    if (input === '?') {
+      if (shownScreen === 'help') setScreen(back);
+      else {
+        setBack(shownScreen);
+        setScreen('help');
+      }
+      return;
+    }
+    if (input === 'x') {
+      controller.dismissAction();
+      return;
+    }
+    const up = key.upArrow || input === 'k';
+    const down = key.downArrow || input === 'j';
+    const isBack = input === 'b' || key.escape;
+    if (shownScreen === 'help') {
+      if (isBack) setScreen(back);
+      return;
+    }
+    if (key.tab) {
+      setScreen(shownScreen === 'builds' ? 'plans' : 'builds');
+      return;
+    }
+    if (shownScreen === 'plans') {
+      if (up) setPlanCursor(Math.max(0, selectedPlan - 1));
+      else if (down) setPlanCursor(Math.min(plans.length - 1, selectedPlan + 1));
+      else if (key.return && plans[selectedPlan]) {
+        setOpenId(plans[selectedPlan].id);
+        setRowCursor(0);
+        setScreen('plan');
+      }
+      return;
+    }
+    if (shownScreen === 'builds') {
+      if (isBack) setScreen('plans');
+      else if (up) setBuildCursor((c) => Math.max(0, c - 1));
+      else if (down) setBuildCursor((c) => Math.min(state.builds.sessions.length - 1, c + 1));
+      return;
+    }
+    if (shownScreen === 'plan' && plan) {
+      if (isBack) setScreen('plans');
+      else if (up) setRowCursor(Math.max(0, selectedRow - 1));
+      else if (down) setRowCursor(Math.min(rowCount - 1, selectedRow + 1));
+      else if (ACTION_KEYS[input]) {
+        void controller.run(plan.id, ACTION_KEYS[input], plan.achievements[selectedRow]?.id);
+      }
+    }
+  });
+
+  // Keep the frame shorter than the terminal: Ink clears the whole screen otherwise.
+  const actionLines = state.action ? Math.min(8, state.action.lines.length) : 0;
+  const actionHeight = state.action ? actionLines + (state.action.argv.length > 0 ? 4 : 3) : 0;
+  const notices = state.notices.slice(-2);
+  const body = Math.max(3, rows - 3 - actionHeight - notices.length - (state.error ? 1 : 0));
+  const title =
+    shownScreen === 'builds'
+      ? 'Builds'
+      : shownScreen === 'help'
+        ? 'Help'
+        : shownScreen === 'plan'
+          ? 'Plan'
+          : 'Plans';
+
+  return (
+    <Box flexDirection="column" width={columns}>
+      <Text wrap="truncate">
+        <Text bold color="cyan">
+          Livestream · {title}
+        </Text>
+        <Text color="gray">
+          {' '}
+          {state.plansDir} · {plans.length} plan{plans.length === 1 ? '' : 's'} ·{' '}
+          {state.watch.mode === 'poll'
+            ? `polling every ${(state.watch.pollMs ?? 0) / 1000}s`
+            : 'watching'}
+        </Text>
+      </Text>
+      {notices.map((n) => (
+        <Text key={n} color="yellow" wrap="truncate">
+          {n}
+        </Text>
+      ))}
+      {state.error ? (
+        <Text color="red" wrap="truncate">
+          {state.error}
+        </Text>
+      ) : null}
+      <Box flexDirection="column" height={body}>
+        {shownScreen === 'plans' ? (
+          <PlansList
+            plans={plans}
+            cursor={selectedPlan}
+            height={body}
+            width={columns}
+            loaded={state.loadedAt !== null}
+            plansDir={state.plansDir}
+          />
+        ) : shownScreen === 'plan' && plan ? (
+          <PlanDetailView
+            plan={plan}
+            cursor={selectedRow}
+            height={body}
+            width={columns}
+            actionBusy={state.action?.running ?? false}
+          />
+        ) : shownScreen === 'builds' ? (
+          <BuildsView builds={state.builds} cursor={buildCursor} height={body} width={columns} />
+        ) : (
+          <HelpView
+            config={state.config}
+            watch={
+              state.watch.mode === 'poll' ? `polling every ${state.watch.pollMs} ms` : 'file events'
+            }
+          />
+        )}
+      </Box>
+      {state.action ? <ActionPanel run={state.action} lines={actionLines} /> : null}
+      <Footer
+        loadedAt={state.loadedAt}
+        refreshing={state.refreshing}
+        hints={HINTS[shownScreen]}
+        now={now}
+      />
+    </Box>
+  );
+}

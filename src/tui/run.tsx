@@ -1,0 +1,106 @@
+import { createInterface } from 'node:readline/promises';
+import { render } from 'ink';
+import type { ActionsConfig } from '../sources/plans/actions.ts';
+import { type LockOwner, PlansLock, releaseOnSignals } from '../sources/plans/lock.ts';
+import { App } from './App.tsx';
+import { type BuildsSource, PlansController } from './controller.ts';
+import { clock } from './views/format.ts';
+
+export interface DashboardOptions {
+  plansDir: string;
+  config: ActionsConfig;
+  pollMs: number | null;
+  /** Continue without asking when another instance holds the folder. */
+  yes: boolean;
+  builds: { url: string; source: BuildsSource } | null;
+  stdin?: NodeJS.ReadStream;
+  stdout?: NodeJS.WriteStream;
+}
+
+/** Words for the second-instance warning. */
+export function describeOwner(owner: LockOwner | null): string {
+  if (!owner) return 'Another livestream plans instance is starting on this folder.';
+  return `Another livestream plans instance is running on this folder (pid ${owner.pid}${
+    owner.host ? ` on ${owner.host}` : ''
+  }, since ${clock(owner.createdAt)}).`;
+}
+
+async function ask(
+  question: string,
+  stdin: NodeJS.ReadStream,
+  out: NodeJS.WriteStream,
+): Promise<boolean> {
+  const rl = createInterface({ input: stdin, output: out });
+  try {
+    const answer = await rl.question(question);
+    return /^y(es)?$/i.test(answer.trim());
+  } catch {
+    return false;
+  } finally {
+    rl.close();
+  }
+}
+
+/**
+ * Runs the interactive dashboard until the user quits: takes the folder's
+ * lock (or, when another instance holds it, asks whether to run anyway —
+ * default no; `--yes` says yes, a non-terminal stdin says no without
+ * waiting), renders the Ink app and releases everything on the way out.
+ * Returns the exit code.
+ */
+export async function runDashboard(opts: DashboardOptions): Promise<number> {
+  const stdin = opts.stdin ?? process.stdin;
+  const stdout = opts.stdout ?? process.stdout;
+  const notices: string[] = [];
+  let lock: PlansLock | null = null;
+  try {
+    const result = await PlansLock.acquire(opts.plansDir);
+    if (result.acquired) lock = result.lock;
+    else {
+      const warning = describeOwner(result.owner);
+      if (!opts.yes) {
+        if (!stdin.isTTY) {
+          process.stderr.write(
+            `${warning}\nNot continuing: pass --yes to run a second instance anyway.\n`,
+          );
+          return 3;
+        }
+        const go = await ask(`${warning}\nContinue anyway? [y/N] `, stdin, process.stderr);
+        if (!go) return 3;
+      }
+      notices.push(`${warning} This one runs alongside it and leaves its lock alone.`);
+    }
+  } catch (error) {
+    notices.push(
+      `Cannot lock ${opts.plansDir} (${(error as Error).message}); running without a lock.`,
+    );
+  }
+
+  const controller = new PlansController({
+    plansDir: opts.plansDir,
+    config: opts.config,
+    pollMs: opts.pollMs,
+    builds: opts.builds,
+    notices,
+  });
+  let unmount: (() => void) | null = null;
+  const offSignals = lock ? releaseOnSignals(lock, () => unmount?.()) : () => undefined;
+  try {
+    const app = render(<App controller={controller} />, {
+      stdin,
+      stdout,
+      alternateScreen: true,
+      incrementalRendering: true,
+      exitOnCtrlC: true,
+      patchConsole: false,
+    });
+    unmount = app.unmount;
+    await controller.start();
+    await app.waitUntilExit();
+    return 0;
+  } finally {
+    offSignals();
+    await controller.close();
+    lock?.releaseSync();
+  }
+}

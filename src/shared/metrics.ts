@@ -23,6 +23,13 @@ export interface TokenPoint {
 export type BudgetLevel = 'ok' | 'warning' | 'critical';
 
 export interface TokenUsage {
+  /**
+   * Where the figures come from: `session_log` (session.jsonl, split into input
+   * and output) or `agent_updates` (agents' `tokens_used`, one combined count
+   * per agent, recorded as input). Added by the metrics engine; optional for
+   * older producers of this type.
+   */
+  source?: 'session_log' | 'agent_updates';
   input: number;
   output: number;
   total: number;

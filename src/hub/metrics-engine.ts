@@ -1,0 +1,558 @@
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { MetricsAccount, type MetricsWarning } from '../core/metrics/account.ts';
+import { type AgentUpdate, parseAgentUpdate } from '../core/metrics/agents.ts';
+import { computeAnalytics, type SessionHistory } from '../core/metrics/analytics.ts';
+import { type EventLine, eventLine } from '../core/metrics/events.ts';
+import {
+  DEFAULT_TOKEN_BUDGET,
+  readSessionLogLine,
+  type TokenReading,
+} from '../core/metrics/tokens.ts';
+import type { Analytics, SessionMetrics, TokenPoint } from '../shared/metrics.ts';
+import type { SessionDetail } from '../shared/model.ts';
+import { topic } from '../shared/topics.ts';
+import {
+  type DecisionFile,
+  type JsonlBatch,
+  type JsonlKind,
+  JsonlLogHandler,
+  type MetricsFileProblem,
+  type MetricsFileSink,
+  ProjectMetricsHandler,
+  type TestResultsFile,
+} from '../sources/metrics-files.ts';
+import type { FileHandler } from '../sources/types.ts';
+import type { MetricsStore, SessionStore } from '../store/types.ts';
+import type { Telemetry } from '../telemetry.ts';
+import type { LogBook } from './logbook.ts';
+import type { SessionEngine } from './session-engine.ts';
+import type { Hub } from './types.ts';
+
+/** Largest `/api/broadcast` event accepted, serialised. */
+export const MAX_BROADCAST_BYTES = 64 * 1024;
+/** Sessions not known yet whose inputs are held, and inputs held per session. */
+const MAX_PENDING_OWNERS = 256;
+const MAX_PENDING_READINGS = 200_000;
+const MAX_PENDING_ITEMS = 2_000;
+/** Analytics are recomputed this long after the last session change. */
+const ANALYTICS_DEBOUNCE_MS = 1000;
+
+export interface MetricsEngineOptions {
+  hub: Hub;
+  sessions: SessionEngine;
+  store: SessionStore & MetricsStore;
+  logs: LogBook;
+  logger: Logger;
+  /** Tokens per session before the budget is spent (default 200,000). */
+  tokenBudget?: number;
+  now?: () => number;
+  /** Counts ingested lines and updates for `/metrics` when given. */
+  telemetry?: Telemetry;
+}
+
+export type AgentUpdateResult =
+  | { ok: true; status: 'received'; session_id: string; agent_id: string; key: string | null }
+  | { ok: false; error: string; message: string };
+
+export type BroadcastResult =
+  | { ok: true; status: 'received'; session_id: string; key: string | null }
+  | { ok: false; error: string; message: string };
+
+/** Inputs for a session that is not known yet, replayed when it appears. */
+interface Pending {
+  readings: { reading: TokenReading; receivedAt: number }[];
+  /** Indexes into `readings` where the session log was read again from its start. */
+  resets: number[];
+  sessionLogSeen: boolean;
+  agents: { update: AgentUpdate; at: number }[];
+  events: EventLine[];
+  tests: Map<number, TestResultsFile>;
+  decisions: Map<string, DecisionFile>;
+  problems: MetricsFileProblem[];
+  persists: Set<() => Promise<void>>;
+  dropped: number;
+}
+
+function newPending(): Pending {
+  return {
+    readings: [],
+    resets: [],
+    sessionLogSeen: false,
+    agents: [],
+    events: [],
+    tests: new Map(),
+    decisions: new Map(),
+    problems: [],
+    persists: new Set(),
+    dropped: 0,
+  };
+}
+
+/** Keeps the newest `cap` items; with `keepOldest`, drops new items instead (readings, whose indexes mark resets). */
+function pushBounded<T>(
+  list: T[],
+  item: T,
+  cap: number,
+  pending: Pending,
+  keepOldest = false,
+): void {
+  if (list.length >= cap) {
+    pending.dropped++;
+    if (keepOldest) return;
+    list.shift();
+  }
+  list.push(item);
+}
+
+/**
+ * The enhanced metrics of every session: tokens from session.jsonl and agent
+ * updates, test iterations, the agent tree, decisions, and events into the
+ * session's log. Publishes `metrics:<key>` (a whole new `SessionMetrics` on
+ * each change) and `analytics`; keeps history in the store. Inputs for a
+ * session that is not known yet are held (bounded, nothing saved) and
+ * replayed when the session appears.
+ */
+export class MetricsEngine {
+  readonly #hub: Hub;
+  readonly #sessions: SessionEngine;
+  readonly #store: SessionStore & MetricsStore;
+  readonly #logs: LogBook;
+  readonly #log: Logger;
+  readonly #budget: number;
+  readonly #now: () => number;
+  readonly #telemetry: Telemetry | undefined;
+  readonly #accounts = new Map<string, MetricsAccount>();
+  /** Keyed `id:<session id>` or `dir:<project folder>`. */
+  readonly #pending = new Map<string, Pending>();
+  #handlers: [JsonlLogHandler, ProjectMetricsHandler] | null = null;
+  #analyticsTimer: NodeJS.Timeout | null = null;
+  readonly #unsubscribe: () => void;
+
+  constructor(opts: MetricsEngineOptions) {
+    this.#hub = opts.hub;
+    this.#sessions = opts.sessions;
+    this.#store = opts.store;
+    this.#logs = opts.logs;
+    this.#log = opts.logger;
+    this.#budget =
+      opts.tokenBudget && opts.tokenBudget > 0 ? opts.tokenBudget : DEFAULT_TOKEN_BUDGET;
+    this.#now = opts.now ?? Date.now;
+    this.#telemetry = opts.telemetry;
+    this.#unsubscribe = this.#sessions.onChange((key) => this.#sessionChanged(key));
+  }
+
+  /** The session.jsonl/events.jsonl tails and the `.context-foundry` readers, for the root watcher. */
+  handlers(): FileHandler[] {
+    if (!this.#handlers) {
+      const sink: MetricsFileSink = {
+        jsonlBatch: (b) => this.#jsonlBatch(b),
+        jsonlReset: (kind, id, reason) => this.#jsonlReset(kind, id, reason),
+        testResults: (f) => this.#testResults(f),
+        decisionFile: (f) => this.#decisionFile(f),
+        problem: (p) => this.#problem(p),
+      };
+      this.#handlers = [new JsonlLogHandler(sink, this.#store), new ProjectMetricsHandler(sink)];
+    }
+    return [...this.#handlers];
+  }
+
+  /** Loads the stored metrics of every stored session and publishes them. */
+  async restore(): Promise<void> {
+    const sessions = await this.#store.listSessions();
+    for (const status of sessions) {
+      const key = status.id;
+      const [points, tests, agents, decisions] = await Promise.all([
+        this.#store.tokenPoints(key),
+        this.#store.testIterations(key),
+        this.#store.agents(key),
+        this.#store.decisions(key),
+      ]);
+      const account = new MetricsAccount();
+      account.load({ points, tests, agents, decisions });
+      this.#accounts.set(key, account);
+      this.#publish(key);
+    }
+    await this.analytics();
+  }
+
+  /** `POST /api/agent-update`. */
+  agentUpdate(body: unknown, receivedAt: number): AgentUpdateResult {
+    const parsed = parseAgentUpdate(body);
+    if (!parsed.ok) return parsed;
+    const update = parsed.update;
+    this.#telemetry?.counter('livestream_agent_updates_total', 'Agent updates received').inc();
+    const key = this.#sessions.keyFor(update.session_id);
+    if (key === null) {
+      const pending = this.#pendingFor(`id:${update.session_id}`);
+      pushBounded(pending.agents, { update, at: receivedAt }, MAX_PENDING_ITEMS, pending);
+    } else {
+      this.#applyAgent(key, update, receivedAt);
+      this.#publish(key);
+    }
+    return {
+      ok: true,
+      status: 'received',
+      session_id: update.session_id,
+      agent_id: update.agent_id,
+      key,
+    };
+  }
+
+  /** `POST /api/broadcast/:id`: an event object into the session's log. */
+  broadcast(sessionId: string, body: unknown, receivedAt: number): BroadcastResult {
+    if (sessionId.length === 0 || sessionId.length > 512 || sessionId.includes('\0')) {
+      return {
+        ok: false,
+        error: 'bad_request',
+        message: 'The session id must be 1-512 characters.',
+      };
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      return {
+        ok: false,
+        error: 'bad_request',
+        message:
+          'The body must be a JSON object (an event such as {"type":"log_line","data":{...}}).',
+      };
+    }
+    const size = Buffer.byteLength(JSON.stringify(body));
+    if (size > MAX_BROADCAST_BYTES) {
+      return {
+        ok: false,
+        error: 'too_large',
+        message: `The event is ${size} bytes; the limit is ${MAX_BROADCAST_BYTES}.`,
+      };
+    }
+    const line = eventLine(body, receivedAt) as EventLine;
+    const key = this.#sessions.keyFor(sessionId);
+    if (key === null) {
+      const pending = this.#pendingFor(`id:${sessionId}`);
+      pushBounded(pending.events, line, MAX_PENDING_ITEMS, pending);
+    } else this.#appendEvent(key, line);
+    return { ok: true, status: 'received', session_id: sessionId, key };
+  }
+
+  /** The metrics of a known session; null for an unknown key. */
+  get(key: string): SessionMetrics | null {
+    const state = this.#hub.get(topic('metrics', key));
+    if (state?.data) return state.data as SessionMetrics;
+    if (!this.#sessions.get(key)) return null;
+    return this.#account(key).metrics(this.#whereabouts(key), this.#budget);
+  }
+
+  /** Recomputes the cross-session analytics from the stored history and publishes them. */
+  async analytics(): Promise<Analytics> {
+    const sessions = await this.#store.listSessions();
+    const history: SessionHistory[] = await Promise.all(
+      sessions.map(async (status) => {
+        const account = this.#accounts.get(status.id);
+        return {
+          state: status.state,
+          transitions: await this.#store.transitions(status.id),
+          tokensByPhase: account?.tokens.usage(this.#budget)?.byPhase ?? null,
+          testIterations: account?.testIterations() ?? [],
+        };
+      }),
+    );
+    const analytics = computeAnalytics(history);
+    this.#hub.set(topic('analytics'), analytics);
+    return analytics;
+  }
+
+  /** Stops timers and the handlers' pending re-reads. */
+  close(): void {
+    this.#unsubscribe();
+    if (this.#analyticsTimer) clearTimeout(this.#analyticsTimer);
+    this.#analyticsTimer = null;
+    this.#handlers?.[1].close();
+  }
+
+  // --- inputs -----------------------------------------------------------
+
+  async #jsonlBatch(batch: JsonlBatch): Promise<boolean> {
+    const receivedAt = this.#now();
+    this.#telemetry
+      ?.counter('livestream_metric_lines_total', 'JSONL lines ingested by the metrics engine')
+      .inc({ kind: batch.kind }, batch.values.length);
+    const key = this.#sessions.keyFor(batch.sessionId);
+    if (key === null) {
+      const pending = this.#pendingFor(`id:${batch.sessionId}`);
+      pending.persists.add(batch.persist);
+      for (const value of batch.values) {
+        if (batch.kind === 'events') {
+          const line = eventLine(value, receivedAt);
+          if (line) pushBounded(pending.events, line, MAX_PENDING_ITEMS, pending);
+        } else {
+          pending.sessionLogSeen = true;
+          const reading = readSessionLogLine(value);
+          if (reading)
+            pushBounded(
+              pending.readings,
+              { reading, receivedAt },
+              MAX_PENDING_READINGS,
+              pending,
+              true,
+            );
+        }
+      }
+      return false;
+    }
+    if (batch.kind === 'events') {
+      for (const value of batch.values) {
+        const line = eventLine(value, receivedAt);
+        if (line) this.#appendEvent(key, line);
+      }
+      return true;
+    }
+    const readings: { reading: TokenReading; receivedAt: number }[] = [];
+    for (const value of batch.values) {
+      const reading = readSessionLogLine(value);
+      if (reading) readings.push({ reading, receivedAt });
+    }
+    const points = this.#applyReadings(key, readings);
+    this.#account(key).sessionLogSeen = true;
+    this.#publish(key);
+    await this.#savePoints(key, points);
+    return true;
+  }
+
+  #jsonlReset(kind: JsonlKind, sessionId: string, reason: string): void {
+    const key = this.#sessions.keyFor(sessionId);
+    const what = kind === 'events' ? 'events.jsonl' : 'session.jsonl';
+    this.#log.info({ sessionId, kind, reason }, `${what} ${reason}; reading it from the start`);
+    if (kind !== 'session_log') return;
+    // Lines counted before are recognised by time and not counted twice.
+    if (key !== null) this.#account(key).tokens.beginReplay();
+    else {
+      const pending = this.#pending.get(`id:${sessionId}`);
+      if (pending) pending.resets.push(pending.readings.length);
+    }
+  }
+
+  #testResults(file: TestResultsFile): void {
+    const key = this.#sessions.keyForProject(file.projectDir);
+    if (key === null) {
+      this.#pendingFor(`dir:${resolve(file.projectDir)}`).tests.set(file.iteration, file);
+      return;
+    }
+    this.#applyTests(key, file);
+    this.#publish(key);
+  }
+
+  #decisionFile(file: DecisionFile): void {
+    const key = this.#sessions.keyForProject(file.projectDir);
+    if (key === null) {
+      this.#pendingFor(`dir:${resolve(file.projectDir)}`).decisions.set(file.source, file);
+      return;
+    }
+    this.#applyDecisions(key, file);
+    this.#publish(key);
+  }
+
+  #problem(problem: MetricsFileProblem): void {
+    const key =
+      problem.sessionId !== null
+        ? this.#sessions.keyFor(problem.sessionId)
+        : problem.projectDir !== null
+          ? this.#sessions.keyForProject(problem.projectDir)
+          : null;
+    this.#log.warn({ path: problem.path, code: problem.code }, problem.message);
+    this.#telemetry
+      ?.counter('livestream_metric_problems_total', 'Problems met reading metric sources')
+      .inc({ code: problem.code });
+    if (key === null) {
+      const owner =
+        problem.sessionId !== null
+          ? `id:${problem.sessionId}`
+          : `dir:${resolve(problem.projectDir ?? '.')}`;
+      const pending = this.#pendingFor(owner);
+      pushBounded(pending.problems, problem, 50, pending);
+      return;
+    }
+    this.#applyProblem(key, problem);
+    this.#publish(key);
+  }
+
+  // --- applying to a known session ----------------------------------------
+
+  #applyReadings(
+    key: string,
+    readings: { reading: TokenReading; receivedAt: number }[],
+  ): TokenPoint[] {
+    const account = this.#account(key);
+    if (readings.length === 0) return [];
+    const detail = this.#sessions.get(key);
+    const points: TokenPoint[] = [];
+    for (const { reading, receivedAt } of readings) {
+      const phase = phaseAt(detail, reading.at ?? receivedAt);
+      const point = account.applyTokens(reading, phase, receivedAt);
+      if (point) points.push(point);
+    }
+    return points;
+  }
+
+  async #savePoints(key: string, points: TokenPoint[]): Promise<void> {
+    if (points.length === 0) return;
+    await Promise.all(points.map((p) => this.#store.addTokenPoint(key, p)));
+    this.#scheduleAnalytics();
+  }
+
+  #applyAgent(key: string, update: AgentUpdate, at: number): void {
+    const phase = this.#sessions.get(key)?.status.currentPhase ?? null;
+    const agent = this.#account(key).applyAgent(update, phase, at);
+    this.#save(this.#store.saveAgent(key, agent));
+  }
+
+  #applyTests(key: string, file: TestResultsFile): void {
+    const iteration = this.#account(key).applyTestResults(
+      file.iteration,
+      file.counts,
+      file.source,
+      file.at,
+    );
+    if (iteration) {
+      this.#save(this.#store.saveTestIteration(key, iteration));
+      this.#scheduleAnalytics();
+    }
+  }
+
+  #applyDecisions(key: string, file: DecisionFile): void {
+    const account = this.#account(key);
+    for (const d of account.applyDecisionFile(file.source, file.parsed.decisions)) {
+      this.#save(this.#store.saveDecision(key, d));
+    }
+    if (file.parsed.skipped > 0) {
+      account.warn(`${file.source}:skipped`, {
+        code: 'odd_entries',
+        message: `${file.source}: skipped ${file.parsed.skipped} entr${file.parsed.skipped === 1 ? 'y' : 'ies'} with nothing to show`,
+        at: file.at,
+      });
+    }
+  }
+
+  #applyProblem(key: string, problem: MetricsFileProblem): void {
+    const warning: MetricsWarning = {
+      code: problem.code,
+      message: problem.message,
+      at: this.#now(),
+    };
+    this.#account(key).warn(`${problem.path}:${problem.code}`, warning);
+    this.#logs.append(key, { at: warning.at, level: 'warn', text: problem.message });
+  }
+
+  #appendEvent(key: string, line: EventLine): void {
+    this.#logs.append(key, { at: line.at, level: 'event', text: line.text, kind: line.kind });
+  }
+
+  // --- sessions appearing -------------------------------------------------
+
+  #sessionChanged(key: string): void {
+    const status = this.#sessions.get(key)?.status;
+    if (!status) return;
+    const owners = [`id:${status.sessionId}`, `id:${key}`];
+    if (status.projectDir) owners.push(`dir:${resolve(status.projectDir)}`);
+    for (const owner of owners) {
+      const pending = this.#pending.get(owner);
+      if (!pending) continue;
+      const resolved = owner.startsWith('id:')
+        ? this.#sessions.keyFor(owner.slice(3))
+        : this.#sessions.keyForProject(owner.slice(4));
+      if (resolved === key) {
+        this.#pending.delete(owner);
+        this.#attach(key, pending).catch((error: unknown) =>
+          this.#log.error({ err: error, key }, 'attaching held metrics failed'),
+        );
+      }
+    }
+    if (!this.#hub.get(topic('metrics', key))) this.#publish(key);
+    this.#scheduleAnalytics();
+  }
+
+  /** Replays what was held for a session that just appeared, then saves the tails' offsets. */
+  async #attach(key: string, pending: Pending): Promise<void> {
+    const points: TokenPoint[] = [];
+    let from = 0;
+    for (const at of [...pending.resets, pending.readings.length]) {
+      points.push(...this.#applyReadings(key, pending.readings.slice(from, at)));
+      if (at < pending.readings.length) this.#account(key).tokens.beginReplay();
+      from = at;
+    }
+    if (pending.sessionLogSeen) this.#account(key).sessionLogSeen = true;
+    for (const { update, at } of pending.agents) this.#applyAgent(key, update, at);
+    for (const line of pending.events) this.#appendEvent(key, line);
+    for (const file of pending.tests.values()) this.#applyTests(key, file);
+    for (const file of pending.decisions.values()) this.#applyDecisions(key, file);
+    for (const problem of pending.problems) this.#applyProblem(key, problem);
+    if (pending.dropped > 0) {
+      this.#account(key).warn('pending:dropped', {
+        code: 'dropped_while_unknown',
+        message: `${pending.dropped} input(s) were dropped while the session was not known yet`,
+        at: this.#now(),
+      });
+    }
+    this.#publish(key);
+    await this.#savePoints(key, points);
+    for (const persist of pending.persists) await persist();
+  }
+
+  // --- helpers ------------------------------------------------------------
+
+  #pendingFor(owner: string): Pending {
+    let pending = this.#pending.get(owner);
+    if (!pending) {
+      if (this.#pending.size >= MAX_PENDING_OWNERS) {
+        const oldest = this.#pending.keys().next().value as string;
+        this.#pending.delete(oldest);
+        this.#log.warn({ owner: oldest }, 'too many unknown sessions; dropped held metrics');
+      }
+      pending = newPending();
+      this.#pending.set(owner, pending);
+    }
+    return pending;
+  }
+
+  #account(key: string): MetricsAccount {
+    let account = this.#accounts.get(key);
+    if (!account) {
+      account = new MetricsAccount();
+      this.#accounts.set(key, account);
+    }
+    return account;
+  }
+
+  #whereabouts(key: string): { sessionId: string; projectDir: string | null } {
+    const status = this.#sessions.get(key)?.status;
+    return { sessionId: status?.sessionId ?? key, projectDir: status?.projectDir ?? null };
+  }
+
+  #publish(key: string): void {
+    const metrics = this.#account(key).metrics(this.#whereabouts(key), this.#budget);
+    this.#hub.set(topic('metrics', key), metrics);
+  }
+
+  /** Store writes never throw by contract; a broken promise is still logged, never unhandled. */
+  #save(write: Promise<void>): void {
+    write.catch((error: unknown) => this.#log.error({ err: error }, 'saving metrics failed'));
+  }
+
+  #scheduleAnalytics(): void {
+    if (this.#analyticsTimer) return;
+    this.#analyticsTimer = setTimeout(() => {
+      this.#analyticsTimer = null;
+      this.analytics().catch((error: unknown) =>
+        this.#log.warn({ err: error }, 'computing analytics failed'),
+      );
+    }, ANALYTICS_DEBOUNCE_MS);
+    this.#analyticsTimer.unref();
+  }
+}
+
+/** The phase a session was in at `at`, from its timeline; its current phase otherwise. */
+function phaseAt(detail: SessionDetail | null, at: number): string | null {
+  if (!detail) return null;
+  for (const entry of detail.timeline) {
+    if (at >= entry.startedAt && (entry.endedAt === null || at < entry.endedAt)) return entry.phase;
+  }
+  return detail.status.currentPhase || null;
+}

@@ -236,3 +236,39 @@ export class Telemetry {
 
 /** The content type of `render()`. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** Store methods that write, timed by `timeStoreWrites`. */
+export const STORE_WRITE_METHODS: ReadonlySet<string> = new Set([
+  'saveSession',
+  'addTransition',
+  'setOffset',
+  'addTokenPoint',
+  'saveTestIteration',
+  'saveAgent',
+  'saveDecision',
+  'saveLogLines',
+]);
+
+/**
+ * The store, with each write's latency (until its promise settles, queueing
+ * included) observed in `livestream_store_write_seconds{op}`. Methods run on
+ * the real store, so private state keeps working.
+ */
+export function timeStoreWrites<T extends object>(store: T, telemetry: Telemetry): T {
+  const latency = telemetry.histogram(
+    'livestream_store_write_seconds',
+    'History store write latency, queueing included',
+  );
+  return new Proxy(store, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target) as unknown;
+      if (typeof value !== 'function') return value;
+      if (typeof property !== 'string' || !STORE_WRITE_METHODS.has(property))
+        return value.bind(target);
+      return (...args: unknown[]) => {
+        const result = value.apply(target, args) as unknown;
+        return result instanceof Promise ? latency.time(result, { op: property }) : result;
+      };
+    },
+  });
+}

@@ -181,7 +181,6 @@ export class MetricsEngine {
     const parsed = parseAgentUpdate(body);
     if (!parsed.ok) return parsed;
     const update = parsed.update;
-    this.#telemetry?.counter('livestream_agent_updates_total', 'Agent updates received').inc();
     const key = this.#sessions.keyFor(update.session_id);
     if (key === null) {
       const pending = this.#pendingFor(`id:${update.session_id}`);

@@ -1,0 +1,93 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import type { MetricsEngine } from '../../hub/metrics-engine.ts';
+import type { SessionEngine } from '../../hub/session-engine.ts';
+import { PROMETHEUS_CONTENT_TYPE, type Telemetry } from '../../telemetry.ts';
+import { sendError } from '../errors.ts';
+
+export interface MetricsRoutesOptions {
+  metrics: MetricsEngine;
+  sessions: SessionEngine;
+  telemetry: Telemetry;
+}
+
+const idParams = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(512)
+    .refine((id) => !id.includes('\0'), 'must not contain NUL'),
+});
+
+function badId(reply: FastifyReply, error: z.ZodError): FastifyReply {
+  const detail = error.issues.map((i) => `${i.path.join('.') || 'id'}: ${i.message}`).join('; ');
+  return sendError(reply, 400, 'bad_request', `Invalid session id: ${detail}.`);
+}
+
+/**
+ * Enhanced metrics, analytics, agent updates, broadcasts (formats.md §4) and
+ * the Prometheus scrape endpoint.
+ */
+export async function metricsRoutes(
+  app: FastifyInstance,
+  opts: MetricsRoutesOptions,
+): Promise<void> {
+  const { metrics, sessions, telemetry } = opts;
+  const agentUpdates = telemetry.counter(
+    'livestream_agent_updates_total',
+    'Agent updates received',
+  );
+  const broadcasts = telemetry.counter(
+    'livestream_broadcasts_total',
+    'Events broadcast to sessions',
+  );
+
+  app.get('/api/metrics/:id', async (request, reply) => {
+    const params = idParams.safeParse(request.params);
+    if (!params.success) return badId(reply, params.error);
+    const id = params.data.id;
+    const key = sessions.get(id) ? id : sessions.keyFor(id);
+    const found = key === null ? null : metrics.get(key);
+    if (!found) {
+      return sendError(
+        reply,
+        404,
+        'not_found',
+        `No session '${id}'. GET /api/sessions lists them.`,
+      );
+    }
+    return found;
+  });
+
+  app.get('/api/analytics', async () => metrics.analytics());
+
+  app.post('/api/agent-update', async (request, reply) => {
+    const result = metrics.agentUpdate(request.body, Date.now());
+    if (!result.ok) return sendError(reply, 400, result.error, result.message);
+    agentUpdates.inc();
+    const { ok: _ok, ...answer } = result;
+    return answer;
+  });
+
+  app.post('/api/broadcast/:id', async (request, reply) => {
+    const params = idParams.safeParse(request.params);
+    if (!params.success) return badId(reply, params.error);
+    const result = metrics.broadcast(params.data.id, request.body, Date.now());
+    if (!result.ok) {
+      return sendError(
+        reply,
+        result.error === 'too_large' ? 413 : 400,
+        result.error,
+        result.message,
+      );
+    }
+    broadcasts.inc();
+    const { ok: _ok, ...answer } = result;
+    return answer;
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(PROMETHEUS_CONTENT_TYPE);
+    return telemetry.render();
+  });
+}

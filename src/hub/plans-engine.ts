@@ -132,6 +132,8 @@ export class PlansEngine {
   async #read(planDir: string): Promise<void> {
     const known = this.#idByDir.get(planDir);
     const id = known ?? this.#newId(planDir);
+    // Reserved before the read, so two new plans of the same name never share an id.
+    this.#idByDir.set(planDir, id);
     const input = await readPlanFolder(planDir, id);
     const empty =
       input !== null &&
@@ -139,15 +141,14 @@ export class PlansEngine {
       input.parallelText === null &&
       input.files.length === 0;
     if (input === null || empty) {
-      if (known === undefined) return;
       this.#idByDir.delete(planDir);
+      if (known === undefined) return;
       this.#details.delete(id);
       this.#summaries.delete(id);
       this.#hub.remove(topic('plan', id));
       this.#publishList();
       return;
     }
-    if (known === undefined) this.#idByDir.set(planDir, id);
     const detail = derivePlan(input);
     this.#details.set(id, detail);
     this.#summaries.set(id, summarize(detail));

@@ -22,8 +22,9 @@ export async function plansRoutes(
     return { plans, count: plans.length };
   });
 
-  app.get('/api/plans/:id', async (request, reply) => {
-    const parsed = planId.safeParse((request.params as { id?: unknown }).id);
+  // A wildcard, not `:id`: Fastify answers 414 for long params, and an over-long id is a 400.
+  app.get('/api/plans/*', async (request, reply) => {
+    const parsed = planId.safeParse((request.params as { '*'?: unknown })['*']);
     if (!parsed.success) {
       const why = parsed.error.issues.map((i) => i.message).join('; ');
       return sendError(

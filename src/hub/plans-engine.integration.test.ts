@@ -66,10 +66,10 @@ test('the engine publishes plans and plan:<id> from the watcher, and follows cha
   );
   const first = hub.get('plan:DEMO')?.data as PlanDetail;
   assert.equal(first.progress.total, 2);
-  assert.deepEqual(Object.keys((hub.get('plans')?.data as { plans: object }).plans).sort(), [
-    'DEMO',
-    'DEMO@b',
-  ]);
+  assert.deepEqual(
+    Object.keys((hub.get('plans')?.data as { plans: object } | undefined)?.plans ?? {}).sort(),
+    ['DEMO', 'DEMO@b'],
+  );
 
   const changed = new Promise<void>((resolve) => {
     const off = hub.fanout.subscribe('plan:DEMO', () => {

@@ -7,6 +7,7 @@ import pino from 'pino';
 import type { SessionMetrics } from '../shared/metrics.ts';
 import { topic } from '../shared/topics.ts';
 import type { FileHandler } from '../sources/types.ts';
+import { RootWatcher } from '../sources/watcher.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import { MemoryHub } from './hub.ts';
 import { LogBook } from './logbook.ts';
@@ -520,6 +521,48 @@ describe('MetricsEngine', () => {
       assert.equal(a.failureRate, 0.5);
       assert.equal(a.avgTestIterationsToGreen, null);
     } finally {
+      await w.close();
+    }
+  });
+
+  test('end to end with the root watcher: files written on disk reach the metrics topic', async () => {
+    const root = await tempDir();
+    const w = await world(root);
+    const watcher = new RootWatcher({
+      roots: [root],
+      handlers: [...w.sessions.handlers(), ...w.metrics.handlers()],
+      logger,
+    });
+    try {
+      await watcher.start();
+      const cf = join(root, 'live', '.context-foundry');
+      await mkdir(cf, { recursive: true });
+      const reached = new Promise<SessionMetrics>((resolveMetrics) => {
+        w.hub.fanout.subscribeAll(() => {
+          const m = w.hub.get(topic('metrics', 'live'))?.data as SessionMetrics | undefined;
+          if (m?.token_usage.data?.total === 15 && m.test_iterations.data?.length === 1)
+            resolveMetrics(m);
+        });
+      });
+      await writeFile(
+        join(cf, 'current-phase.json'),
+        JSON.stringify({
+          session_id: 'live',
+          current_phase: 'Test',
+          phase_number: '5/7',
+          status: 'testing',
+        }),
+      );
+      await writeFile(join(cf, 'test-results-iteration-1.md'), '2 passed in 0.1s\n');
+      const path = await sessionLog(root, 'live');
+      await writeFile(path, line('2025-01-13T03:00:00Z', 10, 5));
+      const m = await reached;
+      assert.deepEqual(
+        m.test_iterations.data?.map((i) => [i.passed, i.failed]),
+        [[2, 0]],
+      );
+    } finally {
+      await watcher.stop();
       await w.close();
     }
   });

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { agentTree, applyAgentUpdate, parseAgentUpdate } from './agents.ts';
+import { computeAnalytics } from './analytics.ts';
+import { eventLine } from './events.ts';
+
+function update(body: Record<string, unknown>) {
+  const r = parseAgentUpdate(body);
+  assert.ok(r.ok, r.ok ? '' : r.message);
+  return r.update;
+}
+
+test('agent updates: required ids, numbers coerced, run closed on a final status and reopened', () => {
+  assert.deepEqual(parseAgentUpdate('x'), {
+    ok: false,
+    error: 'bad_request',
+    message: 'The body must be a JSON object with session_id and agent_id.',
+  });
+  const both = parseAgentUpdate({});
+  assert.match(both.ok ? '' : both.message, /session_id is required; agent_id is required/);
+  const a = applyAgentUpdate(
+    null,
+    update({ session_id: 's', agent_id: 'a', tokens_used: '50' }),
+    100,
+  );
+  assert.deepEqual([a.status, a.tokensUsed, a.startedAt, a.endedAt], ['unknown', 50, 100, null]);
+  const done = applyAgentUpdate(
+    a,
+    update({ session_id: 's', agent_id: 'a', status: 'failed', error_message: 'boom' }),
+    400,
+  );
+  assert.deepEqual(
+    [done.endedAt, done.durationMs, done.errorMessage, done.tokensUsed],
+    [400, 300, 'boom', 50],
+  );
+  const again = applyAgentUpdate(
+    done,
+    update({ session_id: 's', agent_id: 'a', status: 'running' }),
+    500,
+  );
+  assert.deepEqual([again.endedAt, again.durationMs], [null, null]);
+});
+
+test('agent tree: parents before children; orphans and cycles are kept', () => {
+  const mk = (id: string, parent: string | null, at: number) =>
+    applyAgentUpdate(null, update({ session_id: 's', agent_id: id, parent_agent_id: parent }), at);
+  const tree = agentTree([
+    mk('child', 'root', 2),
+    mk('root', null, 1),
+    mk('orphan', 'gone', 3),
+    mk('x', 'y', 4),
+    mk('y', 'x', 5),
+  ]);
+  assert.deepEqual(
+    tree.map((a) => a.agentId),
+    ['root', 'child', 'orphan', 'x', 'y'],
+  );
+});
+
+test('event lines are readable one-liners', () => {
+  assert.deepEqual(
+    eventLine({ type: 'task_complete', timestamp: 1_700_000_000, data: { task: 'API' } }, 5),
+    {
+      at: 1_700_000_000_000,
+      kind: 'task_complete',
+      text: 'task_complete: API',
+      sessionId: null,
+    },
+  );
+  assert.equal(
+    eventLine({ type: 'context_update', data: { percent: 40 } }, 5)?.text,
+    'context_update: {"percent":40}',
+  );
+  assert.equal(eventLine({ message: 'hi' }, 5)?.text, 'event: hi');
+  assert.equal(eventLine({ type: 'bad type!' }, 5)?.kind, 'event');
+  assert.equal(eventLine([1], 5), null);
+});
+
+test('analytics over nothing are nulls and zeros', () => {
+  assert.deepEqual(computeAnalytics([]), {
+    sessions: 0,
+    avgPhaseDurationMs: {},
+    tokensPerPhase: {},
+    avgTestIterationsToGreen: null,
+    failureRate: null,
+  });
+});

@@ -44,6 +44,9 @@ test('screenshots of the overview, a session and a plan (artifacts)', async ({
   await page.goto(`${server.url}/#/plan/DEMO-PLAN`);
   await expect(page.locator('table.achievements')).toBeVisible();
   await expect(page.locator('tr[data-achievement="1.10"]')).toBeVisible();
+  // Inline markdown in titles renders as elements, not as asterisks (and never as HTML).
+  await expect(page.locator('tr[data-achievement="1.2"] strong')).toHaveText('Store');
+  await expect(page.locator('tr[data-achievement="1.2"] .badge')).toHaveText('fix pending');
   const plan = `${SHOTS}/plan.png`;
   await page.screenshot({ path: plan, fullPage: true });
   await testInfo.attach('plan', { path: plan, contentType: 'image/png' });

@@ -81,7 +81,11 @@ export function LogView({ lines: all }: { lines: LogLine[] }) {
       >
         <span className="log-time">{formatClock(l.at)}</span>
         {l.kind !== undefined && <span className="log-kind">{l.kind}</span>}
-        <span className="log-text">{l.text}</span>
+        <span className="log-text">
+          {l.kind !== undefined && l.text.startsWith(`${l.kind}: `)
+            ? l.text.slice(l.kind.length + 2)
+            : l.text}
+        </span>
       </div>,
     );
   }

@@ -11,7 +11,8 @@ export function Timeline({ timeline, active }: { timeline: TimelineEntry[]; acti
     const ms = t.durationMs ?? (running && active ? Math.max(0, now - t.startedAt) : null);
     return { t, ms, running: running && active };
   });
-  const max = Math.max(1, ...rows.map((r) => r.ms ?? 0));
+  // A floor of a minute keeps a lone, just-started phase from filling the track.
+  const max = Math.max(60_000, ...rows.map((r) => r.ms ?? 0));
   return (
     <ul className="timeline" aria-label="Phase durations">
       {rows.map(({ t, ms, running }) => (

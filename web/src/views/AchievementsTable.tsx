@@ -1,4 +1,5 @@
 import type { Achievement, AchievementStatus } from '../../../src/shared/plans.ts';
+import { InlineMarkdown } from '../components/InlineMarkdown.tsx';
 
 const STATUS_TEXT: Record<AchievementStatus, string> = {
   approved: 'approved',
@@ -31,7 +32,11 @@ export function AchievementsTable({ achievements }: { achievements: Achievement[
             <tr key={a.id} className={`ach-${a.status}`} data-achievement={a.id}>
               <th scope="row">{a.id}</th>
               <td>
-                {a.title ?? <span className="muted">(files without an index entry)</span>}
+                {a.title !== null ? (
+                  <InlineMarkdown text={a.title} />
+                ) : (
+                  <span className="muted">(files without an index entry)</span>
+                )}
                 {a.dependencies.length > 0 && (
                   <div className="muted small">after {a.dependencies.join(', ')}</div>
                 )}

@@ -1,4 +1,5 @@
 import { ConnectionAware } from '../components/ConnectionAware.tsx';
+import { InlineMarkdown } from '../components/InlineMarkdown.tsx';
 import { PLAN_STATUS_TEXT } from '../components/PlanList.tsx';
 import { ProgressBar } from '../components/ProgressBar.tsx';
 import { Updated } from '../components/Updated.tsx';
@@ -76,7 +77,8 @@ export function PlanPage({ id }: { id: string }) {
           <ul className="fix-list">
             {fixes.map((a) => (
               <li key={a.id}>
-                <strong>{a.id}</strong> {a.title ?? '(not in the index)'} —{' '}
+                <strong>{a.id}</strong>{' '}
+                {a.title !== null ? <InlineMarkdown text={a.title} /> : '(not in the index)'} —{' '}
                 {a.nextAction ?? `address ${a.fixes.at(-1) ?? 'the FIX file'}`}
               </li>
             ))}

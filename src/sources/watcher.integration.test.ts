@@ -32,12 +32,14 @@ function recorder(root: string, filter: (rel: string) => boolean = () => true) {
       });
     },
   };
-  const waitFor = (kind: FileEvent['kind'], rel: string) =>
+  const waitUntil = (pred: (s: Seen) => boolean) =>
     new Promise<void>((done) => {
-      if (seen.some((s) => s.kind === kind && s.rel === rel)) return done();
-      waiters.push({ pred: (s) => s.kind === kind && s.rel === rel, done });
+      if (seen.some(pred)) return done();
+      waiters.push({ pred, done });
     });
-  return { seen, handler, waitFor };
+  const waitFor = (kind: FileEvent['kind'], rel: string) =>
+    waitUntil((s) => s.kind === kind && s.rel === rel);
+  return { seen, handler, waitFor, waitUntil };
 }
 
 function capturingLogger() {
@@ -136,6 +138,13 @@ for (const mode of ['native', 'polling'] as const) {
       );
       assert.equal(added?.size, 7);
 
+      // A fast burst of in-place rewrites: the last one must be delivered.
+      const burst = join(root, 'burst.json');
+      await writeFile(burst, '1');
+      await rec.waitFor('add', 'burst.json');
+      for (let i = 2; i <= 30; i++) await writeFile(burst, 'x'.repeat(i));
+      await rec.waitUntil((s) => s.rel === 'burst.json' && s.size === 30);
+
       await writeFile(join(root, 'note.txt'), 'x');
       await other.waitFor('add', 'note.txt');
       assert.ok(!rec.seen.some((s) => s.rel === 'note.txt'));
@@ -202,7 +211,7 @@ describe('RootWatcher handler failures', () => {
     await logged(/file handler failed/);
     // The throwing handler fails synchronously; the rejection lands a tick later.
     await new Promise((done) => setImmediate(done));
-    assert.equal(watcher.stats.errors, 2);
-    assert.equal(lines.filter((l) => l.msg === 'file handler failed').length, 2);
+    assert.ok(watcher.stats.errors >= 2);
+    assert.ok(lines.filter((l) => l.msg === 'file handler failed').length >= 2);
   });
 });

@@ -43,6 +43,14 @@ export interface RootWatcherOptions {
   retryMs?: number;
 }
 
+/**
+ * chokidar drops a file's change events for 50 ms after one it emitted, with
+ * no trailing event, so the last write of a fast burst (`cat > file` is a
+ * truncate then a write) could go unseen. A re-stat this long after each
+ * routed change delivers that last write.
+ */
+export const TRAILING_CHECK_MS = 75;
+
 interface Root {
   path: string;
   watcher: FSWatcher | null;
@@ -65,6 +73,7 @@ export class RootWatcher {
   readonly #log: Logger;
   readonly #roots: Root[];
   readonly #reportedErrors = new Set<string>();
+  readonly #trailing = new Map<string, NodeJS.Timeout>();
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
 
@@ -95,6 +104,8 @@ export class RootWatcher {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
+    for (const timer of this.#trailing.values()) clearTimeout(timer);
+    this.#trailing.clear();
     await Promise.all(this.#roots.map((root) => root.opening));
     await Promise.all(this.#roots.map((root) => this.#close(root)));
   }
@@ -190,15 +201,37 @@ export class RootWatcher {
     const relPath = sep === '/' ? rel : rel.split(sep).join('/');
     const event: FileEvent = { kind, path, root: root.path };
     if (stats && kind !== 'unlink') event.stats = { size: stats.size, mtimeMs: stats.mtimeMs };
+    clearTimeout(this.#trailing.get(path));
+    this.#trailing.delete(path);
+    let matched = false;
     for (const handler of this.#opts.handlers) {
       try {
         if (!handler.match(relPath)) continue;
+        matched = true;
         const pending = handler.handle(event);
         if (pending) pending.catch((error: unknown) => this.#handlerFailed(handler, path, error));
       } catch (error) {
         this.#handlerFailed(handler, path, error);
       }
     }
+    if (matched && stats && kind !== 'unlink') this.#checkLater(root, watcher, path, stats);
+  }
+
+  #checkLater(root: Root, watcher: FSWatcher, path: string, seen: Stats): void {
+    const timer = setTimeout(() => {
+      this.#trailing.delete(path);
+      stat(path).then(
+        (now) => {
+          const same =
+            now.size === seen.size && now.mtimeMs === seen.mtimeMs && now.ino === seen.ino;
+          if (!same && now.isFile()) this.#route(root, watcher, 'change', path, now);
+        },
+        // Gone: the unlink event reports it.
+        () => undefined,
+      );
+    }, TRAILING_CHECK_MS);
+    timer.unref();
+    this.#trailing.set(path, timer);
   }
 
   #handlerFailed(handler: FileHandler, path: string, error: unknown): void {

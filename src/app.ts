@@ -9,7 +9,7 @@ import { SessionEngine } from './hub/session-engine.ts';
 import { buildServer } from './server/server.ts';
 import { RootWatcher } from './sources/watcher.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
-import { Telemetry } from './telemetry.ts';
+import { Telemetry, timeStoreWrites } from './telemetry.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -55,7 +55,7 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
   };
   try {
     const telemetry = new Telemetry();
-    const store = SqliteStore.open(config.dbPath, { logger });
+    const store = timeStoreWrites(SqliteStore.open(config.dbPath, { logger }), telemetry);
     closers.push(() => store.close());
     const hub = new MemoryHub();
     const logs = new LogBook(hub);
@@ -67,7 +67,9 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
       logs,
       logger,
       tokenBudget: config.tokenBudget,
+      telemetry,
     });
+    closers.push(() => metrics.close());
     const plans = new PlansEngine({ hub, logger });
 
     const pruned = await store.prune(Date.now() - config.retentionDays * DAY_MS);

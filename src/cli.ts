@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
+import { register as registerDemo } from './commands/demo.ts';
 import { CliError, EXIT } from './commands/errors.ts';
+import { register as registerPlans } from './commands/plans.ts';
 import { register as registerPush } from './commands/push.ts';
 import { register as registerServe } from './commands/serve.ts';
 import { register as registerStatus } from './commands/status.ts';
@@ -13,7 +15,15 @@ export function buildProgram(): Command {
     .description('Real-time dashboards for autonomous AI builds and LLM-driven plans')
     .exitOverride()
     .showHelpAfterError('(run livestream --help for usage)');
-  for (const register of [registerServe, registerStatus, registerPush]) register(program);
+  for (const register of [
+    registerServe,
+    registerStatus,
+    registerPush,
+    registerDemo,
+    registerPlans,
+  ]) {
+    register(program);
+  }
   return program;
 }
 

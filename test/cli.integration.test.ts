@@ -67,6 +67,14 @@ class Inbox {
       else this.messages.push(message);
     });
   }
+  /** The next message of this type; log lines in between are skipped. */
+  async nextOf(type: string): Promise<Message> {
+    for (;;) {
+      const message = await this.next();
+      if (message.type === type) return message;
+    }
+  }
+
   next(timeoutMs = 5000): Promise<Message> {
     const queued = this.messages.shift();
     if (queued) return Promise.resolve(queued);
@@ -123,7 +131,7 @@ describe('livestream CLI end to end', () => {
 
     const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws/weather-app`);
     const inbox = new Inbox(ws);
-    const first = await inbox.next();
+    const first = await inbox.nextOf('status');
     assert.equal(first.type, 'status');
     assert.equal(first.data?.current_phase, 'Codebase Analysis');
 
@@ -133,7 +141,7 @@ describe('livestream CLI end to end', () => {
       phaseFile(),
       phase({ current_phase: 'Scout', phase_number: '2/7', status: 'researching' }),
     );
-    const second = await inbox.next();
+    const second = await inbox.nextOf('status');
     assert.equal(second.type, 'status');
     assert.equal(second.data?.current_phase, 'Scout');
 
@@ -141,8 +149,9 @@ describe('livestream CLI end to end', () => {
       phaseFile(),
       phase({ current_phase: 'Deploy', phase_number: '7/7', status: 'completed' }),
     );
-    const kinds: string[] = [];
-    while (!kinds.includes('complete')) kinds.push((await inbox.next()).type);
+    const third = await inbox.nextOf('status');
+    assert.equal(third.data?.current_phase, 'Deploy');
+    await inbox.nextOf('complete');
     ws.close();
   });
 

@@ -40,7 +40,7 @@ export interface DemoSummary {
   updates: number;
 }
 
-/** Steps written per scheduling turn at most, so high rates do not starve the loop. */
+/** Steps written concurrently at most, so high rates do not open too many files at once. */
 const MAX_BATCH = 500;
 
 interface Slot {
@@ -71,30 +71,31 @@ export async function runDemo(opts: DemoOptions, signal?: AbortSignal): Promise<
     summary.sessions++;
     return { index, project, script: buildScript(demoAppName(index)) };
   };
-  let slots: Slot[] = [];
+  const slots: Slot[] = [];
   for (let i = 0; i < sessions; i++) slots.push(await open());
   const t0 = performance.now();
   let next = 0;
   while (slots.length > 0 && !signal?.aborted) {
     const due = Math.floor(((performance.now() - t0) * rate) / 1000) + 1 - summary.updates;
-    for (let i = 0; i < Math.min(due, MAX_BATCH) && slots.length > 0; i++) {
-      next %= slots.length;
-      const slot = slots[next] as Slot;
-      const finished = await advance(slot, opts, now);
-      summary.updates++;
-      if (finished) {
-        summary.completed++;
-        if (opts.once) slots = slots.filter((s) => s !== slot);
-        else slots[next] = await open();
-      } else {
-        next++;
-      }
-      if (signal?.aborted) break;
+    // Distinct sessions step concurrently; one session's steps stay in order.
+    const count = Math.min(due, slots.length, MAX_BATCH);
+    const batch: Slot[] = [];
+    for (let i = 0; i < count; i++) batch.push(slots[(next + i) % slots.length] as Slot);
+    next = (next + count) % Math.max(1, slots.length);
+    const finished = await Promise.all(batch.map((slot) => advance(slot, opts, now)));
+    summary.updates += batch.length;
+    for (let i = 0; i < batch.length; i++) {
+      if (!finished[i]) continue;
+      const slot = batch[i] as Slot;
+      summary.completed++;
+      const at = slots.indexOf(slot);
+      if (opts.once) slots.splice(at, 1);
+      else slots[at] = await open();
     }
     if (slots.length === 0 || signal?.aborted) break;
     // The next update is due at updates × 1000 / rate ms after the start.
     const wait = (summary.updates * 1000) / rate - (performance.now() - t0);
-    await sleep(Math.max(1, wait), signal);
+    if (wait > 0) await sleep(wait, signal);
   }
   return summary;
 }

@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline/promises';
 import { render } from 'ink';
 import type { ActionsConfig } from '../sources/plans/actions.ts';
 import { type LockOwner, PlansLock, releaseOnSignals } from '../sources/plans/lock.ts';
@@ -25,20 +24,41 @@ export function describeOwner(owner: LockOwner | null): string {
   }, since ${clock(owner.createdAt)}).`;
 }
 
-async function ask(
+/**
+ * Asks a yes/no question on the terminal, reading one line the way Ink reads
+ * input later (`readable` + `read()`), so no listener is left behind that
+ * would swallow the dashboard's keys (readline's would).
+ */
+function ask(
   question: string,
   stdin: NodeJS.ReadStream,
   out: NodeJS.WriteStream,
 ): Promise<boolean> {
-  const rl = createInterface({ input: stdin, output: out });
-  try {
-    const answer = await rl.question(question);
-    return /^y(es)?$/i.test(answer.trim());
-  } catch {
-    return false;
-  } finally {
-    rl.close();
-  }
+  out.write(question);
+  return new Promise((resolve) => {
+    let line = '';
+    const finish = (answer: boolean) => {
+      stdin.removeListener('readable', onReadable);
+      stdin.removeListener('end', onEnd);
+      stdin.pause();
+      resolve(answer);
+    };
+    const onEnd = () => finish(false);
+    const onReadable = () => {
+      let chunk: Buffer | string | null = stdin.read();
+      while (chunk !== null) {
+        line += chunk.toString();
+        const nl = line.search(/[\r\n]/);
+        if (nl >= 0) {
+          finish(/^y(es)?$/i.test(line.slice(0, nl).trim()));
+          return;
+        }
+        chunk = stdin.read();
+      }
+    };
+    stdin.on('readable', onReadable);
+    stdin.once('end', onEnd);
+  });
 }
 
 /**
@@ -68,7 +88,9 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
         const go = await ask(`${warning}\nContinue anyway? [y/N] `, stdin, process.stderr);
         if (!go) return 3;
       }
-      notices.push(`${warning} This one runs alongside it and leaves its lock alone.`);
+      notices.push(
+        `Second instance: pid ${result.owner?.pid ?? '?'} holds this folder's lock; it is left alone.`,
+      );
     }
   } catch (error) {
     notices.push(

@@ -1,0 +1,75 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const REPO = join(import.meta.dirname, '..', '..');
+
+/**
+ * The entry that runs `livestream plans`: the real CLI once it registers the
+ * command, else a small entry that registers it the same way.
+ */
+export function cliEntry(): string {
+  const cli = join(REPO, 'src', 'cli.ts');
+  return readFileSync(cli, 'utf8').includes('commands/plans.ts')
+    ? cli
+    : join(REPO, 'test', 'tui', 'cli-entry.ts');
+}
+
+/** Node 24 (node:sqlite): this process's node when it is 24+, else the pinned `node` package. */
+export function nodeBin(): string {
+  if (Number(process.versions.node.split('.')[0]) >= 24) return process.execPath;
+  return join(REPO, 'node_modules', 'node', 'bin', 'node');
+}
+
+export const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+
+export function tmux(...args: string[]): string {
+  return execFileSync('tmux', args, { encoding: 'utf8' });
+}
+
+export function capture(session: string): string {
+  return tmux('capture-pane', '-p', '-t', session);
+}
+
+/** Polls the pane until `pred` holds (the screen is an event we can only observe by looking). */
+export async function waitForScreen(
+  session: string,
+  pred: (screen: string) => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<{ screen: string; elapsedMs: number }> {
+  const started = Date.now();
+  let screen = '';
+  while (Date.now() - started < timeoutMs) {
+    try {
+      screen = capture(session);
+    } catch {
+      screen = '';
+    }
+    if (pred(screen)) return { screen, elapsedMs: Date.now() - started };
+    await new Promise((resolve) => setTimeout(resolve, 40));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; screen:\n${screen}`);
+}
+
+/** Starts `livestream plans ARGS` in a detached 120x40 tmux session; the shell prints EXIT=<code> after it. */
+export function startDashboard(session: string, args: string[]): void {
+  const quoted = args.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    session,
+    '-x',
+    '120',
+    '-y',
+    '40',
+    '-c',
+    REPO,
+    `${nodeBin()} --import tsx ${cliEntry()} plans ${quoted}; echo EXIT=$?; sleep 120`,
+  );
+}
+
+export function killSession(session: string): void {
+  spawnSync('tmux', ['kill-session', '-t', session]);
+}

@@ -1,0 +1,235 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { setTimeout as sleep, setImmediate as tick } from 'node:timers/promises';
+import WebSocket, { WebSocketServer } from 'ws';
+import { startTestServer } from '../src/server/ws/testing.ts';
+import { toLegacyStatus } from '../src/shared/legacy.ts';
+import type { SessionDetail } from '../src/shared/model.ts';
+import type { ServerMessage } from '../src/shared/protocol.ts';
+import { scriptedBuild } from './protocol-build.ts';
+import { printTable } from './stats.ts';
+
+const quick = process.argv.includes('--quick');
+const LOG_CAP = 500;
+
+/** Bytes a server→client text frame takes on the wire: header + payload. */
+function frameBytes(payload: number): number {
+  return payload + (payload < 126 ? 2 : payload < 65_536 ? 4 : 10);
+}
+
+/** Counts what a socket receives, on the wire. */
+function meter(ws: WebSocket) {
+  const counter = { bytes: 0, logBytes: 0, messages: 0, lastSeq: 0 };
+  ws.on('message', (data) => {
+    const size = frameBytes((data as Buffer).length);
+    counter.bytes += size;
+    counter.messages++;
+    const message = JSON.parse(String(data)) as ServerMessage;
+    if ('topic' in message && message.topic.startsWith('logs:')) counter.logBytes += size;
+    if ('seq' in message && message.type !== 'welcome') counter.lastSeq = message.seq;
+  });
+  return counter;
+}
+
+/**
+ * 1. Ten clients watching a 10-minute build (time-compressed): our protocol
+ * (snapshot + deltas of `session:<id>` and `logs:<id>`) against the naive
+ * seed behaviour measured in the same run on a plain `ws` server: the full
+ * status JSON every second to each client, plus each log line.
+ */
+async function bytesOnTheWire(): Promise<Record<string, number>> {
+  const CLIENTS = 10;
+  const id = 'weather-app';
+  const server = await startTestServer();
+  const naive = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await once(naive, 'listening');
+  const naivePort = (naive.address() as { port: number }).port;
+  try {
+    const ours = await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        const ws = new WebSocket(`${server.url}/ws`);
+        const counter = meter(ws);
+        await once(ws, 'open');
+        ws.send(JSON.stringify({ type: 'subscribe', topics: [`session:${id}`, `logs:${id}`] }));
+        return { ws, counter };
+      }),
+    );
+    const naiveClients = await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        const ws = new WebSocket(`ws://127.0.0.1:${naivePort}`);
+        const counter = { bytes: 0, messages: 0 };
+        ws.on('message', (data) => {
+          counter.bytes += frameBytes((data as Buffer).length);
+          counter.messages++;
+        });
+        await once(ws, 'open');
+        return { ws, counter };
+      }),
+    );
+    let naiveStatusBytes = 0;
+    let lines = 0;
+    let current: SessionDetail | null = null;
+    for (const second of scriptedBuild(id, Date.UTC(2025, 0, 13, 0, 30))) {
+      if (second.detail) {
+        current = second.detail;
+        server.hub.set(`session:${id}`, second.detail);
+      }
+      if (second.lines.length > 0) server.hub.append(`logs:${id}`, second.lines, LOG_CAP);
+      lines += second.lines.length;
+      const status = JSON.stringify({
+        type: 'status',
+        data: current ? toLegacyStatus(current.status) : null,
+      });
+      for (const client of naive.clients) {
+        client.send(status);
+        naiveStatusBytes += frameBytes(Buffer.byteLength(status));
+        for (const line of second.lines)
+          client.send(JSON.stringify({ type: 'log', data: line.text }));
+      }
+      await tick();
+    }
+    const finalSeq = server.hub.seq;
+    while (ours.some((c) => c.counter.lastSeq < finalSeq)) await sleep(5);
+    while (naiveClients.some((c) => c.counter.messages < 601 + lines)) await sleep(5);
+
+    const oursBytes = ours.reduce((n, c) => n + c.counter.bytes, 0);
+    const naiveBytes = naiveClients.reduce((n, c) => n + c.counter.bytes, 0);
+    // Status alone: everything but our logs topic against the naive per-second statuses.
+    const oursStatusBytes = ours.reduce((n, c) => n + c.counter.bytes - c.counter.logBytes, 0);
+    for (const c of [...ours, ...naiveClients]) c.ws.terminate();
+    return {
+      'bytes: ours, 10 clients': oursBytes,
+      'bytes: naive, 10 clients': naiveBytes,
+      'bytes: reduction %': (1 - oursBytes / naiveBytes) * 100,
+      'status bytes: ours': oursStatusBytes,
+      'status bytes: naive': naiveStatusBytes,
+      'status bytes: reduction %': (1 - oursStatusBytes / naiveStatusBytes) * 100,
+      'messages per client: ours': (ours[0]?.counter.messages ?? 0) as number,
+      'messages per client: naive': (naiveClients[0]?.counter.messages ?? 0) as number,
+    };
+  } finally {
+    naive.close();
+    await server.close();
+  }
+}
+
+function child(args: string[]): ChildProcess {
+  return fork(new URL('./protocol-clients.ts', import.meta.url), args, {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+function nextMessage<T>(proc: ChildProcess, type: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: { type: string }) => {
+      if (message.type !== type) return;
+      proc.off('message', onMessage);
+      resolve(message as T);
+    };
+    proc.on('message', onMessage);
+    proc.once('exit', (code) => reject(new Error(`client process exited (${code})`)));
+  });
+}
+
+/** 2. 1,000 clients on `sessions`, 50 updates/s for 10 s: delivery latency. */
+async function fanout(): Promise<Record<string, number>> {
+  const CLIENTS = 1_000;
+  const RATE = 50;
+  const SECONDS = quick ? 4 : 10;
+  const server = await startTestServer();
+  const sessions: Record<string, unknown> = {};
+  for (let i = 0; i < 20; i++)
+    sessions[`s${i}`] = { id: `s${i}`, progressDetail: '', changedAt: 0 };
+  server.hub.set('sessions', { sessions });
+  const clients = child(['fanout', server.url, String(CLIENTS)]);
+  try {
+    await nextMessage(clients, 'ready');
+    const start = performance.now();
+    const cpuBefore = process.cpuUsage();
+    for (let k = 0; k < RATE * SECONDS; k++) {
+      const due = start + (k * 1000) / RATE;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      const key = `s${k % 20}`;
+      const next = {
+        ...(server.hub.get('sessions')?.data as { sessions: Record<string, object> }),
+      };
+      next.sessions = {
+        ...next.sessions,
+        [key]: {
+          id: key,
+          progressDetail: `update ${k}`,
+          changedAt: performance.timeOrigin + performance.now(),
+        },
+      };
+      server.hub.set('sessions', next);
+    }
+    const result = nextMessage<{ p50: number; p99: number; max: number; delivered: number }>(
+      clients,
+      'result',
+    );
+    clients.send({ type: 'done', seq: server.hub.seq });
+    const { p50, p99, max, delivered } = await result;
+    const cpu = process.cpuUsage(cpuBefore);
+    const wall = performance.now() - start;
+    return {
+      'fanout: clients': CLIENTS,
+      'fanout: updates/s': RATE,
+      'fanout: messages delivered': delivered,
+      'fanout: p50 latency ms': p50,
+      'fanout: p99 latency ms': p99,
+      'fanout: max latency ms': max,
+      'fanout: server CPU % of a core': ((cpu.user + cpu.system) / 1000 / wall) * 100,
+    };
+  } finally {
+    clients.kill();
+    await server.close();
+  }
+}
+
+/** 3. 100 clients on 50 quiet sessions: server CPU and what it sends while nothing changes. */
+async function idle(): Promise<Record<string, number>> {
+  const CLIENTS = 100;
+  const SESSIONS = 50;
+  const SECONDS = quick ? 10 : 60;
+  const server = await startTestServer();
+  for (let i = 0; i < SESSIONS; i++) {
+    server.hub.set(`session:quiet-${i}`, { status: { id: `quiet-${i}`, currentPhase: 'Builder' } });
+    server.hub.append(`logs:quiet-${i}`, [{ n: 0, at: 0, level: 'info', text: 'waiting' }], 500);
+  }
+  const clients = child(['idle', server.url, String(CLIENTS), String(SESSIONS)]);
+  try {
+    await nextMessage(clients, 'ready');
+    const sentBefore = { ...server.stats.toJSON() };
+    const cpuBefore = process.cpuUsage();
+    const start = performance.now();
+    await sleep(SECONDS * 1000);
+    const cpu = process.cpuUsage(cpuBefore);
+    const wall = performance.now() - start;
+    const after = server.stats.toJSON();
+    const result = nextMessage<{ notLive: number }>(clients, 'result');
+    clients.send({ type: 'done' });
+    const { notLive } = await result;
+    return {
+      'idle: clients': CLIENTS,
+      'idle: seconds': SECONDS,
+      'idle: server CPU % of a core': ((cpu.user + cpu.system) / 1000 / wall) * 100,
+      'idle: messages sent': (after.messagesSent ?? 0) - (sentBefore.messagesSent ?? 0),
+      'idle: bytes sent': (after.bytesSent ?? 0) - (sentBefore.bytesSent ?? 0),
+      'idle: clients not live': notLive,
+    };
+  } finally {
+    clients.kill();
+    await server.close();
+  }
+}
+
+/** Runs the three protocol benchmarks; `--quick` shortens the idle and fan-out windows. */
+export async function run(): Promise<Record<string, number>> {
+  const figures = { ...(await bytesOnTheWire()), ...(await fanout()), ...(await idle()) };
+  printTable('Protocol', figures);
+  return figures;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await run();

@@ -41,6 +41,17 @@ async function bytesOnTheWire(): Promise<Record<string, number>> {
   const CLIENTS = 10;
   const id = 'weather-app';
   const server = await startTestServer();
+  // The same hub behind a server with permessage-deflate (small windows: ~25 KB per client).
+  const deflate = await startTestServer({
+    hub: server.hub,
+    wsOptions: {
+      perMessageDeflate: {
+        threshold: 0,
+        serverMaxWindowBits: 11,
+        zlibDeflateOptions: { memLevel: 5 },
+      },
+    },
+  });
   const naive = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await once(naive, 'listening');
   const naivePort = (naive.address() as { port: number }).port;
@@ -48,6 +59,15 @@ async function bytesOnTheWire(): Promise<Record<string, number>> {
     const ours = await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
         const ws = new WebSocket(`${server.url}/ws`);
+        const counter = meter(ws);
+        await once(ws, 'open');
+        ws.send(JSON.stringify({ type: 'subscribe', topics: [`session:${id}`, `logs:${id}`] }));
+        return { ws, counter };
+      }),
+    );
+    const compressed = await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        const ws = new WebSocket(`${deflate.url}/ws`);
         const counter = meter(ws);
         await once(ws, 'open');
         ws.send(JSON.stringify({ type: 'subscribe', topics: [`session:${id}`, `logs:${id}`] }));
@@ -89,14 +109,17 @@ async function bytesOnTheWire(): Promise<Record<string, number>> {
       await tick();
     }
     const finalSeq = server.hub.seq;
-    while (ours.some((c) => c.counter.lastSeq < finalSeq)) await sleep(5);
+    while ([...ours, ...compressed].some((c) => c.counter.lastSeq < finalSeq)) await sleep(5);
+    const wire = (ws: WebSocket) =>
+      (ws as unknown as { _socket: { bytesRead: number } })._socket.bytesRead;
+    const deflatedBytes = compressed.reduce((n, c) => n + wire(c.ws), 0);
     while (naiveClients.some((c) => c.counter.messages < 601 + lines)) await sleep(5);
 
     const oursBytes = ours.reduce((n, c) => n + c.counter.bytes, 0);
     const naiveBytes = naiveClients.reduce((n, c) => n + c.counter.bytes, 0);
     // Status alone: everything but our logs topic against the naive per-second statuses.
     const oursStatusBytes = ours.reduce((n, c) => n + c.counter.bytes - c.counter.logBytes, 0);
-    for (const c of [...ours, ...naiveClients]) c.ws.terminate();
+    for (const c of [...ours, ...compressed, ...naiveClients]) c.ws.terminate();
     return {
       'bytes: ours, 10 clients': oursBytes,
       'bytes: naive, 10 clients': naiveBytes,
@@ -104,11 +127,14 @@ async function bytesOnTheWire(): Promise<Record<string, number>> {
       'status bytes: ours': oursStatusBytes,
       'status bytes: naive': naiveStatusBytes,
       'status bytes: reduction %': (1 - oursStatusBytes / naiveStatusBytes) * 100,
+      'bytes: ours + permessage-deflate': deflatedBytes,
+      'bytes: reduction % with deflate': (1 - deflatedBytes / naiveBytes) * 100,
       'messages per client: ours': (ours[0]?.counter.messages ?? 0) as number,
       'messages per client: naive': (naiveClients[0]?.counter.messages ?? 0) as number,
     };
   } finally {
     naive.close();
+    await deflate.close();
     await server.close();
   }
 }

@@ -18,12 +18,18 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: Partial<Omit<ProtocolOptions, 'stats'>> & { port?: number } = {},
+  options: Partial<Omit<ProtocolOptions, 'stats'>> & {
+    port?: number;
+    /** Extra `ws` server options (e.g. perMessageDeflate). */
+    wsOptions?: Record<string, unknown>;
+  } = {},
 ): Promise<TestServer> {
   const hub = (options.hub as MemoryHub | undefined) ?? new MemoryHub();
   const stats = new WsStats();
   const app = Fastify({ logger: false, forceCloseConnections: true });
-  await app.register(fastifyWebsocket, { options: websocketServerOptions });
+  await app.register(fastifyWebsocket, {
+    options: { ...options.wsOptions, ...websocketServerOptions },
+  });
   await app.register(protocolRoutes, { ...options, hub, stats });
   await app.register(legacyRoutes, {
     hub,

@@ -15,8 +15,10 @@ const INDEX_HEADING = /achievement\s+index/i;
  * `- Achievement 1.2: Title`, `- [x] **Achievement 1.10**: **Bold** 🚀`,
  * `1. [Achievement 2.1 — Title](#a21)`.
  */
+// Each optional part eats its own trailing blanks: two `\s*` side by side backtrack
+// cubically on a long blank line (seconds of blocked event loop per line).
 const ENTRY =
-  /^\s*(?:[-*+]|\d+[.)])?\s*(?:\[[ xX]\]\s*)?(?:\*\*|__|\[)?\s*Achievement\s+(\d+(?:\.\d+)*)\s*(?:\*\*|__)?\s*(?:[:\-–—]\s*)?(.*)$/;
+  /^\s*(?:(?:[-*+]|\d+[.)])\s*)?(?:\[[ xX]\]\s*)?(?:(?:\*\*|__|\[)\s*)?Achievement\s+(\d+(?:\.\d+)*)\s*(?:(?:\*\*|__)\s*)?(?:[:\-–—]\s*)?(.*)$/;
 /** Achievement headings in the plan body, used when there is no index section. */
 const BODY_HEADING = /^#{2,6}\s+(?:[^\w\s]+\s*)?Achievement\s+(\d+(?:\.\d+)*)\s*[:\-–—]?\s*(.*)$/;
 
@@ -161,7 +163,7 @@ export function classifyFile(
 }
 
 const DECLARED =
-  /\*{0,2}Achievement(?:\s+Addressed)?\*{0,2}\s*:?\*{0,2}\s*(?:Achievement\s+)?(\d+(?:\.\d+)+)/i;
+  /\*{0,2}Achievement(?:\s+Addressed)?\*{0,2}\s*(?::\*{0,2}\s*|\*{1,2}\s*)?(?:Achievement\s+)?(\d+(?:\.\d+)+)/i;
 
 /** The achievement a file declares in its text (`**Achievement**: 2.3 (...)`), or null. */
 export function declaredAchievement(text: string): string | null {

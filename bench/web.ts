@@ -167,11 +167,16 @@ export async function run(argv: readonly string[] = process.argv): Promise<Recor
       .getAttribute('data-n')
       .catch(() => null);
 
+    const tail = (await (await fetch(`${server.url}/api/logs/${streamId}?lines=1`)).json()) as {
+      lines: { n: number }[];
+    };
+    const serverLast = tail.lines.at(-1)?.n ?? 0;
     const result: Record<string, number> = {
       sessions: SESSIONS,
       durationS: duration / 1000,
       linesWritten: written,
-      lastLineShown: Number(lastLine ?? 0),
+      serverLastLine: serverLast,
+      pageLastLine: Number(lastLine ?? 0),
     };
     for (const [name, p] of [
       ['overview', overview],

@@ -29,18 +29,31 @@ function notifyEnabled(): boolean {
 }
 
 const notifyListeners = new Set<() => void>();
+/** Cached: the snapshot is read on every render, localStorage is not free. */
+let notifyCached: boolean | null = null;
+
+function notifyChanged(): void {
+  notifyCached = notifyEnabled();
+  for (const l of notifyListeners) l();
+}
+
 function subscribeNotify(listener: () => void): () => void {
   notifyListeners.add(listener);
   // Another tab toggling the setting changes it here too.
-  window.addEventListener('storage', listener);
+  if (notifyListeners.size === 1) window.addEventListener('storage', notifyChanged);
   return () => {
     notifyListeners.delete(listener);
-    window.removeEventListener('storage', listener);
+    if (notifyListeners.size === 0) window.removeEventListener('storage', notifyChanged);
   };
 }
 
+function notifySnapshot(): boolean {
+  notifyCached ??= notifyEnabled();
+  return notifyCached;
+}
+
 export function useNotifyEnabled(): boolean {
-  return useSyncExternalStore(subscribeNotify, notifyEnabled, () => false);
+  return useSyncExternalStore(subscribeNotify, notifySnapshot, () => false);
 }
 
 /** Asks for permission (only ever from a click) and toggles the setting. */
@@ -55,12 +68,12 @@ export async function toggleNotifications(): Promise<void> {
         : Notification.permission;
     localStorage.setItem(NOTIFY_KEY, permission === 'granted' ? '1' : '0');
   }
-  for (const l of notifyListeners) l();
+  notifyChanged();
 }
 
 function announce(detail: FinishedDetail): void {
   window.dispatchEvent(new CustomEvent<FinishedDetail>(FINISHED_EVENT, { detail }));
-  if (!notifyEnabled()) return;
+  if (!notifySnapshot()) return;
   try {
     // The tag makes the browser show one notification even when several tabs announce it.
     new Notification(`Livestream: ${detail.id} ${detail.state}`, {

@@ -38,15 +38,25 @@ export function formatDuration(ms: number | null): string {
   return `${h} h ${String(m % 60).padStart(2, '0')} min`;
 }
 
-/** Local wall-clock time, "14:05:09". */
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** Local wall-clock time, "14:05:09". Hand-made: it runs for every visible log row. */
 export function formatClock(at: number): string {
-  return new Date(at).toLocaleTimeString([], { hour12: false });
+  const d = new Date(at);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
+
+/** One formatter for the page: building one per call is the costly part of Intl. */
+const DATE_TIME = new Intl.DateTimeFormat(undefined, {
+  dateStyle: 'medium',
+  timeStyle: 'medium',
+  hour12: false,
+});
 
 /** Local date and time, for past sessions. */
 export function formatDateTime(at: number | null): string {
-  if (at === null) return '—';
-  return new Date(at).toLocaleString([], { hour12: false });
+  if (at === null || !Number.isFinite(at)) return '—';
+  return DATE_TIME.format(at);
 }
 
 /** Seconds until `at`, never negative. */

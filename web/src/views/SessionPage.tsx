@@ -1,29 +1,20 @@
 import { ConnectionAware } from '../components/ConnectionAware.tsx';
-import { LogView } from '../components/LogView.tsx';
+import { ExportButton } from '../components/ExportButton.tsx';
+import { LiveStateBadge } from '../components/LiveStateBadge.tsx';
 import { PhaseStepper } from '../components/PhaseStepper.tsx';
 import { ProgressEta } from '../components/ProgressEta.tsx';
-import { isStale } from '../components/SessionRow.tsx';
-import { StateBadge } from '../components/StateBadge.tsx';
 import { Timeline } from '../components/Timeline.tsx';
 import { Updated } from '../components/Updated.tsx';
-import { downloadSession } from '../lib/exportSession.ts';
 import { useLiveEntry } from '../lib/live.tsx';
-import { useNow } from '../lib/now.ts';
-import { useMetrics } from '../lib/useMetrics.ts';
+import { LogPanel } from './LogPanel.tsx';
+import { MetricsSection } from './MetricsSection.tsx';
 import { SessionInfo } from './SessionInfo.tsx';
-import { SessionMetricsPanels } from './SessionMetrics.tsx';
 
 /** One session, live or past: stepper, progress, timeline, log and metrics. */
 export function SessionPage({ id }: { id: string }) {
-  const detailEntry = useLiveEntry('session', id);
-  const logsEntry = useLiveEntry('logs', id);
-  const metricsEntry = useLiveEntry('metrics', id);
-  const now = useNow();
-  const detail = detailEntry?.data;
-  const logs = logsEntry?.data;
-  const statusAt = detailEntry?.receivedAt ?? null;
-  const logsAt = logsEntry?.receivedAt ?? null;
-  const metrics = useMetrics(id, metricsEntry?.data, detail?.status);
+  const entry = useLiveEntry('session', id);
+  const detail = entry?.data;
+  const statusAt = entry?.receivedAt ?? null;
 
   if (detail === undefined) return <p className="empty">Loading session {id}…</p>;
   if (detail === null)
@@ -45,13 +36,11 @@ export function SessionPage({ id }: { id: string }) {
             ← All sessions
           </a>
           <h1 className="session-title">{s.id}</h1>
-          <StateBadge state={s.state} status={s.status} stale={isStale(s, now)} />
+          <LiveStateBadge s={s} />
         </div>
         <div className="actions">
           <Updated at={s.changedAt} label="Changed" />
-          <button type="button" onClick={() => downloadSession(detail, metrics.data)}>
-            ⤓ Export JSON
-          </button>
+          <ExportButton detail={detail} />
         </div>
       </header>
       <ConnectionAware />
@@ -80,19 +69,8 @@ export function SessionPage({ id }: { id: string }) {
           <SessionInfo s={s} />
         </section>
       </div>
-      <section className="card" aria-labelledby="log-h">
-        <div className="card-head">
-          <h2 id="log-h">Live log</h2>
-          <Updated at={logsAt} />
-        </div>
-        {logs === undefined ? (
-          <p className="empty">Loading log…</p>
-        ) : (
-          <LogView lines={logs?.lines ?? []} />
-        )}
-      </section>
-      <h2 className="section-title">Enhanced metrics</h2>
-      <SessionMetricsPanels m={metrics} />
+      <LogPanel id={id} />
+      <MetricsSection id={id} status={s} />
     </div>
   );
 }

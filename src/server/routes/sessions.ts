@@ -101,6 +101,9 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOpt
   app.post('/api/phase-update', async (request, reply) => {
     const result = sessions.ingestPush(request.body, Date.now());
     if (!result.ok) return sendError(reply, 400, 'bad_request', result.error);
+    // The store commits this turn's writes on setImmediate; acknowledge after it,
+    // so a crash right after the 200 cannot lose an acknowledged phase change.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     opts.onPush?.();
     return {
       status: 'received',

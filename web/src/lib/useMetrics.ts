@@ -16,8 +16,9 @@ export interface MetricsState {
 
 /**
  * Metrics from the `metrics:<id>` topic, plus the seed's fallback: a GET every
- * 5 s and on each status push (`pulse` changes), never two at once. A refresh
- * that started before a newer push does not overwrite the pushed data.
+ * 5 s and on each status push (`pulse` changes), never two at once (requests
+ * meanwhile coalesce into one trailing refresh). A refresh that started before
+ * a newer push does not overwrite the pushed data.
  */
 export function useMetrics(
   id: string,
@@ -26,11 +27,18 @@ export function useMetrics(
 ): MetricsState & { refresh: () => Promise<void> } {
   const [state, setState] = useState<MetricsState>({ data: undefined, at: null, error: null });
   const refreshing = useRef(false);
+  const again = useRef(false);
   const lastPushAt = useRef(0);
 
-  const refresh = useCallback(async () => {
-    if (refreshing.current) return;
+  const refresh = useCallback(async (): Promise<void> => {
+    // One refresh at a time; a request made meanwhile runs once right after,
+    // so a status push during a slow fetch still ends in fresh panels.
+    if (refreshing.current) {
+      again.current = true;
+      return;
+    }
     refreshing.current = true;
+    again.current = false;
     const startedAt = Date.now();
     try {
       const data = await getJson<SessionMetrics>(`metrics/${encodeURIComponent(id)}`);
@@ -49,6 +57,7 @@ export function useMetrics(
     } finally {
       refreshing.current = false;
     }
+    if (again.current) await refresh();
   }, [id]);
 
   useEffect(() => {

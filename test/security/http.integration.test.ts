@@ -197,12 +197,13 @@ describe('DNS rebinding, cross-site requests and CORS', () => {
   it('refuses WebSocket upgrades from a foreign Origin or Host', async () => {
     const ws = server.url.replace('http', 'ws');
     for (const path of ['/ws', '/ws/anything']) {
-      for (const headers of [
+      const foreign: Record<string, string>[] = [
         { origin: 'http://evil.example' },
         { origin: 'null' },
         { origin: `http://127.0.0.1.evil.example` },
         { host: 'evil.example' },
-      ]) {
+      ];
+      for (const headers of foreign) {
         const result = await handshake(`${ws}${path}`, headers);
         assert.equal(result.open, false, `${path} ${JSON.stringify(headers)}`);
         if (!result.open) assert.equal(result.status, 403);

@@ -10,6 +10,9 @@
  * component can declare what it reports without coordinating start-up order.
  */
 
+import { readdirSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
 export type Labels = Record<string, string>;
 
 /** A sample a gauge's collect callback returns. */
@@ -271,4 +274,43 @@ export function timeStoreWrites<T extends object>(store: T, telemetry: Telemetry
       };
     },
   });
+}
+
+/**
+ * Process health for long runs: resident memory, heap, open file descriptors
+ * and event-loop delay (`stat` p50/p99/max/mean in seconds over the interval
+ * since the previous scrape; the histogram restarts on each scrape). Returns
+ * the function that stops the event-loop monitor.
+ */
+export function registerProcessMetrics(telemetry: Telemetry): () => void {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  telemetry.gauge('process_resident_memory_bytes', 'Resident set size', () =>
+    process.memoryUsage.rss(),
+  );
+  telemetry.gauge('nodejs_heap_used_bytes', 'V8 heap in use', () => process.memoryUsage().heapUsed);
+  telemetry.gauge('process_open_fds', 'Open file descriptors', () => {
+    try {
+      return readdirSync('/proc/self/fd').length;
+    } catch {
+      return [];
+    }
+  });
+  telemetry.gauge(
+    'nodejs_eventloop_delay_seconds',
+    'Event-loop delay since the previous scrape',
+    () => {
+      // The histogram records whole timer intervals: the lateness is what exceeds the resolution.
+      const seconds = (ns: number) => (Number.isFinite(ns) ? Math.max(0, ns - 10e6) / 1e9 : 0);
+      const samples: Sample[] = [
+        { labels: { stat: 'p50' }, value: seconds(delay.percentile(50)) },
+        { labels: { stat: 'p99' }, value: seconds(delay.percentile(99)) },
+        { labels: { stat: 'max' }, value: seconds(delay.max) },
+        { labels: { stat: 'mean' }, value: seconds(delay.mean) },
+      ];
+      delay.reset();
+      return samples;
+    },
+  );
+  return () => delay.disable();
 }

@@ -9,7 +9,7 @@ import type { PlansEngine } from '../hub/plans-engine.ts';
 import type { SessionEngine } from '../hub/session-engine.ts';
 import { MAX_CLIENT_MESSAGE_BYTES } from '../shared/protocol.ts';
 import type { SqliteStore } from '../store/sqlite-store.ts';
-import type { Telemetry } from '../telemetry.ts';
+import { registerProcessMetrics, type Telemetry } from '../telemetry.ts';
 import { installErrorHandler, sendError } from './errors.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -77,6 +77,11 @@ export async function buildServer(deps: ServerDeps) {
   deps.telemetry.gauge('livestream_ws_bytes_sent_total', 'Bytes sent on WebSockets', () => [
     { value: wsStats.bytesSent },
   ]);
+  deps.telemetry.gauge('livestream_ws_messages_sent_total', 'Messages sent on WebSockets', () => [
+    { value: wsStats.messagesSent },
+  ]);
+  const stopProcessMetrics = registerProcessMetrics(deps.telemetry);
+  app.addHook('onClose', async () => stopProcessMetrics());
   deps.telemetry.gauge('livestream_watcher_events_total', 'File events seen', () => [
     { value: deps.watcherStats().events },
   ]);

@@ -167,9 +167,10 @@ export async function run(argv: readonly string[] = process.argv): Promise<Recor
       .getAttribute('data-n')
       .catch(() => null);
 
-    const tail = (await (await fetch(`${server.url}/api/logs/${streamId}?lines=1`)).json()) as {
-      lines: { n: number }[];
-    };
+    const res = await fetch(`${server.url}/api/logs/${streamId}?lines=1`);
+    const tail = (await res.json()) as { lines?: { n: number }[] };
+    if (!tail.lines)
+      throw new Error(`GET /api/logs answered ${res.status}: ${JSON.stringify(tail)}`);
     const serverLast = tail.lines.at(-1)?.n ?? 0;
     const result: Record<string, number> = {
       sessions: SESSIONS,

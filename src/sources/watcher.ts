@@ -59,6 +59,10 @@ interface Root {
   /** Ends a pending wait for `ready` when the watcher is closed first. */
   abortReady: (() => void) | null;
   warnedMissing: boolean;
+  /** Some folders went unwatched (watch or fd limit): re-open at `reopenAt` to pick them up. */
+  exhausted: boolean;
+  reopenAt: number;
+  reopenDelayMs: number;
 }
 
 /**
@@ -87,6 +91,9 @@ export class RootWatcher {
       opening: null,
       abortReady: null,
       warnedMissing: false,
+      exhausted: false,
+      reopenAt: 0,
+      reopenDelayMs: opts.retryMs ?? 2000,
     }));
   }
 
@@ -139,7 +146,14 @@ export class RootWatcher {
       }
       return;
     }
-    if (root.watcher && root.ino === ino) return;
+    const reopen = root.exhausted && Date.now() >= root.reopenAt;
+    if (root.watcher && root.ino === ino && !reopen) return;
+    if (reopen) {
+      // Until the limit is raised every re-open fails again: back off to once a minute.
+      root.exhausted = false;
+      root.reopenAt = Date.now() + root.reopenDelayMs;
+      root.reopenDelayMs = Math.min(root.reopenDelayMs * 2, 60_000);
+    }
     if (root.watcher) await this.#close(root);
     if (root.warnedMissing) this.#log.info({ root: root.path }, 'root is back; watching it again');
     root.warnedMissing = false;
@@ -245,6 +259,7 @@ export class RootWatcher {
   #onError(root: Root, error: NodeJS.ErrnoException): void {
     this.stats.errors++;
     const code = error.code ?? 'unknown';
+    if (code === 'ENOSPC' || code === 'EMFILE' || code === 'ENFILE') root.exhausted = true;
     // One line per kind of failure: a full inotify table fails on every folder.
     if (this.#reportedErrors.has(code)) return;
     this.#reportedErrors.add(code);

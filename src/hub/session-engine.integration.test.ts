@@ -263,6 +263,20 @@ describe('SessionEngine with phase files', () => {
 });
 
 describe('SessionEngine with bad phase files', () => {
+  /** Resolves once the session carries a warning (the engine confirms problems on its own timer). */
+  function warning(engine: SessionEngine): Promise<void> {
+    return new Promise<void>((done) => {
+      const check = () => {
+        if ((engine.get('weather-app')?.status.warnings.length ?? 0) > 0) {
+          off();
+          done();
+        }
+      };
+      const off = engine.onChange(check);
+      check();
+    });
+  }
+
   async function withSession(t: TestContext, confirmMs?: number) {
     const ctx = await setup(t, confirmMs === undefined ? {} : { confirmMs });
     const project = join(ctx.dir, 'weather-app');
@@ -291,10 +305,10 @@ describe('SessionEngine with bad phase files', () => {
     ['over 1 MB', `{"x":"${'a'.repeat(1024 * 1024)}"}`, 'too_large'],
   ] as const) {
     it(`warns once about a file that stays ${name}, then recovers`, async (t) => {
-      const { engine, phase, feed, path, logs, project, hub } = await withSession(t);
+      const { engine, phase, feed, path, logs, project, hub } = await withSession(t, 30);
       await writePhase(project, content, T0 + 1000);
       await feed(phase, path);
-      await feed(phase, path);
+      await warning(engine);
       const warned = engine.get('weather-app')?.status;
       assert.equal(warned?.currentPhase, 'Scout', 'the last good state is kept');
       assert.deepEqual(
@@ -329,16 +343,16 @@ describe('SessionEngine with bad phase files', () => {
   });
 
   it('warns about a directory named current-phase.json', async (t) => {
-    const { engine, phase, feed, path } = await withSession(t);
+    const { engine, phase, feed, path } = await withSession(t, 30);
     await unlink(path);
     await mkdir(path);
     await feed(phase, path);
-    await feed(phase, path);
+    await warning(engine);
     assert.equal(engine.get('weather-app')?.status.warnings[0]?.code, 'not_a_file');
   });
 
   it('warns about an unreadable file', async (t) => {
-    const { engine, phase, feed, path } = await withSession(t);
+    const { engine, phase, feed, path } = await withSession(t, 30);
     if (process.getuid?.() === 0) {
       // Root ignores permission bits; a symlink loop in place of the file is unreadable to anyone.
       await unlink(path);
@@ -347,7 +361,7 @@ describe('SessionEngine with bad phase files', () => {
       await chmod(path, 0o000);
     }
     await feed(phase, path);
-    await feed(phase, path);
+    await warning(engine);
     assert.equal(engine.get('weather-app')?.status.warnings[0]?.code, 'unreadable');
   });
 

@@ -42,20 +42,31 @@ export type ReadOutcome =
 /** How long a bad read waits for the write that completes it before it is reported. */
 export const CONFIRM_MS = 300;
 
+/**
+ * Re-read delays after a bad read, before the confirmation: an in-place
+ * rewrite truncates and writes within microseconds, so the content is usually
+ * complete a few milliseconds later — well before the watcher's next event.
+ */
+export const QUICK_REREAD_MS: readonly number[] = [2, 8, 25, 60];
+
 interface Burst {
   running: Promise<void> | null;
   dirty: boolean;
   /** The last read was bad and not reported yet. */
   suspect: boolean;
+  /** When the first unreported bad read happened (performance.now()). */
+  suspectSince: number;
+  /** Quick re-reads done since then. */
+  rereads: number;
   timer: NodeJS.Timeout | null;
 }
 
 /**
  * Per-file burst coalescing. The first event is read at once; events during a
  * read fold into one trailing re-read. A bad read (empty, half-written) is
- * only reported when the next read is bad too — the trailing read of the
- * burst, or a re-read `confirmMs` later — so an in-place rewrite
- * (`cat > file`) never flashes a warning.
+ * re-read quickly a few times and only reported when it is still bad
+ * `confirmMs` after it was first seen, so an in-place rewrite (`cat > file`)
+ * never flashes a warning and its content arrives within milliseconds.
  */
 export class BurstReader {
   readonly #bursts = new Map<string, Burst>();
@@ -79,7 +90,14 @@ export class BurstReader {
     if (this.#closed) return Promise.resolve();
     let burst = this.#bursts.get(key);
     if (!burst) {
-      burst = { running: null, dirty: false, suspect: false, timer: null };
+      burst = {
+        running: null,
+        dirty: false,
+        suspect: false,
+        suspectSince: 0,
+        rereads: 0,
+        timer: null,
+      };
       this.#bursts.set(key, burst);
     }
     if (burst.running) {
@@ -113,21 +131,27 @@ export class BurstReader {
         this.#deliver(outcome);
         continue;
       }
-      // A newer write is already on its way: its read decides.
-      if (burst.dirty) {
+      if (!burst.suspect) {
         burst.suspect = true;
-        continue;
+        burst.suspectSince = performance.now();
+        burst.rereads = 0;
       }
-      if (burst.suspect) {
+      // A newer write is already on its way: its read decides.
+      if (burst.dirty) continue;
+      const waited = performance.now() - burst.suspectSince;
+      if (waited >= this.#confirmMs) {
         burst.suspect = false;
         this.#deliver(outcome);
         continue;
       }
-      burst.suspect = true;
-      burst.timer = setTimeout(() => {
-        burst.timer = null;
-        void this.notify(key);
-      }, this.#confirmMs);
+      const quick = QUICK_REREAD_MS[burst.rereads++] ?? this.#confirmMs;
+      burst.timer = setTimeout(
+        () => {
+          burst.timer = null;
+          void this.notify(key);
+        },
+        Math.min(quick, this.#confirmMs - waited),
+      );
       burst.timer.unref();
     } while (burst.dirty);
   }

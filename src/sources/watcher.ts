@@ -44,12 +44,32 @@ export interface RootWatcherOptions {
 }
 
 /**
- * chokidar drops a file's change events for 50 ms after one it emitted, with
- * no trailing event, so the last write of a fast burst (`cat > file` is a
- * truncate then a write) could go unseen. A re-stat this long after each
- * routed change delivers that last write.
+ * chokidar ignores a file's raw events for 5 ms after each one, with no
+ * trailing event, so the last write of a fast burst (`cat > file` is a
+ * truncate then a write) could go unseen. A re-stat just after that window
+ * delivers that last write.
  */
-export const TRAILING_CHECK_MS = 75;
+export const TRAILING_CHECK_MS = 10;
+
+type Throttle = (action: string, path: string, timeout: number) => unknown;
+
+/**
+ * Lets every `change` through chokidar at once. chokidar 5 suppresses a
+ * path's change events for 50 ms after each one it emits, so a phase file
+ * rewritten twice in quick succession reached us 50–75 ms late (through the
+ * trailing check). Duplicate events are harmless here: the handlers coalesce
+ * reads per file. `_throttle` is internal to chokidar (pinned at 5.0.0); if it
+ * ever disappears this does nothing and the trailing check still delivers.
+ */
+function unthrottleChanges(watcher: FSWatcher): void {
+  const internals = watcher as unknown as { _throttle?: Throttle };
+  const original = internals._throttle;
+  if (typeof original !== 'function') return;
+  internals._throttle = (action, path, timeout) =>
+    action === 'change'
+      ? { timeoutObject: undefined, clear: () => 0, count: 0 }
+      : original.call(watcher, action, path, timeout);
+}
 
 interface Root {
   path: string;
@@ -173,6 +193,7 @@ export class RootWatcher {
       ...(pollMs !== undefined ? { interval: pollMs, binaryInterval: pollMs } : {}),
       ignored: (path: string) => path !== root.path && IGNORED_DIRS.has(basename(path)),
     });
+    unthrottleChanges(watcher);
     root.watcher = watcher;
     root.ino = ino;
     watcher.on('add', (path, stats) => this.#route(root, watcher, 'add', path, stats));

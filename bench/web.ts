@@ -167,6 +167,9 @@ export async function run(argv: readonly string[] = process.argv): Promise<Recor
       .getAttribute('data-n')
       .catch(() => null);
 
+    if (server.child === null || server.child.exitCode !== null) {
+      throw new Error(`the server exited during the run:\n${server.output.slice(-2000)}`);
+    }
     const res = await fetch(`${server.url}/api/logs/${streamId}?lines=1`);
     const tail = (await res.json()) as { lines?: { n: number }[] };
     if (!tail.lines)

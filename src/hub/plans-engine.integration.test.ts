@@ -46,17 +46,18 @@ test('the engine publishes plans and plan:<id> from the watcher, and follows cha
   writePlan(b, 'DEMO', [{ path: 'PLAN_DEMO.md', text: planText('Other demo', [['1.1', 'One']]) }]);
   const hub = new MemoryHub();
   const engine = new PlansEngine({ hub, logger, debounceMs: 20 });
-  const watcher = new RootWatcher({
-    roots: [join(root, 'a'), join(root, 'b')],
-    handlers: engine.handlers(),
-    logger,
-  });
+  // One watcher per project, started in turn: the project seen first keeps the bare id.
+  const watchers = ['a', 'b'].map(
+    (name) => new RootWatcher({ roots: [join(root, name)], handlers: engine.handlers(), logger }),
+  );
   t.after(async () => {
-    await watcher.stop();
+    for (const watcher of watchers) await watcher.stop();
     engine.close();
   });
-  await watcher.start();
-  await engine.idle();
+  for (const watcher of watchers) {
+    await watcher.start();
+    await engine.idle();
+  }
   assert.deepEqual(
     engine
       .list()

@@ -25,10 +25,39 @@ test('diff emits add, replace and remove with escaped paths', () => {
   ]);
 });
 
-test('arrays are replaced whole', () => {
-  assert.deepEqual(diff({ l: [1, 2] }, { l: [1, 2, 3] }), [
-    { op: 'replace', path: '/l', value: [1, 2, 3] },
+test('an array that grows at the end gets element operations', () => {
+  assert.deepEqual(diff({ l: [1, 2] }, { l: [1, 2, 3] }), [{ op: 'add', path: '/l/2', value: 3 }]);
+  const from = { t: [{ p: 'a', end: null }] };
+  const to = {
+    t: [
+      { p: 'a', end: 5 },
+      { p: 'b', end: null },
+    ],
+  };
+  const ops = diff(from, to);
+  assert.deepEqual(ops, [
+    { op: 'replace', path: '/t/0/end', value: 5 },
+    { op: 'add', path: '/t/1', value: { p: 'b', end: null } },
   ]);
+  assert.deepEqual(applyPatch(from, ops), to);
+});
+
+test('other array changes replace the array', () => {
+  assert.deepEqual(diff({ l: [1, 2, 3] }, { l: [1, 2] }), [
+    { op: 'replace', path: '/l', value: [1, 2] },
+  ]);
+  assert.deepEqual(diff({ l: [1, 2, 3] }, { l: [3, 2, 1] }), [
+    { op: 'replace', path: '/l', value: [3, 2, 1] },
+  ]);
+});
+
+test('array operations out of range are patch errors', () => {
+  assert.throws(() => applyPatch({ l: [1] }, [{ op: 'add', path: '/l/3', value: 1 }]), PatchError);
+  assert.throws(
+    () => applyPatch({ l: [1] }, [{ op: 'replace', path: '/l/x', value: 1 }]),
+    PatchError,
+  );
+  assert.deepEqual(applyPatch({ l: [1] }, [{ op: 'add', path: '/l/-', value: 2 }]), { l: [1, 2] });
 });
 
 test('applyPatch is immutable and shares untouched branches', () => {

@@ -1,8 +1,9 @@
 /**
  * A subset of JSON Patch (RFC 6902) — `add`, `replace`, `remove` — used by the
- * hub to send only what changed and by clients to apply it. Arrays are
- * replaced whole, which is why collections in topics are objects keyed by id.
- * Unlike a merge patch, it can set a value to null.
+ * hub to send only what changed and by clients to apply it. Unlike a merge
+ * patch, it can set a value to null. Arrays that grow at the end (timelines,
+ * completed phases) are patched element by element; any other array change
+ * replaces the array, which is why collections in topics are keyed objects.
  */
 
 export type JsonPatchOp =
@@ -46,6 +47,7 @@ function unescapeToken(token: string): string {
 /** The operations that turn `from` into `to` (empty when they are equal). */
 export function diff(from: unknown, to: unknown, path = ''): JsonPatchOp[] {
   if (jsonEqual(from, to)) return [];
+  if (Array.isArray(from) && Array.isArray(to)) return diffArrays(from, to, path);
   if (!isObject(from) || !isObject(to)) return [{ op: 'replace', path, value: to }];
   const ops: JsonPatchOp[] = [];
   for (const key in from) {
@@ -61,6 +63,26 @@ export function diff(from: unknown, to: unknown, path = ''): JsonPatchOp[] {
     if (prev === undefined) ops.push({ op: 'add', path: child, value: next });
     else ops.push(...diff(prev, next, child));
   }
+  return ops;
+}
+
+/**
+ * An array that kept its prefix and grew (or had its last elements changed)
+ * becomes per-element operations; anything else is one `replace`, which is
+ * then no larger than the element operations would be.
+ */
+function diffArrays(from: unknown[], to: unknown[], path: string): JsonPatchOp[] {
+  if (to.length < from.length) return [{ op: 'replace', path, value: to }];
+  const ops: JsonPatchOp[] = [];
+  let changed = 0;
+  for (let i = 0; i < from.length; i++) {
+    const sub = diff(from[i], to[i], `${path}/${i}`);
+    if (sub.length === 0) continue;
+    if (++changed > 1) return [{ op: 'replace', path, value: to }];
+    ops.push(...sub);
+  }
+  for (let i = from.length; i < to.length; i++)
+    ops.push({ op: 'add', path: `${path}/${i}`, value: to[i] });
   return ops;
 }
 
@@ -86,7 +108,24 @@ function applyOne(doc: unknown, op: JsonPatchOp): unknown {
   return setIn(doc, tokens, 0, op);
 }
 
+function setInArray(node: unknown[], tokens: string[], i: number, op: JsonPatchOp): unknown {
+  const key = tokens[i] as string;
+  const last = i === tokens.length - 1;
+  const index = key === '-' && last && op.op === 'add' ? node.length : Number(key);
+  const limit = last && op.op === 'add' ? node.length : node.length - 1;
+  if (!/^(0|[1-9]\d*|-)$/.test(key) || index > limit) {
+    throw new PatchError(`path ${op.path} does not exist`);
+  }
+  const copy = node.slice();
+  if (!last) copy[index] = setIn(copy[index], tokens, i + 1, op);
+  else if (op.op === 'remove') copy.splice(index, 1);
+  else if (op.op === 'add') copy.splice(index, 0, op.value);
+  else copy[index] = op.value;
+  return copy;
+}
+
 function setIn(node: unknown, tokens: string[], i: number, op: JsonPatchOp): unknown {
+  if (Array.isArray(node)) return setInArray(node, tokens, i, op);
   if (!isObject(node)) throw new PatchError(`path ${op.path} does not exist`);
   const key = tokens[i] as string;
   const copy: Record<string, unknown> = { ...node };

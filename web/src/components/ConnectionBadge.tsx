@@ -1,14 +1,9 @@
+import type { ClientState } from '../../../src/client/index.ts';
 import { useNow } from '../lib/now.ts';
 import { secondsUntil } from '../lib/time.ts';
 
-export interface ConnectionView {
-  status: 'connecting' | 'live' | 'reconnecting' | 'offline';
-  nextAttemptAt: number | null;
-  attempts: number;
-}
-
 /** Live, connecting, reconnecting (with a countdown to the next attempt) or offline. */
-export function ConnectionBadge({ conn }: { conn: ConnectionView }) {
+export function ConnectionBadge({ conn }: { conn: ClientState }) {
   const now = useNow();
   let text: string;
   switch (conn.status) {

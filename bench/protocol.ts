@@ -1,16 +1,18 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep, setImmediate as tick } from 'node:timers/promises';
+import { pino } from 'pino';
 import WebSocket, { WebSocketServer } from 'ws';
+import { buildScript, type DemoStep, phaseDocument } from '../src/demo/index.ts';
+import { LogBook } from '../src/hub/logbook.ts';
+import { SessionEngine } from '../src/hub/session-engine.ts';
 import { startTestServer } from '../src/server/ws/testing.ts';
 import { toLegacyStatus } from '../src/shared/legacy.ts';
-import type { SessionDetail } from '../src/shared/model.ts';
 import type { ServerMessage } from '../src/shared/protocol.ts';
-import { scriptedBuild } from './protocol-build.ts';
+import { SqliteStore } from '../src/store/sqlite-store.ts';
 import { printTable } from './stats.ts';
 
 const quick = process.argv.includes('--quick');
-const LOG_CAP = 500;
 
 /** Bytes a server→client text frame takes on the wire: header + payload. */
 function frameBytes(payload: number): number {
@@ -19,38 +21,35 @@ function frameBytes(payload: number): number {
 
 /** Counts what a socket receives, on the wire. */
 function meter(ws: WebSocket) {
-  const counter = { bytes: 0, logBytes: 0, messages: 0, lastSeq: 0 };
+  const counter = { bytes: 0, messages: 0, lastSeq: 0 };
   ws.on('message', (data) => {
     const size = frameBytes((data as Buffer).length);
     counter.bytes += size;
     counter.messages++;
     const message = JSON.parse(String(data)) as ServerMessage;
-    if ('topic' in message && message.topic.startsWith('logs:')) counter.logBytes += size;
     if ('seq' in message && message.type !== 'welcome') counter.lastSeq = message.seq;
   });
   return counter;
 }
 
 /**
- * 1. Ten clients watching a 10-minute build (time-compressed): our protocol
- * (snapshot + deltas of `session:<id>` and `logs:<id>`) against the naive
- * seed behaviour measured in the same run on a plain `ws` server: the full
- * status JSON every second to each client, plus each log line.
+ * 1. Ten clients watching a 10-minute build (time-compressed): the demo
+ * generator's script, spread over 600 simulated seconds, pushed through the
+ * real session engine. Ours: `WS /ws` subscribed to `session:<id>` (status and
+ * timeline). The baseline, measured in the same run on a plain `ws` server:
+ * the seed's behaviour, the full status JSON every second to each client.
  */
 async function bytesOnTheWire(): Promise<Record<string, number>> {
   const CLIENTS = 10;
+  const SECONDS = 600;
   const id = 'weather-app';
   const server = await startTestServer();
-  // The same hub behind a server with permessage-deflate (small windows: ~25 KB per client).
-  const deflate = await startTestServer({
+  const store = SqliteStore.open(':memory:', { logger: pino({ level: 'silent' }) });
+  const sessions = new SessionEngine({
     hub: server.hub,
-    wsOptions: {
-      perMessageDeflate: {
-        threshold: 0,
-        serverMaxWindowBits: 11,
-        zlibDeflateOptions: { memLevel: 5 },
-      },
-    },
+    store,
+    logs: new LogBook(server.hub),
+    logger: pino({ level: 'silent' }),
   });
   const naive = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await once(naive, 'listening');
@@ -61,16 +60,7 @@ async function bytesOnTheWire(): Promise<Record<string, number>> {
         const ws = new WebSocket(`${server.url}/ws`);
         const counter = meter(ws);
         await once(ws, 'open');
-        ws.send(JSON.stringify({ type: 'subscribe', topics: [`session:${id}`, `logs:${id}`] }));
-        return { ws, counter };
-      }),
-    );
-    const compressed = await Promise.all(
-      Array.from({ length: CLIENTS }, async () => {
-        const ws = new WebSocket(`${deflate.url}/ws`);
-        const counter = meter(ws);
-        await once(ws, 'open');
-        ws.send(JSON.stringify({ type: 'subscribe', topics: [`session:${id}`, `logs:${id}`] }));
+        ws.send(JSON.stringify({ type: 'subscribe', topics: [`session:${id}`] }));
         return { ws, counter };
       }),
     );
@@ -86,55 +76,46 @@ async function bytesOnTheWire(): Promise<Record<string, number>> {
         return { ws, counter };
       }),
     );
-    let naiveStatusBytes = 0;
-    let lines = 0;
-    let current: SessionDetail | null = null;
-    for (const second of scriptedBuild(id, Date.UTC(2025, 0, 13, 0, 30))) {
-      if (second.detail) {
-        current = second.detail;
-        server.hub.set(`session:${id}`, second.detail);
+    const t0 = Date.UTC(2025, 0, 13, 0, 30);
+    const script = buildScript(id);
+    const project = { sessionId: id, startedAt: t0, completed: [] as string[] };
+    let next = 0;
+    for (let s = 0; s < SECONDS; s++) {
+      const now = t0 + s * 1000;
+      while (next < script.length && Math.floor((next * SECONDS) / script.length) <= s) {
+        const step = script[next] as DemoStep;
+        const previous = script[next - 1];
+        if (previous && previous.phase !== step.phase) project.completed.push(previous.phase);
+        sessions.ingestPush(phaseDocument(project, step, now), now);
+        next++;
       }
-      if (second.lines.length > 0) server.hub.append(`logs:${id}`, second.lines, LOG_CAP);
-      lines += second.lines.length;
-      const status = JSON.stringify({
+      const status = sessions.get(id)?.status;
+      const message = JSON.stringify({
         type: 'status',
-        data: current ? toLegacyStatus(current.status) : null,
+        data: status ? toLegacyStatus(status) : null,
       });
-      for (const client of naive.clients) {
-        client.send(status);
-        naiveStatusBytes += frameBytes(Buffer.byteLength(status));
-        for (const line of second.lines)
-          client.send(JSON.stringify({ type: 'log', data: line.text }));
-      }
+      for (const client of naive.clients) client.send(message);
       await tick();
     }
-    const finalSeq = server.hub.seq;
-    while ([...ours, ...compressed].some((c) => c.counter.lastSeq < finalSeq)) await sleep(5);
-    const wire = (ws: WebSocket) =>
-      (ws as unknown as { _socket: { bytesRead: number } })._socket.bytesRead;
-    const deflatedBytes = compressed.reduce((n, c) => n + wire(c.ws), 0);
-    while (naiveClients.some((c) => c.counter.messages < 601 + lines)) await sleep(5);
-
+    // Other topics (sessions, logs) move the hub's seq too: wait for this topic's last change.
+    const finalSeq = server.hub.get(`session:${id}`)?.seq ?? 0;
+    while (ours.some((c) => c.counter.lastSeq < finalSeq)) await sleep(5);
+    while (naiveClients.some((c) => c.counter.messages < SECONDS)) await sleep(5);
     const oursBytes = ours.reduce((n, c) => n + c.counter.bytes, 0);
     const naiveBytes = naiveClients.reduce((n, c) => n + c.counter.bytes, 0);
-    // Status alone: everything but our logs topic against the naive per-second statuses.
-    const oursStatusBytes = ours.reduce((n, c) => n + c.counter.bytes - c.counter.logBytes, 0);
-    for (const c of [...ours, ...compressed, ...naiveClients]) c.ws.terminate();
+    for (const c of [...ours, ...naiveClients]) c.ws.terminate();
     return {
+      'bytes: script steps': script.length,
       'bytes: ours, 10 clients': oursBytes,
       'bytes: naive, 10 clients': naiveBytes,
       'bytes: reduction %': (1 - oursBytes / naiveBytes) * 100,
-      'status bytes: ours': oursStatusBytes,
-      'status bytes: naive': naiveStatusBytes,
-      'status bytes: reduction %': (1 - oursStatusBytes / naiveStatusBytes) * 100,
-      'bytes: ours + permessage-deflate': deflatedBytes,
-      'bytes: reduction % with deflate': (1 - deflatedBytes / naiveBytes) * 100,
-      'messages per client: ours': (ours[0]?.counter.messages ?? 0) as number,
-      'messages per client: naive': (naiveClients[0]?.counter.messages ?? 0) as number,
+      'messages per client: ours': ours[0]?.counter.messages ?? 0,
+      'messages per client: naive': naiveClients[0]?.counter.messages ?? 0,
     };
   } finally {
+    sessions.close();
+    await store.close();
     naive.close();
-    await deflate.close();
     await server.close();
   }
 }
@@ -258,4 +239,4 @@ export async function run(): Promise<Record<string, number>> {
   return figures;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await run();
+if (import.meta.main) await run();

@@ -2,3 +2,4 @@ export type { DemoOptions, DemoPhaseEvent, DemoSummary } from './run.ts';
 export { runDemo } from './run.ts';
 export type { DemoStep } from './script.ts';
 export { buildScript, DEMO_APPS, demoAppName } from './script.ts';
+export { phaseDocument } from './writer.ts';

@@ -58,16 +58,13 @@ function llmTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19);
 }
 
-/** Writes everything one step produces: the phase file last, like the orchestrator. */
-export async function writeStep(
-  project: DemoProject,
+/** The current-phase.json document of a step, as the orchestrator writes it. */
+export function phaseDocument(
+  project: Pick<DemoProject, 'sessionId' | 'startedAt' | 'completed'>,
   step: DemoStep,
-  previous: DemoStep | undefined,
   now: number,
-): Promise<void> {
-  const cf = join(project.dir, '.context-foundry');
-  if (previous && previous.phase !== step.phase) project.completed.push(previous.phase);
-  const doc: Record<string, unknown> = {
+): Record<string, unknown> {
+  return {
     session_id: project.sessionId,
     current_phase: step.phase,
     phase_number: step.phaseNumber,
@@ -79,6 +76,18 @@ export async function writeStep(
     last_updated: llmTime(now),
     ...step.extras,
   };
+}
+
+/** Writes everything one step produces: the phase file last, like the orchestrator. */
+export async function writeStep(
+  project: DemoProject,
+  step: DemoStep,
+  previous: DemoStep | undefined,
+  now: number,
+): Promise<void> {
+  const cf = join(project.dir, '.context-foundry');
+  if (previous && previous.phase !== step.phase) project.completed.push(previous.phase);
+  const doc = phaseDocument(project, step, now);
   if (step.testResults) await writeTestResults(cf, step.testResults);
   if (step.feedback) await writeFeedback(cf, now);
   await rewriteInPlace(join(cf, 'current-phase.json'), `${JSON.stringify(doc, null, 2)}\n`);

@@ -3,7 +3,7 @@ import { printTable } from './stats.ts';
 /**
  * Runs every benchmark in one process, one after another (2-core machines:
  * never in parallel), and prints a summary. `npm run bench -- latency store`
- * runs a subset.
+ * runs a subset; flags (`--quick`, `--minutes N`) are left for the benchmarks.
  */
 const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, number>> }>> = {
   latency: () => import('./latency.ts'),
@@ -13,7 +13,9 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   web: () => import('./web.ts'),
 };
 
-const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const VALUE_FLAGS = new Set(['--minutes', '--seconds']);
+const args = process.argv.slice(2);
+const wanted = args.filter((a, i) => !a.startsWith('-') && !VALUE_FLAGS.has(args[i - 1] ?? ''));
 const names = wanted.length > 0 ? wanted : Object.keys(BENCHES);
 const unknown = names.filter((n) => !(n in BENCHES));
 if (unknown.length > 0) {

@@ -58,7 +58,7 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
     const store = timeStoreWrites(SqliteStore.open(config.dbPath, { logger }), telemetry);
     closers.push(() => store.close());
     const hub = new MemoryHub();
-    const logs = new LogBook(hub);
+    const logs = new LogBook(hub, { store, logger });
     const sessions = new SessionEngine({ hub, store, logs, logger });
     const metrics = new MetricsEngine({
       hub,
@@ -72,8 +72,21 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
     closers.push(() => metrics.close());
     const plans = new PlansEngine({ hub, logger });
 
-    const pruned = await store.prune(Date.now() - config.retentionDays * DAY_MS);
-    if (pruned.sessions > 0) logger.info({ sessions: pruned.sessions }, 'pruned old sessions');
+    // The store and the engines forget the same sessions, so memory does not keep what history dropped.
+    const retain = async () => {
+      const before = Date.now() - config.retentionDays * DAY_MS;
+      // Engines first: lines still on their way to the store are dropped, not saved after the prune.
+      const forgotten = sessions.prune(before);
+      metrics.forget(forgotten);
+      const pruned = await store.prune(before);
+      if (pruned.sessions > 0 || forgotten.length > 0) {
+        logger.info(
+          { sessions: pruned.sessions, forgotten: forgotten.length },
+          'pruned old sessions',
+        );
+      }
+    };
+    await retain();
     await sessions.restore();
     await metrics.restore();
 
@@ -87,9 +100,7 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
     await watcher.start();
 
     const retention = setInterval(() => {
-      store
-        .prune(Date.now() - config.retentionDays * DAY_MS)
-        .catch((error: unknown) => logger.warn({ err: error }, 'retention failed'));
+      retain().catch((error: unknown) => logger.warn({ err: error }, 'retention failed'));
     }, DAY_MS / 4);
     retention.unref();
     closers.push(() => clearInterval(retention));

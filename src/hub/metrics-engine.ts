@@ -259,6 +259,15 @@ export class MetricsEngine {
     return analytics;
   }
 
+  /** Drops the metrics of pruned sessions (see `SessionEngine.prune`) from memory and the hub. */
+  forget(keys: readonly string[]): void {
+    for (const key of keys) {
+      this.#accounts.delete(key);
+      this.#hub.remove(topic('metrics', key));
+    }
+    if (keys.length > 0) this.#scheduleAnalytics();
+  }
+
   /** Stops timers and the handlers' pending re-reads. */
   close(): void {
     this.#unsubscribe();

@@ -97,13 +97,14 @@ export class SessionEngine {
     this.#now = opts.now ?? Date.now;
   }
 
-  /** Loads stored sessions and their phase history, so past sessions show after a restart. */
+  /** Loads stored sessions, their phase history and log, so past sessions show after a restart. */
   async restore(): Promise<void> {
     const statuses = await this.#store.listSessions();
     for (const stored of statuses) {
       const [full, transitions] = await Promise.all([
         this.#store.getSession(stored.id),
         this.#store.transitions(stored.id),
+        this.#logs.restore(stored.id),
       ]);
       const status = full?.status ?? stored;
       const document = full?.document ?? null;
@@ -190,6 +191,36 @@ export class SessionEngine {
   onChange(listener: (key: string) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Drops from memory and from the hub the sessions the store's retention
+   * deletes: finished sessions whose last change is before `before` (epoch
+   * ms). A session still active stays, however old. Returns their keys, for
+   * the engines that keep per-session state too. Call it before the store's
+   * `prune`, so that lines not yet saved are dropped rather than saved after it.
+   */
+  prune(before: number): string[] {
+    const keys: string[] = [];
+    for (const [key, entry] of this.#entries) {
+      if (entry.status.changedAt < before && entry.status.state !== 'active') keys.push(key);
+    }
+    this.forget(keys);
+    return keys;
+  }
+
+  /** Removes sessions: their entry, `session:<key>` topic, log and place in the `sessions` topic. */
+  forget(keys: readonly string[]): void {
+    let removed = false;
+    for (const key of keys) {
+      if (!this.#entries.delete(key)) continue;
+      removed = true;
+      this.#keys.delete(key);
+      for (const [path, owner] of this.#pathKeys) if (owner === key) this.#pathKeys.delete(path);
+      this.#hub.remove(topic('session', key));
+      this.#logs.forget(key);
+    }
+    if (removed) this.#publishList();
   }
 
   /** Cancels the handlers' pending re-reads. */

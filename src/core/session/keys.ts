@@ -33,6 +33,16 @@ export class SessionKeys {
     keys.add(session.key);
   }
 
+  /** Forgets a session (pruned): its key may be given out again. */
+  delete(key: string): void {
+    const session = this.#byKey.get(key);
+    if (!session) return;
+    this.#byKey.delete(key);
+    const keys = this.#byId.get(session.sessionId);
+    keys?.delete(key);
+    if (keys?.size === 0) this.#byId.delete(session.sessionId);
+  }
+
   get(key: string): KeyedSession | undefined {
     return this.#byKey.get(key);
   }

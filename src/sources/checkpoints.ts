@@ -1,13 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { checkpointProjectDir, parseCheckpoint } from '../core/session/checkpoint.ts';
-import {
-  BurstReader,
-  deliver,
-  parseJson,
-  type ReadOutcome,
-  type SessionSink,
-} from './phase-files.ts';
+import { BurstReader } from './burst-reader.ts';
+import { deliver, parseJson, type ReadOutcome, type SessionSink } from './phase-files.ts';
 import { readBounded } from './read-file.ts';
 import type { FileEvent, FileHandler } from './types.ts';
 
@@ -99,7 +94,7 @@ export async function readCheckpoint(folder: string): Promise<ReadOutcome> {
 /** Watches legacy `checkpoints/ralph/<id>/` folders for a session sink. */
 export class CheckpointHandler implements FileHandler {
   readonly name = 'checkpoints';
-  readonly #reader: BurstReader;
+  readonly #reader: BurstReader<ReadOutcome>;
 
   constructor(sink: SessionSink, opts: { confirmMs?: number } = {}) {
     this.#reader = new BurstReader({

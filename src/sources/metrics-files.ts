@@ -10,6 +10,7 @@ import {
   testIterationOf,
 } from '../core/metrics/test-results.ts';
 import type { SessionStore } from '../store/types.ts';
+import { BurstReader } from './burst-reader.ts';
 import { JsonlTail, type TailReset, type TailResult } from './jsonl-tail.ts';
 import { readBounded } from './read-file.ts';
 import type { FileEvent, FileHandler } from './types.ts';
@@ -188,33 +189,25 @@ type Outcome =
   | { kind: 'problem'; value: MetricsFileProblem }
   | { kind: 'none' };
 
-interface Burst {
-  running: Promise<void> | null;
-  dirty: boolean;
-  /** The last read was bad and is not reported yet. */
-  suspect: boolean;
-  timer: NodeJS.Timeout | null;
-}
-
-/** How long a bad read waits for the write that completes it before it is reported. */
-const CONFIRM_MS = 300;
-
 /**
  * Reads `.context-foundry/test-results-iteration-N.md`, `feedback/build-feedback-*.json`
  * and `patterns/common-issues.json`. An LLM rewrites them in place, so reads of one
- * file are coalesced, and a bad read is only reported when the file is still bad on
- * the next read (the burst's trailing read, or one `confirmMs` later).
+ * file are coalesced and a bad read is only reported once it has lasted
+ * (see `BurstReader`).
  */
 export class ProjectMetricsHandler implements FileHandler {
   readonly name = 'metrics-project-files';
   readonly #sink: MetricsFileSink;
-  readonly #confirmMs: number;
-  readonly #bursts = new Map<string, Burst>();
+  readonly #reader: BurstReader<Outcome>;
   #closed = false;
 
   constructor(sink: MetricsFileSink, opts: { confirmMs?: number } = {}) {
     this.#sink = sink;
-    this.#confirmMs = opts.confirmMs ?? CONFIRM_MS;
+    this.#reader = new BurstReader<Outcome>({
+      read: (path) => this.#read(path),
+      deliver: (outcome) => this.#deliver(outcome),
+      ...(opts.confirmMs === undefined ? {} : { confirmMs: opts.confirmMs }),
+    });
   }
 
   match(relPath: string): boolean {
@@ -224,62 +217,19 @@ export class ProjectMetricsHandler implements FileHandler {
   handle(event: FileEvent): Promise<void> {
     // A deleted result keeps its figures: they were measured.
     if (event.kind === 'unlink' || this.#closed) return Promise.resolve();
-    return this.#notify(event.path);
+    return this.#reader.notify(event.path);
   }
 
   /** Cancels pending confirmation re-reads. */
   close(): void {
     this.#closed = true;
-    for (const burst of this.#bursts.values()) if (burst.timer) clearTimeout(burst.timer);
-    this.#bursts.clear();
+    this.#reader.close();
   }
 
-  #notify(path: string): Promise<void> {
-    let burst = this.#bursts.get(path);
-    if (!burst) {
-      burst = { running: null, dirty: false, suspect: false, timer: null };
-      this.#bursts.set(path, burst);
-    }
-    if (burst.running) {
-      burst.dirty = true;
-      return burst.running;
-    }
-    const current = burst;
-    current.running = this.#loop(path, current).finally(() => {
-      current.running = null;
-      if (!current.suspect && !current.timer) this.#bursts.delete(path);
-    });
-    return current.running;
-  }
-
-  async #loop(path: string, burst: Burst): Promise<void> {
-    if (burst.timer) clearTimeout(burst.timer);
-    burst.timer = null;
-    do {
-      burst.dirty = false;
-      const outcome = await this.#read(path);
-      if (this.#closed) return;
-      if (outcome.kind !== 'problem') {
-        burst.suspect = false;
-        if (outcome.kind === 'tests') this.#sink.testResults(outcome.value);
-        else if (outcome.kind === 'decisions') this.#sink.decisionFile(outcome.value);
-        continue;
-      }
-      if (burst.dirty || burst.suspect) {
-        // A newer write is on its way (its read decides), or this is the confirmation.
-        if (!burst.dirty) {
-          burst.suspect = false;
-          this.#sink.problem(outcome.value);
-        } else burst.suspect = true;
-        continue;
-      }
-      burst.suspect = true;
-      burst.timer = setTimeout(() => {
-        burst.timer = null;
-        void this.#notify(path);
-      }, this.#confirmMs);
-      burst.timer.unref();
-    } while (burst.dirty);
+  #deliver(outcome: Outcome): void {
+    if (outcome.kind === 'tests') this.#sink.testResults(outcome.value);
+    else if (outcome.kind === 'decisions') this.#sink.decisionFile(outcome.value);
+    else if (outcome.kind === 'problem') this.#sink.problem(outcome.value);
   }
 
   async #read(path: string): Promise<Outcome> {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { BurstReader } from './burst-reader.ts';
 import { isCheckpointFile } from './checkpoints.ts';
-import { BurstReader, isPhaseFile, type ReadOutcome } from './phase-files.ts';
+import { isPhaseFile, type ReadOutcome } from './phase-files.ts';
 
 /** A read whose completion the test controls. */
 function controlledReads() {

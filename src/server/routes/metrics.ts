@@ -1,27 +1,14 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { z } from 'zod';
+import type { FastifyInstance } from 'fastify';
 import type { MetricsEngine } from '../../hub/metrics-engine.ts';
 import type { SessionEngine } from '../../hub/session-engine.ts';
 import { PROMETHEUS_CONTENT_TYPE, type Telemetry } from '../../telemetry.ts';
 import { sendError } from '../errors.ts';
+import { badRequest, sessionIdParams } from '../params.ts';
 
 export interface MetricsRoutesOptions {
   metrics: MetricsEngine;
   sessions: SessionEngine;
   telemetry: Telemetry;
-}
-
-const idParams = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(512)
-    .refine((id) => !id.includes('\0'), 'must not contain NUL'),
-});
-
-function badId(reply: FastifyReply, error: z.ZodError): FastifyReply {
-  const detail = error.issues.map((i) => `${i.path.join('.') || 'id'}: ${i.message}`).join('; ');
-  return sendError(reply, 400, 'bad_request', `Invalid session id: ${detail}.`);
 }
 
 /**
@@ -43,8 +30,8 @@ export async function metricsRoutes(
   );
 
   app.get('/api/metrics/:id', async (request, reply) => {
-    const params = idParams.safeParse(request.params);
-    if (!params.success) return badId(reply, params.error);
+    const params = sessionIdParams.safeParse(request.params);
+    if (!params.success) return badRequest(reply, 'session id', params.error);
     const id = params.data.id;
     const key = sessions.get(id) ? id : sessions.keyFor(id);
     const found = key === null ? null : metrics.get(key);
@@ -70,8 +57,8 @@ export async function metricsRoutes(
   });
 
   app.post('/api/broadcast/:id', async (request, reply) => {
-    const params = idParams.safeParse(request.params);
-    if (!params.success) return badId(reply, params.error);
+    const params = sessionIdParams.safeParse(request.params);
+    if (!params.success) return badRequest(reply, 'session id', params.error);
     const result = metrics.broadcast(params.data.id, request.body, Date.now());
     if (!result.ok) {
       return sendError(

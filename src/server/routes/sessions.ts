@@ -5,14 +5,7 @@ import type { SessionEngine } from '../../hub/session-engine.ts';
 import { SESSION_STATES, type SessionState } from '../../shared/model.ts';
 import type { SessionStore } from '../../store/types.ts';
 import { sendError } from '../errors.ts';
-
-const idParams = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(512)
-    .refine((id) => !id.includes('\0'), 'must not contain NUL'),
-});
+import { badRequest, sessionIdParams } from '../params.ts';
 
 const sessionsQuery = z.object({
   state: z.enum(SESSION_STATES as [SessionState, ...SessionState[]]).optional(),
@@ -21,11 +14,6 @@ const sessionsQuery = z.object({
 const logsQuery = z.object({
   lines: z.coerce.number().int().min(1).max(5000).default(100),
 });
-
-function badRequest(reply: FastifyReply, what: string, error: z.ZodError): FastifyReply {
-  const detail = error.issues.map((i) => `${i.path.join('.') || what}: ${i.message}`).join('; ');
-  return sendError(reply, 400, 'bad_request', `Invalid ${what}: ${detail}.`);
-}
 
 export interface SessionRoutesOptions {
   sessions: SessionEngine;
@@ -42,7 +30,7 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOpt
   const { sessions, logs, store } = opts;
 
   const findSession = (raw: unknown, reply: FastifyReply) => {
-    const params = idParams.safeParse(raw);
+    const params = sessionIdParams.safeParse(raw);
     if (!params.success) {
       badRequest(reply, 'session id', params.error);
       return null;

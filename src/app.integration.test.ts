@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { appendFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { type IncomingMessage, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -121,6 +123,37 @@ describe('a restarted app', () => {
       assert.deepEqual(stored, afterRestart, 'stored once each');
     } finally {
       await second.stop();
+    }
+  });
+});
+
+describe('an app with a token', () => {
+  it('answers a WebSocket upgrade without the token with 401 and closes it, so stop() does not wait for it', {
+    timeout: 20_000,
+  }, async () => {
+    const root = await tempDir();
+    const app = await createApp({
+      config: { ...config(root, join(root, 'history.db')), token: 'sesame' },
+      logger,
+    });
+    try {
+      const req = request(`${app.url}/ws`, {
+        agent: false,
+        headers: {
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+          'sec-websocket-version': '13',
+        },
+      });
+      req.end();
+      const [res] = (await once(req, 'response')) as [IncomingMessage];
+      assert.equal(res.statusCode, 401);
+      res.resume();
+      // The server closes the refused socket; before, it stayed open until the client left.
+      await once(res.socket, 'close');
+    } finally {
+      await app.stop();
     }
   });
 });

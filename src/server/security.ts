@@ -74,6 +74,14 @@ export function installSecurity(app: FastifyInstance, options: SecurityOptions):
   const deny = (reply: FastifyReply, status: number, code: string, message: string) =>
     sendError(reply, status, code, message);
 
+  // These checks run before @fastify/websocket's own hooks, so a WebSocket
+  // upgrade refused here is answered on a socket that plugin never destroys:
+  // it stayed open, and `close()` waited for it forever. A successful upgrade
+  // is hijacked and never gets here.
+  app.addHook('onResponse', async (request) => {
+    if (request.raw.headers.upgrade) request.raw.socket.destroySoon();
+  });
+
   app.addHook('onRequest', async (request, reply) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
     const host = request.headers.host;

@@ -19,16 +19,49 @@ export function orderSessions(sessions: Record<string, SessionStatus>): SessionS
   );
 }
 
+/**
+ * Why the WebSocket could not be opened, in words: a browser-style WebSocket
+ * only reports a failed handshake, so ask the HTTP API, which says whether
+ * the server is there and whether it wants a (different) token.
+ */
+export async function diagnose(url: string, token?: string): Promise<string> {
+  const health = new URL(wsUrl(url));
+  health.protocol = health.protocol === 'wss:' ? 'https:' : 'http:';
+  health.pathname = health.pathname.replace(/\/ws$/, '/api/health');
+  health.search = '';
+  try {
+    const res = await fetch(health, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      signal: AbortSignal.timeout(5000),
+    });
+    await res.body?.cancel();
+    if (res.status === 401) {
+      return token
+        ? `${url} refused the token: check --token (or LIVESTREAM_TOKEN)`
+        : `${url} requires a token: pass --token (or set LIVESTREAM_TOKEN)`;
+    }
+    if (res.status === 403) return `${url} refused the connection (${res.status})`;
+    return res.ok ? `cannot open a WebSocket to ${url}` : `${url} answered ${res.status}`;
+  } catch {
+    return `cannot reach ${url}`;
+  }
+}
+
 /** The live build sessions of a running server, over the protocol client (topic `sessions`). */
 export function buildsSource(url: string, token?: string): BuildsSource {
   const client = new LivestreamClient({ url: wsUrl(url), ...(token ? { token } : {}) });
   let off: (() => void) | null = null;
   let release: (() => void) | null = null;
+  let closed = false;
   return {
     start(onChange) {
       let last: Omit<BuildsState, 'url'> | null = null;
       let lastEntry: unknown = null;
+      /** Why the last connection failed; asked once per disconnection. */
+      let reason: string | null = null;
+      let diagnosing = false;
       const emit = () => {
+        if (closed) return;
         const connection = client.getState();
         const entry = client.topic<'sessions'>('sessions');
         const status: BuildsState['status'] =
@@ -42,7 +75,17 @@ export function buildsSource(url: string, token?: string): BuildsSource {
             ? (last?.sessions ?? [])
             : orderSessions(entry.data.sessions);
         lastEntry = entry;
-        const error = status === 'disconnected' ? `cannot reach ${url}` : null;
+        if (status !== 'disconnected') reason = null;
+        else if (reason === null && !diagnosing) {
+          diagnosing = true;
+          void diagnose(url, token).then((why) => {
+            diagnosing = false;
+            if (client.getState().status === 'live') return;
+            reason = why;
+            emit();
+          });
+        }
+        const error = status === 'disconnected' ? (reason ?? `cannot reach ${url}`) : null;
         if (last && last.status === status && last.error === error && last.sessions === sessions)
           return;
         last = { status, sessions, error };
@@ -54,6 +97,7 @@ export function buildsSource(url: string, token?: string): BuildsSource {
       emit();
     },
     close() {
+      closed = true;
       release?.();
       off?.();
       client.close();

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { planText, tempDir, writePlan } from '../../src/sources/plans/fixtures.ts';
+import { type ServerProcess, startServer } from '../helpers/server.ts';
+import { hasTmux, killSession, startDashboard, tmux, waitForScreen } from './helpers.ts';
+
+const skip = hasTmux
+  ? false
+  : 'tmux is not installed: the terminal end-to-end tests need it (apt-get install tmux)';
+const { dir, cleanup } = tempDir('livestream-tui-builds-');
+const session = `ls-builds-${process.pid}`;
+let server: ServerProcess | null = null;
+after(async () => {
+  killSession(session);
+  await server?.stop();
+  cleanup();
+});
+
+function writePhase(root: string, project: string, fields: Record<string, unknown>): void {
+  const folder = join(root, project, '.context-foundry');
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(
+    join(folder, 'current-phase.json'),
+    JSON.stringify({ session_id: project, phase_number: '3/7', ...fields }),
+  );
+}
+
+test('plans --connect: the Builds screen shows a running server’s sessions, live', {
+  skip,
+}, async () => {
+  const root = join(dir, 'projects');
+  mkdirSync(root, { recursive: true });
+  writePhase(root, 'weather-app', {
+    current_phase: 'Builder',
+    status: 'building',
+    progress_detail: 'writing the API',
+  });
+  server = await startServer(['--root', root, '--db', join(dir, 'history.db')]);
+  const plansDir = join(dir, 'plans');
+  writePlan(plansDir, 'DEMO', [{ path: 'PLAN_DEMO.md', text: planText('Demo', [['1.1', 'A']]) }]);
+
+  startDashboard(session, [plansDir, '--connect', server.url]);
+  await waitForScreen(session, (s) => s.includes('DEMO'), 'the plans list');
+  tmux('send-keys', '-t', session, 'Tab');
+  const builds = await waitForScreen(
+    session,
+    (s) => s.includes('connected') && s.includes('weather-app'),
+    'the Builds screen with the session',
+  );
+  assert.match(builds.screen, new RegExp(`Builds from ${server.url} connected`));
+  assert.match(builds.screen, /Session\s+Phase\s+Step\s+Status\s+Detail/);
+  assert.match(builds.screen, /weather-app\s+Builder\s+3\/7\s+building\s+writing the API/);
+
+  writePhase(root, 'weather-app', { current_phase: 'Test', status: 'testing' });
+  await waitForScreen(
+    session,
+    (s) => /weather-app\s+Test\s+3\/7\s+testing/.test(s),
+    'the phase change on screen',
+  );
+
+  tmux('send-keys', '-t', session, 'q');
+  await waitForScreen(session, (s) => s.includes('EXIT=0'), 'the dashboard to quit');
+});

@@ -89,15 +89,16 @@ async function serve(flags: ServeFlags): Promise<void> {
     }
     return explainListenError(err, config);
   }
-  const out = process.stdout;
-  out.write(`Livestream listening on ${app.url}\n`);
-  if (app.loginPath) out.write(`Open ${app.url}${app.loginPath} once in your browser to log in.\n`);
-  out.write(`Watching ${config.roots.join(', ')}; history in ${config.dbPath}\n`);
+  // One write, so whoever waits for the "listening" line sees the rest with it.
+  const lines = [`Livestream listening on ${app.url}`];
+  if (app.loginPath) lines.push(`Open ${app.url}${app.loginPath} once in your browser to log in.`);
+  lines.push(`Watching ${config.roots.join(', ')}; history in ${config.dbPath}`);
   if (app.sessions.list().length === 0) {
-    out.write(
-      'No build sessions yet: point an orchestrator at a watched folder (it writes .context-foundry/current-phase.json) or POST to /api/phase-update, or run `livestream demo` in another terminal.\n',
+    lines.push(
+      'No build sessions yet: point an orchestrator at a watched folder (it writes .context-foundry/current-phase.json) or POST to /api/phase-update, or run `livestream demo` in another terminal.',
     );
   }
+  process.stdout.write(`${lines.join('\n')}\n`);
   await new Promise<void>((resolveStop) => {
     let stopping = false;
     const shutdown = (signal: string) => {

@@ -56,10 +56,3 @@ export function nextMessage(
     ws.once('close', onClose);
   });
 }
-
-/** Percentile of a list of numbers (nearest rank). */
-export function percentile(values: number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}

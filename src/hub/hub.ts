@@ -35,7 +35,11 @@ export function encode(message: object): string {
 export function encodeBuffer(message: object): Buffer {
   let bytes = bufferCache.get(message);
   if (bytes === undefined) {
-    bytes = Buffer.from(encode(message));
+    const text = encodedCache.get(message) ?? JSON.stringify(message);
+    // Not `Buffer.from`: a small Buffer is a slice of a shared 64 KiB pool, and
+    // one kept (the replay buffer keeps thousands) pins the whole pool.
+    bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
+    bytes.write(text);
     bufferCache.set(message, bytes);
   }
   return bytes;
@@ -44,9 +48,15 @@ export function encodeBuffer(message: object): Buffer {
 /** Versions of removed topics remembered so a re-created topic keeps counting up. */
 const MAX_TOMBSTONES = 10_000;
 
+/**
+ * A delta in the replay buffer, kept encoded only: the delta objects (whose
+ * patch values share superseded states) are freed after the fan-out, so the
+ * buffer costs about its byte limit. Resumes parse back what they replay.
+ */
 interface Buffered {
-  delta: DeltaMessage;
-  bytes: number;
+  topic: string;
+  seq: number;
+  bytes: Buffer;
 }
 
 /**
@@ -60,7 +70,8 @@ export class MemoryHub implements Hub {
   readonly #tombstones = new Map<string, number>();
   readonly #limits: ReplayLimits;
   #seq = 0;
-  #buffer: Buffered[] = [];
+  /** Evicted entries before `#head` are cleared, so they are not kept until compaction. */
+  #buffer: (Buffered | undefined)[] = [];
   #head = 0;
   #bufferBytes = 0;
   /** Seq of the newest delta evicted from the buffer: resume works from here on. */
@@ -132,8 +143,11 @@ export class MemoryHub implements Hub {
     if (seq > this.#seq || seq < this.#floor) return null;
     const out: DeltaMessage[] = [];
     for (let i = this.#head; i < this.#buffer.length; i++) {
-      const { delta } = this.#buffer[i] as Buffered;
-      if (delta.seq > seq && topics.has(delta.topic)) out.push(delta);
+      const entry = this.#buffer[i] as Buffered;
+      if (entry.seq <= seq || !topics.has(entry.topic)) continue;
+      const delta = JSON.parse(entry.bytes.toString('utf8')) as DeltaMessage;
+      bufferCache.set(delta, entry.bytes);
+      out.push(delta);
     }
     return out;
   }
@@ -160,16 +174,17 @@ export class MemoryHub implements Hub {
   }
 
   #emit(delta: DeltaMessage): DeltaMessage {
-    const bytes = encode(delta).length;
-    this.#buffer.push({ delta, bytes });
-    this.#bufferBytes += bytes;
+    const bytes = encodeBuffer(delta);
+    this.#buffer.push({ topic: delta.topic, seq: delta.seq, bytes });
+    this.#bufferBytes += bytes.length;
     while (
       this.#buffer.length - this.#head > this.#limits.maxDeltas ||
       (this.#bufferBytes > this.#limits.maxBytes && this.#buffer.length - this.#head > 1)
     ) {
-      const evicted = this.#buffer[this.#head++] as Buffered;
-      this.#bufferBytes -= evicted.bytes;
-      this.#floor = evicted.delta.seq;
+      const evicted = this.#buffer[this.#head] as Buffered;
+      this.#buffer[this.#head++] = undefined;
+      this.#bufferBytes -= evicted.bytes.length;
+      this.#floor = evicted.seq;
     }
     // Compact the array occasionally instead of shifting on every eviction.
     if (this.#head > 1024 && this.#head * 2 > this.#buffer.length) {

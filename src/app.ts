@@ -98,6 +98,7 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
     });
     closers.push(() => watcher.stop());
     await watcher.start();
+    await plans.idle();
 
     const retention = setInterval(() => {
       retain().catch((error: unknown) => logger.warn({ err: error }, 'retention failed'));

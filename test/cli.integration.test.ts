@@ -200,6 +200,32 @@ describe('livestream CLI end to end', () => {
   });
 });
 
+describe('livestream status without a server', () => {
+  test('reads the folders straight, and says how to get a first session', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'livestream-status-'));
+    const empty = await exitOf(['status', '--root', dir]);
+    assert.equal(empty.code, 0, empty.out);
+    assert.match(empty.out, /No build sessions/);
+    assert.match(empty.out, /livestream demo/);
+
+    await mkdir(join(dir, 'todo-api', '.context-foundry'), { recursive: true });
+    await writeFile(
+      join(dir, 'todo-api', '.context-foundry', 'current-phase.json'),
+      phase({ session_id: 'todo-api', current_phase: 'Builder', phase_number: '4.5/8' }),
+    );
+    const table = await exitOf(['status', '--root', dir]);
+    assert.equal(table.code, 0, table.out);
+    assert.match(table.out, /^SESSION\s+STATE\s+PHASE/m);
+    assert.match(table.out, /todo-api\s+active\s+Builder\s+4\.5\/8\s+56%/);
+    const json = await exitOf(['status', '--root', dir, '--json']);
+    assert.deepEqual(
+      JSON.parse(json.out).sessions.map((s: { id: string }) => s.id),
+      ['todo-api'],
+    );
+    await rm(dir, { recursive: true, force: true });
+  });
+});
+
 describe('livestream CLI errors', () => {
   test('push fails open without a server, and fails with --strict', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'livestream-push-'));

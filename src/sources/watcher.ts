@@ -76,6 +76,8 @@ interface Root {
   watcher: FSWatcher | null;
   ino: number | null;
   opening: Promise<void> | null;
+  /** Handler work started by the initial scan; `start()` waits for it. */
+  scanning: Promise<void>[] | null;
   /** Ends a pending wait for `ready` when the watcher is closed first. */
   abortReady: (() => void) | null;
   warnedMissing: boolean;
@@ -109,6 +111,7 @@ export class RootWatcher {
       watcher: null,
       ino: null,
       opening: null,
+      scanning: null,
       abortReady: null,
       warnedMissing: false,
       exhausted: false,
@@ -196,6 +199,7 @@ export class RootWatcher {
     unthrottleChanges(watcher);
     root.watcher = watcher;
     root.ino = ino;
+    root.scanning = [];
     watcher.on('add', (path, stats) => this.#route(root, watcher, 'add', path, stats));
     watcher.on('change', (path, stats) => this.#route(root, watcher, 'change', path, stats));
     watcher.on('unlink', (path) => this.#route(root, watcher, 'unlink', path));
@@ -208,6 +212,11 @@ export class RootWatcher {
       watcher.once('ready', done);
     });
     root.abortReady = null;
+    // The files found by the scan are read before start() returns, so a caller
+    // sees the state on disk (`status --root`, the first lines of `serve`).
+    const scanned = root.scanning ?? [];
+    root.scanning = null;
+    await Promise.allSettled(scanned);
   }
 
   async #close(root: Root): Promise<void> {
@@ -244,7 +253,12 @@ export class RootWatcher {
         if (!handler.match(relPath)) continue;
         matched = true;
         const pending = handler.handle(event);
-        if (pending) pending.catch((error: unknown) => this.#handlerFailed(handler, path, error));
+        if (pending) {
+          const handled = pending.catch((error: unknown) =>
+            this.#handlerFailed(handler, path, error),
+          );
+          root.scanning?.push(handled);
+        }
       } catch (error) {
         this.#handlerFailed(handler, path, error);
       }

@@ -289,6 +289,11 @@ export function registerProcessMetrics(telemetry: Telemetry): () => void {
     process.memoryUsage.rss(),
   );
   telemetry.gauge('nodejs_heap_used_bytes', 'V8 heap in use', () => process.memoryUsage().heapUsed);
+  telemetry.gauge(
+    'nodejs_external_memory_bytes',
+    'Memory of Buffers and other objects outside the V8 heap',
+    () => process.memoryUsage().external,
+  );
   telemetry.gauge('process_open_fds', 'Open file descriptors', () => {
     try {
       return readdirSync('/proc/self/fd').length;

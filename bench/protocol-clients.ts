@@ -15,6 +15,16 @@ const count = Number(countText);
 const send = (message: unknown) => process.send?.(message);
 const wallNow = () => performance.timeOrigin + performance.now();
 
+/** The `changedAt` a delta sets, as a replace of that key or inside a merge. */
+function changedAt(delta: DeltaMessage): number | undefined {
+  if (delta.op !== 'patch') return undefined;
+  for (const op of delta.patch) {
+    if (op.op === 'merge' && typeof op.value.changedAt === 'number') return op.value.changedAt;
+    if (op.op === 'replace' && op.path.endsWith('/changedAt')) return op.value as number;
+  }
+  return undefined;
+}
+
 async function fanout(): Promise<void> {
   const latencies: number[] = [];
   const lastSeq: number[] = [];
@@ -45,10 +55,8 @@ async function fanout(): Promise<void> {
         lastSeq[i] = message.seq;
         if (++ready === count) send({ type: 'ready' });
       } else if (message.type === 'delta') {
-        const at = (message as DeltaMessage & { op: 'patch' }).patch.find((op) =>
-          op.path.endsWith('/changedAt'),
-        );
-        if (at && 'value' in at) latencies.push(wallNow() - (at.value as number));
+        const stamp = changedAt(message);
+        if (stamp !== undefined) latencies.push(wallNow() - stamp);
         lastSeq[i] = message.seq;
         if (message.seq >= waitingFor) checkDone();
       }

@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
+import { connect, type NetConnectOpts, type Socket } from 'node:net';
 import { setTimeout as sleep, setImmediate as tick } from 'node:timers/promises';
 import { pino } from 'pino';
 import WebSocket, { WebSocketServer } from 'ws';
@@ -14,22 +15,34 @@ import { printTable } from './stats.ts';
 
 const quick = process.argv.includes('--quick');
 
-/** Bytes a server→client text frame takes on the wire: header + payload. */
-function frameBytes(payload: number): number {
-  return payload + (payload < 126 ? 2 : payload < 65_536 ? 4 : 10);
-}
-
-/** Counts what a socket receives, on the wire. */
-function meter(ws: WebSocket) {
-  const counter = { bytes: 0, messages: 0, lastSeq: 0 };
+/**
+ * A client whose received bytes are counted on the wire: everything read from
+ * its TCP socket after the HTTP upgrade response, i.e. frame headers plus
+ * payloads as sent (compressed when permessage-deflate was negotiated).
+ */
+function meteredClient(url: string) {
+  let socket: Socket | undefined;
+  let handshake = 0;
+  const counter = { messages: 0, lastSeq: 0, bytes: () => (socket?.bytesRead ?? 0) - handshake };
+  const ws = new WebSocket(url, {
+    createConnection: (opts: object) => {
+      socket = connect(opts as NetConnectOpts);
+      return socket;
+    },
+  });
+  ws.on('upgrade', (res) => {
+    // The 101 response as ws wrote it: status line, one line per header, blank line.
+    let n = `HTTP/${res.httpVersion} ${res.statusCode} ${res.statusMessage}\r\n`.length + 2;
+    for (let i = 0; i < res.rawHeaders.length; i += 2)
+      n += `${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\r\n`.length;
+    handshake = n;
+  });
   ws.on('message', (data) => {
-    const size = frameBytes((data as Buffer).length);
-    counter.bytes += size;
     counter.messages++;
     const message = JSON.parse(String(data)) as ServerMessage;
     if ('seq' in message && message.type !== 'welcome') counter.lastSeq = message.seq;
   });
-  return counter;
+  return { ws, counter };
 }
 
 /**
@@ -51,29 +64,24 @@ async function bytesOnTheWire(): Promise<Record<string, number>> {
     logs: new LogBook(server.hub),
     logger: pino({ level: 'silent' }),
   });
-  const naive = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  const naive = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   await once(naive, 'listening');
   const naivePort = (naive.address() as { port: number }).port;
   try {
+    // Both sides offer permessage-deflate, as browsers do; only ours accepts it.
     const ours = await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
-        const ws = new WebSocket(`${server.url}/ws`);
-        const counter = meter(ws);
-        await once(ws, 'open');
-        ws.send(JSON.stringify({ type: 'subscribe', topics: [`session:${id}`] }));
-        return { ws, counter };
+        const client = meteredClient(`${server.url}/ws`);
+        await once(client.ws, 'open');
+        client.ws.send(JSON.stringify({ type: 'subscribe', topics: [`session:${id}`] }));
+        return client;
       }),
     );
     const naiveClients = await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
-        const ws = new WebSocket(`ws://127.0.0.1:${naivePort}`);
-        const counter = { bytes: 0, messages: 0 };
-        ws.on('message', (data) => {
-          counter.bytes += frameBytes((data as Buffer).length);
-          counter.messages++;
-        });
-        await once(ws, 'open');
-        return { ws, counter };
+        const client = meteredClient(`ws://127.0.0.1:${naivePort}`);
+        await once(client.ws, 'open');
+        return client;
       }),
     );
     const t0 = Date.UTC(2025, 0, 13, 0, 30);
@@ -101,8 +109,8 @@ async function bytesOnTheWire(): Promise<Record<string, number>> {
     const finalSeq = server.hub.get(`session:${id}`)?.seq ?? 0;
     while (ours.some((c) => c.counter.lastSeq < finalSeq)) await sleep(5);
     while (naiveClients.some((c) => c.counter.messages < SECONDS)) await sleep(5);
-    const oursBytes = ours.reduce((n, c) => n + c.counter.bytes, 0);
-    const naiveBytes = naiveClients.reduce((n, c) => n + c.counter.bytes, 0);
+    const oursBytes = ours.reduce((n, c) => n + c.counter.bytes(), 0);
+    const naiveBytes = naiveClients.reduce((n, c) => n + c.counter.bytes(), 0);
     for (const c of [...ours, ...naiveClients]) c.ws.terminate();
     return {
       'bytes: script steps': script.length,

@@ -63,6 +63,23 @@ test('a root replace is self-contained', () => {
   assert.deepEqual(s.entry('t')?.data, { fresh: true });
 });
 
+test('a merge at the root follows the ordering rules like any other op', () => {
+  const s = store();
+  const merge = (version: number, seq: number, n: number): DeltaMessage => ({
+    type: 'delta',
+    topic: 't',
+    version,
+    seq,
+    op: 'patch',
+    patch: [{ op: 'merge', path: '', value: { n, m: null } }],
+  });
+  assert.equal(s.applyDelta(merge(6, 12, 5), 2), 'gap');
+  s.applySnapshot({ type: 'snapshot', topic: 't', version: 3, seq: 10, data: { n: 0 } }, 3);
+  assert.equal(s.applyDelta(merge(3, 11, 5), 4), 'duplicate');
+  assert.equal(s.applyDelta(merge(4, 11, 5), 4), 'applied');
+  assert.deepEqual(s.entry('t')?.data, { n: 5, m: null });
+});
+
 test('append deltas push lines and keep the last cap', () => {
   const s = new TopicStore();
   s.retain('logs:a');

@@ -35,7 +35,9 @@ interface TopicRecord {
 export type DeltaOutcome = 'applied' | 'duplicate' | 'gap' | 'ignored';
 
 function isRootReplace(delta: DeltaMessage): boolean {
-  return delta.op === 'patch' && delta.patch.length === 1 && delta.patch[0]?.path === '';
+  if (delta.op !== 'patch' || delta.patch.length !== 1) return false;
+  const op = delta.patch[0];
+  return op?.op === 'replace' && op.path === '';
 }
 
 /**

@@ -7,7 +7,6 @@ import type { LogBook } from '../hub/logbook.ts';
 import type { MetricsEngine } from '../hub/metrics-engine.ts';
 import type { PlansEngine } from '../hub/plans-engine.ts';
 import type { SessionEngine } from '../hub/session-engine.ts';
-import { MAX_CLIENT_MESSAGE_BYTES } from '../shared/protocol.ts';
 import type { SqliteStore } from '../store/sqlite-store.ts';
 import { registerProcessMetrics, type Telemetry } from '../telemetry.ts';
 import { installErrorHandler, sendError } from './errors.ts';
@@ -18,7 +17,7 @@ import { sessionRoutes } from './routes/sessions.ts';
 import { installSecurity } from './security.ts';
 import { staticRoutes } from './static.ts';
 import { legacyRoutes } from './ws/legacy.ts';
-import { protocolRoutes, wsStats } from './ws/protocol.ts';
+import { protocolRoutes, websocketServerOptions, wsStats } from './ws/protocol.ts';
 
 export interface ServerDeps {
   config: AppConfig;
@@ -86,7 +85,7 @@ export async function buildServer(deps: ServerDeps) {
     { value: deps.watcherStats().events },
   ]);
 
-  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_CLIENT_MESSAGE_BYTES } });
+  await app.register(fastifyWebsocket, { options: websocketServerOptions });
   await app.register(sessionRoutes, {
     sessions: deps.sessions,
     logs: deps.logs,

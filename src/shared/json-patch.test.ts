@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { applyPatch, diff, jsonEqual, PatchError } from './json-patch.ts';
+import { applyPatch, diff, type JsonPatchOp, jsonEqual, PatchError } from './json-patch.ts';
 
 test('jsonEqual ignores key order and undefined properties', () => {
   assert.equal(jsonEqual({ a: 1, b: [1, { c: 2 }] }, { b: [1, { c: 2 }], a: 1 }), true);
@@ -17,20 +17,25 @@ test('diff of equal values is empty', () => {
 });
 
 test('diff emits add, replace and remove with escaped paths', () => {
-  const ops = diff({ 'a/b': 1, 'c~d': 2, gone: true }, { 'a/b': 3, 'c~d': 2, fresh: null });
+  const ops = diff({ 'a/b': 1, 'c~d': 2, gone: true }, { 'a/b': 3, 'c~d': 2 });
   assert.deepEqual(ops, [
     { op: 'remove', path: '/gone' },
     { op: 'replace', path: '/a~1b', value: 3 },
-    { op: 'add', path: '/fresh', value: null },
+  ]);
+  assert.deepEqual(diff({ x: { 'e~f': 1 } }, { x: { 'e~f': 1, fresh: null } }), [
+    { op: 'add', path: '/x/fresh', value: null },
   ]);
 });
 
 test('an array that grows at the end gets element operations', () => {
-  assert.deepEqual(diff({ l: [1, 2] }, { l: [1, 2, 3] }), [{ op: 'add', path: '/l/2', value: 3 }]);
-  const from = { t: [{ p: 'a', end: null }] };
+  const long = 'an entry long enough that replacing the array costs more';
+  assert.deepEqual(diff({ l: [long, 2] }, { l: [long, 2, 3] }), [
+    { op: 'add', path: '/l/2', value: 3 },
+  ]);
+  const from = { t: [{ p: long, end: null }] };
   const to = {
     t: [
-      { p: 'a', end: 5 },
+      { p: long, end: 5 },
       { p: 'b', end: null },
     ],
   };
@@ -40,6 +45,108 @@ test('an array that grows at the end gets element operations', () => {
     { op: 'add', path: '/t/1', value: { p: 'b', end: null } },
   ]);
   assert.deepEqual(applyPatch(from, ops), to);
+});
+
+test('several changed keys of one object become one merge, nulls included', () => {
+  const from = {
+    status: { phase: 'Scout', detail: 'Researching', eta: 100, percent: 25, done: ['a'], id: 'x' },
+    timeline: [{ phase: 'Scout', endedAt: null, durationMs: null }],
+  };
+  const to = {
+    status: {
+      phase: 'Architect',
+      detail: 'Designing',
+      eta: null,
+      percent: 37.5,
+      done: ['a'],
+      id: 'x',
+    },
+    timeline: [{ phase: 'Scout', endedAt: 40, durationMs: 40 }],
+  };
+  const ops = diff(from, to);
+  assert.deepEqual(ops, [
+    {
+      op: 'merge',
+      path: '/status',
+      value: { phase: 'Architect', detail: 'Designing', eta: null, percent: 37.5 },
+    },
+    { op: 'merge', path: '/timeline/0', value: { endedAt: 40, durationMs: 40 } },
+  ]);
+  assert.deepEqual(applyPatch(from, ops), to);
+  const perLeaf = [
+    { op: 'replace', path: '/status/phase', value: 'Architect' },
+    { op: 'replace', path: '/status/detail', value: 'Designing' },
+    { op: 'replace', path: '/status/eta', value: null },
+    { op: 'replace', path: '/status/percent', value: 37.5 },
+    { op: 'replace', path: '/timeline/0/endedAt', value: 40 },
+    { op: 'replace', path: '/timeline/0/durationMs', value: 40 },
+  ];
+  assert.deepEqual(applyPatch(from, perLeaf as JsonPatchOp[]), to);
+  assert.ok(JSON.stringify(ops).length < JSON.stringify(perLeaf).length);
+});
+
+test('a merge keeps a growing list as element operations and removals as remove ops', () => {
+  const done = Array.from({ length: 20 }, (_, i) => `a completed phase with a long name ${i}`);
+  const from = { a: 1, b: 2, c: 3, gone: 'x', done };
+  const to = { a: 10, b: 20, c: 30, done: [...done, 'next'] };
+  const ops = diff(from, to);
+  assert.deepEqual(ops, [
+    { op: 'remove', path: '/gone' },
+    { op: 'merge', path: '', value: { a: 10, b: 20, c: 30 } },
+    { op: 'add', path: '/done/20', value: 'next' },
+  ]);
+  assert.deepEqual(applyPatch(from, ops), to);
+});
+
+test('merge sets keys shallowly, keeps the others and shares untouched branches', () => {
+  const doc = { s: { keep: { x: 1 }, nested: { y: 1, z: 2 }, n: 1 }, other: { q: 1 } };
+  const next = applyPatch<{ s: Record<string, unknown>; other: object }>(doc, [
+    { op: 'merge', path: '/s', value: { nested: { y: 2 }, n: null, fresh: [1] } },
+  ]);
+  assert.deepEqual(next, {
+    s: { keep: { x: 1 }, nested: { y: 2 }, n: null, fresh: [1] },
+    other: { q: 1 },
+  });
+  assert.equal(next.other, doc.other);
+  assert.equal(next.s.keep, doc.s.keep);
+  assert.deepEqual(doc.s, { keep: { x: 1 }, nested: { y: 1, z: 2 }, n: 1 });
+});
+
+test('merge into something that is not an object is a patch error', () => {
+  assert.throws(
+    () => applyPatch({ a: [1] }, [{ op: 'merge', path: '/a', value: { b: 1 } }]),
+    PatchError,
+  );
+  assert.throws(
+    () => applyPatch({ a: null }, [{ op: 'merge', path: '/a', value: { b: 1 } }]),
+    PatchError,
+  );
+  assert.throws(
+    () => applyPatch({}, [{ op: 'merge', path: '/missing', value: { b: 1 } }]),
+    PatchError,
+  );
+  assert.throws(
+    () => applyPatch({ l: [{}] }, [{ op: 'merge', path: '/l/1', value: { b: 1 } }]),
+    PatchError,
+  );
+  assert.throws(
+    () => applyPatch({ a: {} }, [{ op: 'merge', path: '/a', value: [1] as never }]),
+    PatchError,
+  );
+  assert.deepEqual(
+    applyPatch({ l: [{ a: 1 }] }, [{ op: 'merge', path: '/l/0', value: { b: 2 } }]),
+    {
+      l: [{ a: 1, b: 2 }],
+    },
+  );
+});
+
+test('a key named __proto__ is an own property, never the prototype', () => {
+  const from = JSON.parse('{"o":{"__proto__":{"x":1},"a":1,"b":2}}');
+  const to = JSON.parse('{"o":{"__proto__":{"x":2},"a":3,"b":4}}');
+  const next = applyPatch(from, diff(from, to)) as { o: object };
+  assert.equal(jsonEqual(next, to), true);
+  assert.equal(Object.getPrototypeOf(next.o), Object.prototype);
 });
 
 test('other array changes replace the array', () => {
@@ -82,7 +189,9 @@ const json = fc.letrec((tie) => ({
     fc.integer(),
     fc.string({ maxLength: 4 }),
     fc.array(tie('value'), { maxLength: 3 }),
-    fc.dictionary(fc.constantFrom('a', 'b', 'c/d', 'e~f', ''), tie('value'), { maxKeys: 4 }),
+    fc.dictionary(fc.constantFrom('a', 'b', 'c/d', 'e~f', '', '__proto__'), tie('value'), {
+      maxKeys: 5,
+    }),
   ),
 })).value;
 
@@ -91,6 +200,6 @@ test('applyPatch(a, diff(a, b)) equals b for any JSON values', () => {
     fc.property(json, json, (a, b) => {
       assert.equal(jsonEqual(applyPatch(a, diff(a, b)), b), true);
     }),
-    { numRuns: 500 },
+    { numRuns: 1000 },
   );
 });

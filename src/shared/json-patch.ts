@@ -1,17 +1,30 @@
 /**
- * A subset of JSON Patch (RFC 6902) — `add`, `replace`, `remove` — used by the
- * hub to send only what changed and by clients to apply it. Unlike a merge
- * patch, it can set a value to null. Arrays that grow at the end (timelines,
- * completed phases) are patched element by element; any other array change
- * replaces the array, which is why collections in topics are keyed objects.
+ * A subset of JSON Patch (RFC 6902) — `add`, `replace`, `remove` — plus one
+ * op of our own, `merge`, used by the hub to send only what changed and by
+ * clients to apply it. Unlike a merge patch, it can set a value to null.
+ * Arrays that grow at the end (timelines, completed phases) are patched
+ * element by element; any other array change replaces the array, which is why
+ * collections in topics are keyed objects.
  */
 
+/**
+ * `merge` sets several keys of the object at `path` in one op: every key of
+ * `value` is set to its value (null included), as `add`/`replace` of
+ * `path/key` would; keys not in `value` are kept. It is shallow: an object in
+ * `value` replaces that key's value whole. Removals stay `remove` ops.
+ */
 export type JsonPatchOp =
   | { op: 'add' | 'replace'; path: string; value: unknown }
+  | { op: 'merge'; path: string; value: Record<string, unknown> }
   | { op: 'remove'; path: string };
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `obj[key]` if it is the object's own: `{}`'s `__proto__` or `constructor` are not data. */
+function ownValue(obj: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
 }
 
 /** Deep equality of JSON values; key order and `undefined` properties are ignored. */
@@ -27,7 +40,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
     for (const key in a) {
       if (a[key] === undefined) continue;
       countA++;
-      if (!jsonEqual(a[key], b[key])) return false;
+      if (!jsonEqual(a[key], ownValue(b, key))) return false;
     }
     let countB = 0;
     for (const key in b) if (b[key] !== undefined) countB++;
@@ -44,26 +57,55 @@ function unescapeToken(token: string): string {
   return token.replaceAll('~1', '/').replaceAll('~0', '~');
 }
 
-/** The operations that turn `from` into `to` (empty when they are equal). */
+/** Length of the ops as JSON, with the commas between them. */
+function encodedLength(ops: readonly JsonPatchOp[]): number {
+  let n = ops.length;
+  for (const op of ops) n += JSON.stringify(op).length;
+  return n;
+}
+
+/**
+ * The operations that turn `from` into `to` (empty when they are equal). In
+ * every object that changed, each changed key either gets its own ops or goes
+ * whole into one `merge` of that object, whichever is shorter as JSON; the
+ * `merge` is used when it makes the whole shorter.
+ */
 export function diff(from: unknown, to: unknown, path = ''): JsonPatchOp[] {
   if (jsonEqual(from, to)) return [];
   if (Array.isArray(from) && Array.isArray(to)) return diffArrays(from, to, path);
   if (!isObject(from) || !isObject(to)) return [{ op: 'replace', path, value: to }];
-  const ops: JsonPatchOp[] = [];
+  const removes: JsonPatchOp[] = [];
   for (const key in from) {
-    if (from[key] !== undefined && to[key] === undefined) {
-      ops.push({ op: 'remove', path: `${path}/${escapeToken(key)}` });
+    if (from[key] !== undefined && ownValue(to, key) === undefined) {
+      removes.push({ op: 'remove', path: `${path}/${escapeToken(key)}` });
     }
   }
+  const fine: JsonPatchOp[] = [];
+  const separate: JsonPatchOp[] = [];
+  const merged: Record<string, unknown> = {};
+  let saved = 0;
   for (const key in to) {
     const next = to[key];
     if (next === undefined) continue;
-    const prev = from[key];
+    const prev = ownValue(from, key);
     const child = `${path}/${escapeToken(key)}`;
-    if (prev === undefined) ops.push({ op: 'add', path: child, value: next });
-    else ops.push(...diff(prev, next, child));
+    const ops: JsonPatchOp[] =
+      prev === undefined ? [{ op: 'add', path: child, value: next }] : diff(prev, next, child);
+    if (ops.length === 0) continue;
+    fine.push(...ops);
+    const own = encodedLength(ops);
+    const inline = JSON.stringify(key).length + JSON.stringify(next).length + 2;
+    if (inline < own) {
+      defineKey(merged, key, next);
+      saved += own - inline;
+    } else {
+      separate.push(...ops);
+    }
   }
-  return ops;
+  const merge: JsonPatchOp = { op: 'merge', path, value: merged };
+  // The merge op's own framing ({"op":"merge","path":…,"value":{}}) must be paid for.
+  if (saved <= encodedLength([{ ...merge, value: {} }])) return [...removes, ...fine];
+  return [...removes, merge, ...separate];
 }
 
 /**
@@ -99,9 +141,32 @@ export function applyPatch<T>(doc: T, ops: readonly JsonPatchOp[]): T {
   return result as T;
 }
 
+/** Sets an own property, even one named `__proto__` (JSON.parse makes those). */
+function defineKey(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    target[key] = value;
+  }
+}
+
+function mergeInto(node: unknown, op: JsonPatchOp & { op: 'merge' }): Record<string, unknown> {
+  if (!isObject(node)) throw new PatchError(`merge target ${op.path} is not an object`);
+  if (!isObject(op.value)) throw new PatchError(`merge value for ${op.path} is not an object`);
+  const copy: Record<string, unknown> = { ...node };
+  for (const key of Object.keys(op.value)) defineKey(copy, key, op.value[key]);
+  return copy;
+}
+
 function applyOne(doc: unknown, op: JsonPatchOp): unknown {
   if (op.path === '') {
     if (op.op === 'remove') throw new PatchError('cannot remove the root');
+    if (op.op === 'merge') return mergeInto(doc, op);
     return op.value;
   }
   const tokens = op.path.slice(1).split('/').map(unescapeToken);
@@ -118,6 +183,7 @@ function setInArray(node: unknown[], tokens: string[], i: number, op: JsonPatchO
   }
   const copy = node.slice();
   if (!last) copy[index] = setIn(copy[index], tokens, i + 1, op);
+  else if (op.op === 'merge') copy[index] = mergeInto(copy[index], op);
   else if (op.op === 'remove') copy.splice(index, 1);
   else if (op.op === 'add') copy.splice(index, 0, op.value);
   else copy[index] = op.value;
@@ -129,15 +195,18 @@ function setIn(node: unknown, tokens: string[], i: number, op: JsonPatchOp): unk
   if (!isObject(node)) throw new PatchError(`path ${op.path} does not exist`);
   const key = tokens[i] as string;
   const copy: Record<string, unknown> = { ...node };
+  const own = Object.hasOwn(copy, key);
   if (i === tokens.length - 1) {
     if (op.op === 'remove') {
-      if (!(key in copy)) throw new PatchError(`path ${op.path} does not exist`);
+      if (!own) throw new PatchError(`path ${op.path} does not exist`);
       delete copy[key];
+    } else if (op.op === 'merge') {
+      defineKey(copy, key, mergeInto(own ? copy[key] : undefined, op));
     } else {
-      copy[key] = op.value;
+      defineKey(copy, key, op.value);
     }
     return copy;
   }
-  copy[key] = setIn(copy[key], tokens, i + 1, op);
+  defineKey(copy, key, setIn(own ? copy[key] : undefined, tokens, i + 1, op));
   return copy;
 }

@@ -13,6 +13,7 @@ import {
   type ServerMessage,
 } from '../../shared/protocol.ts';
 import { parseTopic } from '../../shared/topics.ts';
+import type { CompressionGate } from './compression.ts';
 import type { WsStats } from './stats.ts';
 
 /** Per-connection limits of `WS /ws`. */
@@ -46,6 +47,8 @@ export interface ConnectionContext {
   stats: WsStats;
   heartbeatMs: number;
   log: FastifyBaseLogger;
+  /** Decides, per message, whether to compress (permessage-deflate, when negotiated). */
+  compression: CompressionGate;
   /** Called when the client becomes slow, so the plugin watches it drain. */
   onSlow(connection: ProtocolConnection): void;
 }
@@ -133,10 +136,11 @@ export class ProtocolConnection {
       this.#closeSlow('slow consumer: send buffer over limit');
       return;
     }
-    this.ws.send(bytes, { binary: false });
+    const compress = this.#ctx.compression.send(this.ws, bytes, bytes.length);
     const stats = this.#ctx.stats;
     stats.bytesSent += bytes.length;
     stats.messagesSent++;
+    if (compress) stats.compressedMessages++;
     const after = this.ws.bufferedAmount;
     if (after > stats.maxBufferedBytes) stats.maxBufferedBytes = after;
   }

@@ -6,6 +6,7 @@ import { type LegacyStatus, toLegacyStatus } from '../../shared/legacy.ts';
 import type { LogLine, SessionDetail } from '../../shared/model.ts';
 import type { DeltaMessage, LegacyMessage } from '../../shared/protocol.ts';
 import { topic } from '../../shared/topics.ts';
+import { type CompressionGate, compressionGate } from './compression.ts';
 import { SLOW_CONSUMER_CLOSE } from './connection.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { originGuard } from './origin.ts';
@@ -19,6 +20,8 @@ export interface LegacyOptions {
   /** A legacy client with more unsent bytes than this is closed (4008). */
   maxBufferedBytes?: number;
   stats?: WsStats;
+  /** Compressions in flight, shared with `WS /ws`; the process-wide gate by default. */
+  compression?: CompressionGate;
 }
 
 const COMPLETE_MESSAGE = 'Session completed!';
@@ -45,6 +48,7 @@ function lineText(item: unknown): string {
 export async function legacyRoutes(app: FastifyInstance, opts: LegacyOptions): Promise<void> {
   const { hub } = opts;
   const stats = opts.stats ?? wsStats;
+  const compression = opts.compression ?? compressionGate;
   const maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
   const heartbeat = new Heartbeat(opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
   const sockets = new Set<WebSocket>();
@@ -67,9 +71,11 @@ export async function legacyRoutes(app: FastifyInstance, opts: LegacyOptions): P
           ws.close(SLOW_CONSUMER_CLOSE, 'slow consumer: send buffer over limit');
           return;
         }
-        ws.send(text);
-        stats.bytesSent += Buffer.byteLength(text);
+        const bytes = Buffer.byteLength(text);
+        const compress = compression.send(ws, text, bytes);
+        stats.bytesSent += bytes;
         stats.messagesSent++;
+        if (compress) stats.compressedMessages++;
       };
 
       let status = legacyStatus(hub, id);

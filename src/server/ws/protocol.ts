@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Hub } from '../../hub/types.ts';
 import { MAX_CLIENT_MESSAGE_BYTES } from '../../shared/protocol.ts';
+import { type CompressionGate, compressionGate, perMessageDeflateOptions } from './compression.ts';
 import {
   type ClientLimits,
   ProtocolConnection as Connection,
@@ -11,6 +12,7 @@ import { Heartbeat } from './heartbeat.ts';
 import { originGuard } from './origin.ts';
 import { type WsStats, wsStats } from './stats.ts';
 
+export { CompressionGate, compressionGate } from './compression.ts';
 export type { ClientLimits } from './connection.ts';
 export { DEFAULT_CLIENT_LIMITS, SLOW_CONSUMER_CLOSE } from './connection.ts';
 export { WsStats, wsStats } from './stats.ts';
@@ -20,8 +22,11 @@ export const DEFAULT_HEARTBEAT_MS = 30_000;
 /** Close code sent to clients when the server shuts down (they reconnect). */
 export const GOING_AWAY_CLOSE = 1001;
 
-/** Options for `@fastify/websocket` that the protocol relies on. */
-export const websocketServerOptions = { maxPayload: MAX_CLIENT_MESSAGE_BYTES };
+/** Options for `@fastify/websocket` that the protocol relies on (both endpoints). */
+export const websocketServerOptions = {
+  maxPayload: MAX_CLIENT_MESSAGE_BYTES,
+  perMessageDeflate: perMessageDeflateOptions,
+};
 
 export interface ProtocolOptions {
   hub: Hub;
@@ -32,6 +37,8 @@ export interface ProtocolOptions {
   logger?: FastifyBaseLogger;
   /** Counters to update; the process-wide `wsStats` by default. */
   stats?: WsStats;
+  /** Compressions in flight for all clients; the process-wide `compressionGate` by default. */
+  compression?: CompressionGate;
 }
 
 /**
@@ -94,6 +101,7 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolOptions
         stats,
         heartbeatMs,
         log,
+        compression: opts.compression ?? compressionGate,
         onSlow,
       });
       connections.add(connection);

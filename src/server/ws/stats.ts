@@ -14,6 +14,8 @@ export class WsStats extends EventEmitter {
   /** Payload bytes handed to sockets (both endpoints). */
   bytesSent = 0;
   messagesSent = 0;
+  /** Messages sent with permessage-deflate (`bytesSent` counts them uncompressed). */
+  compressedMessages = 0;
   /** Times a client crossed the soft buffer limit and had its deltas coalesced. */
   coalesced = 0;
   /** Clients closed with 4008 because they did not read. */
@@ -28,6 +30,7 @@ export class WsStats extends EventEmitter {
       legacyClients: this.legacyClients,
       bytesSent: this.bytesSent,
       messagesSent: this.messagesSent,
+      compressedMessages: this.compressedMessages,
       coalesced: this.coalesced,
       slowConsumerCloses: this.slowConsumerCloses,
       maxBufferedBytes: this.maxBufferedBytes,

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { WebSocket } from 'ws';
 import { MemoryHub } from '../../hub/hub.ts';
 import type { ServerMessage } from '../../shared/protocol.ts';
+import { CompressionGate } from './compression.ts';
 import { legacyRoutes } from './legacy.ts';
 import { type ProtocolOptions, protocolRoutes, websocketServerOptions } from './protocol.ts';
 import { WsStats } from './stats.ts';
@@ -12,6 +13,8 @@ export interface TestServer {
   app: FastifyInstance;
   hub: MemoryHub;
   stats: WsStats;
+  /** This server's own compression gate (both endpoints). */
+  compression: CompressionGate;
   url: string;
   port: number;
   close(): Promise<void>;
@@ -20,27 +23,39 @@ export interface TestServer {
 export async function startTestServer(
   options: Partial<Omit<ProtocolOptions, 'stats'>> & {
     port?: number;
-    /** Extra `ws` server options (e.g. perMessageDeflate). */
+    /** `ws` server options; they override the protocol's (e.g. `perMessageDeflate: false`). */
     wsOptions?: Record<string, unknown>;
+    /** Compressions in flight at once (the default gate's cap unless given). */
+    maxCompressing?: number;
   } = {},
 ): Promise<TestServer> {
   const hub = (options.hub as MemoryHub | undefined) ?? new MemoryHub();
   const stats = new WsStats();
+  const compression = new CompressionGate(options.maxCompressing);
   const app = Fastify({ logger: false, forceCloseConnections: true });
   await app.register(fastifyWebsocket, {
-    options: { ...options.wsOptions, ...websocketServerOptions },
+    options: { ...websocketServerOptions, ...options.wsOptions },
   });
-  await app.register(protocolRoutes, { ...options, hub, stats });
+  await app.register(protocolRoutes, { ...options, hub, stats, compression });
   await app.register(legacyRoutes, {
     hub,
     stats,
+    compression,
     allowedOrigins: options.allowedOrigins ?? [],
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
   });
   await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { app, hub, stats, port, url: `ws://127.0.0.1:${port}`, close: () => app.close() };
+  return {
+    app,
+    hub,
+    stats,
+    compression,
+    port,
+    url: `ws://127.0.0.1:${port}`,
+    close: () => app.close(),
+  };
 }
 
 /** A raw `ws` client that records what it receives and lets a test await a message. */

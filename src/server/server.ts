@@ -79,6 +79,11 @@ export async function buildServer(deps: ServerDeps) {
   deps.telemetry.gauge('livestream_ws_messages_sent_total', 'Messages sent on WebSockets', () => [
     { value: wsStats.messagesSent },
   ]);
+  deps.telemetry.gauge(
+    'livestream_replay_buffer_bytes',
+    'Encoded deltas the hub keeps for resuming clients (bounded; outside the V8 heap)',
+    () => [{ value: hub.replayStats.bytes }],
+  );
   const stopProcessMetrics = registerProcessMetrics(deps.telemetry);
   app.addHook('onClose', async () => stopProcessMetrics());
   deps.telemetry.gauge('livestream_watcher_events_total', 'File events seen', () => [

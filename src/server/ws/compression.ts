@@ -32,7 +32,7 @@ export const COMPRESS_MIN_BYTES = 64;
  * message by message. So a build's few updates to its dashboards are all
  * compressed, and fan-out latency never waits on zlib.
  */
-export const DEFAULT_MAX_COMPRESSING = 10;
+export const DEFAULT_MAX_COMPRESSING = 16;
 
 /** Above this many unsent bytes, a client's messages are not compressed. */
 const MAX_BUFFERED_FOR_COMPRESSION = 16 * 1024;

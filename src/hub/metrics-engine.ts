@@ -26,15 +26,19 @@ import type { FileHandler } from '../sources/types.ts';
 import type { MetricsStore, SessionStore } from '../store/types.ts';
 import type { Telemetry } from '../telemetry.ts';
 import type { LogBook } from './logbook.ts';
+import {
+  MAX_PENDING_ITEMS,
+  MAX_PENDING_READINGS,
+  type Pending,
+  PendingInputs,
+  pushBounded,
+} from './metrics-pending.ts';
 import type { SessionEngine } from './session-engine.ts';
 import type { Hub } from './types.ts';
 
 /** Largest `/api/broadcast` event accepted, serialised. */
 export const MAX_BROADCAST_BYTES = 64 * 1024;
 /** Sessions not known yet whose inputs are held, and inputs held per session. */
-const MAX_PENDING_OWNERS = 256;
-const MAX_PENDING_READINGS = 200_000;
-const MAX_PENDING_ITEMS = 2_000;
 /** Analytics are recomputed this long after the last session change. */
 const ANALYTICS_DEBOUNCE_MS = 1000;
 
@@ -59,52 +63,6 @@ export type BroadcastResult =
   | { ok: true; status: 'received'; session_id: string; key: string | null }
   | { ok: false; error: string; message: string };
 
-/** Inputs for a session that is not known yet, replayed when it appears. */
-interface Pending {
-  readings: { reading: TokenReading; receivedAt: number }[];
-  /** Indexes into `readings` where the session log was read again from its start. */
-  resets: number[];
-  sessionLogSeen: boolean;
-  agents: { update: AgentUpdate; at: number }[];
-  events: EventLine[];
-  tests: Map<number, TestResultsFile>;
-  decisions: Map<string, DecisionFile>;
-  problems: MetricsFileProblem[];
-  persists: Set<() => Promise<void>>;
-  dropped: number;
-}
-
-function newPending(): Pending {
-  return {
-    readings: [],
-    resets: [],
-    sessionLogSeen: false,
-    agents: [],
-    events: [],
-    tests: new Map(),
-    decisions: new Map(),
-    problems: [],
-    persists: new Set(),
-    dropped: 0,
-  };
-}
-
-/** Keeps the newest `cap` items; with `keepOldest`, drops new items instead (readings, whose indexes mark resets). */
-function pushBounded<T>(
-  list: T[],
-  item: T,
-  cap: number,
-  pending: Pending,
-  keepOldest = false,
-): void {
-  if (list.length >= cap) {
-    pending.dropped++;
-    if (keepOldest) return;
-    list.shift();
-  }
-  list.push(item);
-}
-
 /**
  * The enhanced metrics of every session: tokens from session.jsonl and agent
  * updates, test iterations, the agent tree, decisions, and events into the
@@ -124,7 +82,7 @@ export class MetricsEngine {
   readonly #telemetry: Telemetry | undefined;
   readonly #accounts = new Map<string, MetricsAccount>();
   /** Keyed `id:<session id>` or `dir:<project folder>`. */
-  readonly #pending = new Map<string, Pending>();
+  readonly #pending: PendingInputs;
   #handlers: [JsonlLogHandler, ProjectMetricsHandler] | null = null;
   #analyticsTimer: NodeJS.Timeout | null = null;
   readonly #unsubscribe: () => void;
@@ -139,6 +97,7 @@ export class MetricsEngine {
       opts.tokenBudget && opts.tokenBudget > 0 ? opts.tokenBudget : DEFAULT_TOKEN_BUDGET;
     this.#now = opts.now ?? Date.now;
     this.#telemetry = opts.telemetry;
+    this.#pending = new PendingInputs(opts.logger);
     this.#unsubscribe = this.#sessions.onChange((key) => this.#sessionChanged(key));
   }
 
@@ -183,7 +142,7 @@ export class MetricsEngine {
     const update = parsed.update;
     const key = this.#sessions.keyFor(update.session_id);
     if (key === null) {
-      const pending = this.#pendingFor(`id:${update.session_id}`);
+      const pending = this.#pending.for(`id:${update.session_id}`);
       pushBounded(pending.agents, { update, at: receivedAt }, MAX_PENDING_ITEMS, pending);
     } else {
       this.#applyAgent(key, update, receivedAt);
@@ -226,7 +185,7 @@ export class MetricsEngine {
     const line = eventLine(body, receivedAt) as EventLine;
     const key = this.#sessions.keyFor(sessionId);
     if (key === null) {
-      const pending = this.#pendingFor(`id:${sessionId}`);
+      const pending = this.#pending.for(`id:${sessionId}`);
       pushBounded(pending.events, line, MAX_PENDING_ITEMS, pending);
     } else this.#appendEvent(key, line);
     return { ok: true, status: 'received', session_id: sessionId, key };
@@ -285,7 +244,7 @@ export class MetricsEngine {
       .inc({ kind: batch.kind }, batch.values.length);
     const key = this.#sessions.keyFor(batch.sessionId);
     if (key === null) {
-      const pending = this.#pendingFor(`id:${batch.sessionId}`);
+      const pending = this.#pending.for(`id:${batch.sessionId}`);
       pending.persists.add(batch.persist);
       for (const value of batch.values) {
         if (batch.kind === 'events') {
@@ -341,7 +300,7 @@ export class MetricsEngine {
   #testResults(file: TestResultsFile): void {
     const key = this.#sessions.keyForProject(file.projectDir);
     if (key === null) {
-      this.#pendingFor(`dir:${resolve(file.projectDir)}`).tests.set(file.iteration, file);
+      this.#pending.for(`dir:${resolve(file.projectDir)}`).tests.set(file.iteration, file);
       return;
     }
     this.#applyTests(key, file);
@@ -351,7 +310,7 @@ export class MetricsEngine {
   #decisionFile(file: DecisionFile): void {
     const key = this.#sessions.keyForProject(file.projectDir);
     if (key === null) {
-      this.#pendingFor(`dir:${resolve(file.projectDir)}`).decisions.set(file.source, file);
+      this.#pending.for(`dir:${resolve(file.projectDir)}`).decisions.set(file.source, file);
       return;
     }
     this.#applyDecisions(key, file);
@@ -374,7 +333,7 @@ export class MetricsEngine {
         problem.sessionId !== null
           ? `id:${problem.sessionId}`
           : `dir:${resolve(problem.projectDir ?? '.')}`;
-      const pending = this.#pendingFor(owner);
+      const pending = this.#pending.for(owner);
       pushBounded(pending.problems, problem, 50, pending);
       return;
     }
@@ -505,20 +464,6 @@ export class MetricsEngine {
   }
 
   // --- helpers ------------------------------------------------------------
-
-  #pendingFor(owner: string): Pending {
-    let pending = this.#pending.get(owner);
-    if (!pending) {
-      if (this.#pending.size >= MAX_PENDING_OWNERS) {
-        const oldest = this.#pending.keys().next().value as string;
-        this.#pending.delete(oldest);
-        this.#log.warn({ owner: oldest }, 'too many unknown sessions; dropped held metrics');
-      }
-      pending = newPending();
-      this.#pending.set(owner, pending);
-    }
-    return pending;
-  }
 
   #account(key: string): MetricsAccount {
     let account = this.#accounts.get(key);

@@ -128,6 +128,9 @@ class ServerChild {
     const child = spawn(
       process.execPath,
       [
+        // Memory floors are read right after a full collection (see /metrics), so they
+        // measure what is retained, not when V8 last happened to collect.
+        '--expose-gc',
         '--import',
         'tsx',
         '--disable-warning=ExperimentalWarning',
@@ -137,7 +140,7 @@ class ServerChild {
       ],
       {
         cwd: ROOT,
-        env: { ...process.env, LIVESTREAM_LOG_LEVEL: 'warn' },
+        env: { ...process.env, LIVESTREAM_LOG_LEVEL: 'warn', LIVESTREAM_GC_BEFORE_METRICS: '1' },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -206,6 +209,13 @@ async function sample(server: ServerChild, t: number): Promise<Sample | null> {
   }
 }
 
+/**
+ * Runs at least this long are judged on memory. In a shorter run the bounded
+ * structures (logs, token series, replay buffer, V8's own sizing) are still
+ * filling, and that growth cannot be told from a leak at a few MB: the
+ * 2-minute CI run reports memory and judges fds, consistency and survival.
+ */
+const MEMORY_CHECK_MINUTES = 10;
 /** Runs at least this long are judged on RSS too; shorter ones on the heap + external floor only. */
 const RSS_CHECK_MINUTES = 30;
 
@@ -501,7 +511,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     // limit (unit-tested) for minutes after a start; what it pins beyond its bytes still counts.
     const js = (s: Sample) => s.heapMb + s.externalMb - s.replayMb;
     const memoryFloorGrowthMb = floor(tail, js) - floor(head, js);
-    if (!(memoryFloorGrowthMb < rssLimitMb)) {
+    if (opts.minutes >= MEMORY_CHECK_MINUTES && !(memoryFloorGrowthMb < rssLimitMb)) {
       failures.push(
         `heap + external memory floor (replay buffer excluded) grew ${memoryFloorGrowthMb.toFixed(1)} MB after warm-up (limit ${rssLimitMb.toFixed(1)} MB)`,
       );

@@ -1,8 +1,10 @@
 /**
  * The soak, shortened to two minutes for CI (`npm run soak -- --minutes 60`
- * is the full run). Same load, same checks, thresholds scaled to the run;
- * it fails on memory growth, a rising fd floor, or any client whose topics
- * differ from a fresh snapshot.
+ * is the full run). Same load; it fails on a rising fd floor, any client whose
+ * topics differ from a fresh snapshot, a server that did not survive its
+ * restarts, or load that was not applied. Memory is reported here and judged
+ * from 10 minutes on (LIVESTREAM_SOAK_MINUTES=10 or more), when filling bounded
+ * structures no longer hides a leak.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -8,10 +8,14 @@ import type {
   TestResultsFile,
 } from '../sources/metrics-files.ts';
 
-/** Unknown sessions whose inputs are held at once; the oldest is dropped past this. */
-const MAX_PENDING_OWNERS = 256;
-/** Token readings held for one unknown session. */
-export const MAX_PENDING_READINGS = 200_000;
+/**
+ * Unknown sessions whose inputs are held at once; the oldest is dropped past
+ * this. With the per-owner caps below, the worst case stays around 100 MB
+ * (it was several GB with 256 owners of 200,000 readings).
+ */
+const MAX_PENDING_OWNERS = 64;
+/** Token readings held for one unknown session (a long session log, read before its phase file). */
+export const MAX_PENDING_READINGS = 20_000;
 /** Agent updates, events and problems held for one unknown session. */
 export const MAX_PENDING_ITEMS = 2_000;
 

@@ -2,6 +2,7 @@
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Browser, type CDPSession, chromium, type Page } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.ts';
 import { phaseDoc, ServerProcess } from '../e2e/server.ts';
 import { printTable } from './stats.ts';
 
@@ -10,15 +11,8 @@ const LINES_PER_SECOND = 200;
 const BATCH_MS = 100;
 const WARMUP_MS = 5_000;
 const SAMPLE_MS = 5_000;
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
+const BENCH_CHROMIUM_ARGS = [
+  ...CHROMIUM_ARGS,
   // Lets one headless process render both pages at full rate.
   '--disable-renderer-backgrounding',
   '--disable-background-timer-throttling',
@@ -95,8 +89,8 @@ export async function run(argv: readonly string[] = process.argv): Promise<Recor
   const duration = durationMs(argv);
   const server = await ServerProcess.start();
   const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
+    executablePath: CHROMIUM_PATH,
+    args: BENCH_CHROMIUM_ARGS,
   });
   const timers: ReturnType<typeof setInterval>[] = [];
   try {

@@ -113,6 +113,9 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
       stdout,
       alternateScreen: true,
       incrementalRendering: true,
+      // Ink turns itself non-interactive when CI is set, even on a terminal; a
+      // person (or a CI job driving tmux) at a TTY gets the live dashboard.
+      interactive: Boolean(stdout.isTTY),
       exitOnCtrlC: true,
       patchConsole: false,
     });

@@ -1,18 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 
-/**
- * The entry that runs `livestream plans`: the real CLI once it registers the
- * command, else a small entry that registers it the same way.
- */
+/** The real CLI, as a user runs it. */
 export function cliEntry(): string {
-  const cli = join(REPO, 'src', 'cli.ts');
-  return readFileSync(cli, 'utf8').includes('commands/plans.ts')
-    ? cli
-    : join(REPO, 'test', 'tui', 'cli-entry.ts');
+  return join(REPO, 'src', 'cli.ts');
 }
 
 /** Node 24 (node:sqlite): this process's node when it is 24+, else the pinned `node` package. */

@@ -203,3 +203,24 @@ test('applyPatch(a, diff(a, b)) equals b for any JSON values', () => {
     { numRuns: 1000 },
   );
 });
+
+test('diff finds no change between equal values, shared or copied', () => {
+  fc.assert(
+    fc.property(json, (a) => {
+      assert.deepEqual(diff(a, a), []);
+      assert.deepEqual(diff(a, structuredClone(a)), []);
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test('diff of a large state with one deep change touches only that change', () => {
+  const sessions: Record<string, unknown> = {};
+  for (let i = 0; i < 200; i++) {
+    sessions[`s${i}`] = { id: `s${i}`, timeline: Array.from({ length: 50 }, (_, j) => ({ j })) };
+  }
+  const next = { ...sessions, s7: { id: 's7', timeline: [{ j: 'x' }] } };
+  assert.deepEqual(diff({ sessions }, { sessions: next }), [
+    { op: 'replace', path: '/sessions/s7/timeline', value: [{ j: 'x' }] },
+  ]);
+});

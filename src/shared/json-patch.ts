@@ -71,7 +71,10 @@ function encodedLength(ops: readonly JsonPatchOp[]): number {
  * `merge` is used when it makes the whole shorter.
  */
 export function diff(from: unknown, to: unknown, path = ''): JsonPatchOp[] {
-  if (jsonEqual(from, to)) return [];
+  // No deep equality check up front: each level finds its own changes, so a
+  // change deep in a large state costs one walk, not one per level. Shared
+  // (identical) branches are skipped without building their paths.
+  if (from === to) return [];
   if (Array.isArray(from) && Array.isArray(to)) return diffArrays(from, to, path);
   if (!isObject(from) || !isObject(to)) return [{ op: 'replace', path, value: to }];
   const removes: JsonPatchOp[] = [];
@@ -88,6 +91,7 @@ export function diff(from: unknown, to: unknown, path = ''): JsonPatchOp[] {
     const next = to[key];
     if (next === undefined) continue;
     const prev = ownValue(from, key);
+    if (prev === next) continue;
     const child = `${path}/${escapeToken(key)}`;
     const ops: JsonPatchOp[] =
       prev === undefined ? [{ op: 'add', path: child, value: next }] : diff(prev, next, child);
@@ -118,6 +122,7 @@ function diffArrays(from: unknown[], to: unknown[], path: string): JsonPatchOp[]
   const ops: JsonPatchOp[] = [];
   let changed = 0;
   for (let i = 0; i < from.length; i++) {
+    if (from[i] === to[i]) continue;
     const sub = diff(from[i], to[i], `${path}/${i}`);
     if (sub.length === 0) continue;
     if (++changed > 1) return [{ op: 'replace', path, value: to }];

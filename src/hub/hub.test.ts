@@ -144,3 +144,15 @@ test('the replay buffer keeps encoded deltas only, and resumes parse them back',
   assert.equal(hub.replayStats.deltas, 50);
   assert.ok(hub.replayStats.bytes >= 50 * bytes.length * 0.9);
 });
+
+test('a snapshot encodes exactly as its JSON, its data serialised once per state', () => {
+  const hub = new MemoryHub();
+  const data = { name: 'a "quoted" \u2028 name', list: [1, null, { x: 'é' }] };
+  hub.set('session:a', data);
+  for (const name of ['session:a', 'plan:none', 'weird "topic"']) {
+    const message = hub.snapshot(name);
+    assert.equal(encode(message), JSON.stringify(message));
+    assert.deepEqual(JSON.parse(encodeBuffer(message).toString('utf8')), message);
+  }
+  assert.equal(hub.snapshot('session:a').data, data);
+});

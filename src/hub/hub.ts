@@ -130,13 +130,24 @@ export class MemoryHub implements Hub {
 
   snapshot(topic: string): SnapshotMessage {
     const state = this.#topics.get(topic);
-    return {
+    const message: SnapshotMessage = {
       type: 'snapshot',
       topic,
       version: state?.version ?? this.#tombstones.get(topic) ?? 0,
       seq: this.#seq,
       data: state?.data ?? null,
     };
+    // Every subscriber of a topic gets the same state: its JSON is made once
+    // per state (the hub owns it, unchanged until replaced) and only the
+    // small envelope per snapshot. Same text as JSON.stringify(message).
+    const data = message.data;
+    const dataText =
+      typeof data === 'object' && data !== null ? encode(data) : JSON.stringify(data);
+    encodedCache.set(
+      message,
+      `{"type":"snapshot","topic":${JSON.stringify(topic)},"version":${message.version},"seq":${message.seq},"data":${dataText}}`,
+    );
+    return message;
   }
 
   since(seq: number, topics: ReadonlySet<string>): DeltaMessage[] | null {

@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { MetricsAccount, type MetricsWarning } from '../core/metrics/account.ts';
 import { type AgentUpdate, parseAgentUpdate } from '../core/metrics/agents.ts';
-import { computeAnalytics, type SessionHistory } from '../core/metrics/analytics.ts';
 import { type EventLine, eventLine } from '../core/metrics/events.ts';
 import {
   DEFAULT_TOKEN_BUDGET,
@@ -25,6 +24,7 @@ import {
 import type { FileHandler } from '../sources/types.ts';
 import type { MetricsStore, SessionStore } from '../store/types.ts';
 import type { Telemetry } from '../telemetry.ts';
+import { AnalyticsBook } from './analytics-book.ts';
 import type { LogBook } from './logbook.ts';
 import {
   MAX_PENDING_ITEMS,
@@ -85,6 +85,8 @@ export class MetricsEngine {
   readonly #pending: PendingInputs;
   #handlers: [JsonlLogHandler, ProjectMetricsHandler] | null = null;
   #analyticsTimer: NodeJS.Timeout | null = null;
+  /** Each session's share of the analytics; only changed sessions are read again. */
+  readonly #book: AnalyticsBook;
   readonly #unsubscribe: () => void;
 
   constructor(opts: MetricsEngineOptions) {
@@ -98,6 +100,16 @@ export class MetricsEngine {
     this.#now = opts.now ?? Date.now;
     this.#telemetry = opts.telemetry;
     this.#pending = new PendingInputs(opts.logger);
+    this.#book = new AnalyticsBook({
+      store: opts.store,
+      extras: (key) => {
+        const account = this.#accounts.get(key);
+        return {
+          tokensByPhase: account?.tokens.usage(this.#budget)?.byPhase ?? null,
+          testIterations: account?.testIterations() ?? [],
+        };
+      },
+    });
     this.#unsubscribe = this.#sessions.onChange((key) => this.#sessionChanged(key));
   }
 
@@ -132,6 +144,7 @@ export class MetricsEngine {
       this.#accounts.set(key, account);
       this.#publish(key);
     }
+    this.#book.reset();
     await this.analytics();
   }
 
@@ -199,21 +212,12 @@ export class MetricsEngine {
     return this.#account(key).metrics(this.#whereabouts(key), this.#budget);
   }
 
-  /** Recomputes the cross-session analytics from the stored history and publishes them. */
+  /**
+   * The cross-session analytics of the stored history, published. Only the
+   * sessions changed since the last call are read again (see `AnalyticsBook`).
+   */
   async analytics(): Promise<Analytics> {
-    const sessions = await this.#store.listSessions();
-    const history: SessionHistory[] = await Promise.all(
-      sessions.map(async (status) => {
-        const account = this.#accounts.get(status.id);
-        return {
-          state: status.state,
-          transitions: await this.#store.transitions(status.id),
-          tokensByPhase: account?.tokens.usage(this.#budget)?.byPhase ?? null,
-          testIterations: account?.testIterations() ?? [],
-        };
-      }),
-    );
-    const analytics = computeAnalytics(history);
+    const analytics = await this.#book.compute();
     this.#hub.set(topic('analytics'), analytics);
     return analytics;
   }
@@ -223,6 +227,7 @@ export class MetricsEngine {
     for (const key of keys) {
       this.#accounts.delete(key);
       this.#hub.remove(topic('metrics', key));
+      this.#book.forget(key);
     }
     if (keys.length > 0) this.#scheduleAnalytics();
   }
@@ -362,7 +367,7 @@ export class MetricsEngine {
   async #savePoints(key: string, points: TokenPoint[]): Promise<void> {
     if (points.length === 0) return;
     await Promise.all(points.map((p) => this.#store.addTokenPoint(key, p)));
-    this.#scheduleAnalytics();
+    this.#scheduleAnalytics(key);
   }
 
   #applyAgent(key: string, update: AgentUpdate, at: number): void {
@@ -380,7 +385,7 @@ export class MetricsEngine {
     );
     if (iteration) {
       this.#save(this.#store.saveTestIteration(key, iteration));
-      this.#scheduleAnalytics();
+      this.#scheduleAnalytics(key);
     }
   }
 
@@ -433,7 +438,7 @@ export class MetricsEngine {
       }
     }
     if (!this.#hub.get(topic('metrics', key))) this.#publish(key);
-    this.#scheduleAnalytics();
+    this.#scheduleAnalytics(key);
   }
 
   /** Replays what was held for a session that just appeared, then saves the tails' offsets. */
@@ -489,7 +494,9 @@ export class MetricsEngine {
     write.catch((error: unknown) => this.#log.error({ err: error }, 'saving metrics failed'));
   }
 
-  #scheduleAnalytics(): void {
+  /** Marks the session's analytics to be read again and recomputes within a second. */
+  #scheduleAnalytics(key?: string): void {
+    if (key !== undefined) this.#book.markDirty(key);
     if (this.#analyticsTimer) return;
     this.#analyticsTimer = setTimeout(() => {
       this.#analyticsTimer = null;

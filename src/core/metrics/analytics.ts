@@ -38,37 +38,65 @@ export function iterationsToGreen(iterations: readonly TestIteration[]): number 
   return null;
 }
 
+/** What one session adds to the cross-session figures; see `sessionContribution`. */
+export interface SessionContribution {
+  state: SessionState;
+  /** Milliseconds spent in each phase the session left. */
+  phaseDurations: ReadonlyMap<string, number>;
+  /** Measured tokens (input + output) by phase; null when the session has no token figures. */
+  tokensByPhase: ReadonlyMap<string, number> | null;
+  /** See `iterationsToGreen`. */
+  iterationsToGreen: number | null;
+}
+
+/** One session's share of the analytics, so a caller can keep it and recompute only what changed. */
+export function sessionContribution(h: SessionHistory): SessionContribution {
+  let tokensByPhase: Map<string, number> | null = null;
+  if (h.tokensByPhase) {
+    tokensByPhase = new Map();
+    for (const [phase, t] of Object.entries(h.tokensByPhase))
+      tokensByPhase.set(phase, t.input + t.output);
+  }
+  return {
+    state: h.state,
+    phaseDurations: phaseDurations(h.transitions),
+    tokensByPhase,
+    iterationsToGreen: iterationsToGreen(h.testIterations),
+  };
+}
+
 /**
- * Cross-session figures. Averages are per session that has the figure:
- * a phase's average duration over the sessions that left it, tokens per
- * phase over the sessions with measured tokens in it, iterations to green
- * over the sessions whose tests went green; the failure rate is over
- * finished sessions. Null when no session has the figure.
+ * Cross-session figures from the sessions' contributions. Averages are per
+ * session that has the figure: a phase's average duration over the sessions
+ * that left it, tokens per phase over the sessions with measured tokens in
+ * it, iterations to green over the sessions whose tests went green; the
+ * failure rate is over finished sessions. Null when no session has the figure.
  */
-export function computeAnalytics(history: readonly SessionHistory[]): Analytics {
+export function combineContributions(contributions: Iterable<SessionContribution>): Analytics {
   const durations = new Map<string, { sum: number; n: number }>();
   const tokens = new Map<string, { sum: number; n: number }>();
+  let sessions = 0;
   let greenSum = 0;
   let greenN = 0;
   let failed = 0;
   let finished = 0;
   const bump = (map: Map<string, { sum: number; n: number }>, key: string, value: number) => {
-    const v = map.get(key) ?? { sum: 0, n: 0 };
-    map.set(key, { sum: v.sum + value, n: v.n + 1 });
+    const v = map.get(key);
+    if (v) {
+      v.sum += value;
+      v.n++;
+    } else map.set(key, { sum: value, n: 1 });
   };
-  for (const s of history) {
-    for (const [phase, ms] of phaseDurations(s.transitions)) bump(durations, phase, ms);
-    if (s.tokensByPhase) {
-      for (const [phase, t] of Object.entries(s.tokensByPhase))
-        bump(tokens, phase, t.input + t.output);
-    }
-    const green = iterationsToGreen(s.testIterations);
-    if (green !== null) {
-      greenSum += green;
+  for (const c of contributions) {
+    sessions++;
+    for (const [phase, ms] of c.phaseDurations) bump(durations, phase, ms);
+    if (c.tokensByPhase) for (const [phase, t] of c.tokensByPhase) bump(tokens, phase, t);
+    if (c.iterationsToGreen !== null) {
+      greenSum += c.iterationsToGreen;
       greenN++;
     }
-    if (s.state !== 'active') finished++;
-    if (s.state === 'failed') failed++;
+    if (c.state !== 'active') finished++;
+    if (c.state === 'failed') failed++;
   }
   const averages = (map: Map<string, { sum: number; n: number }>) => {
     const out: Record<string, number> = {};
@@ -78,10 +106,15 @@ export function computeAnalytics(history: readonly SessionHistory[]): Analytics 
     return out;
   };
   return {
-    sessions: history.length,
+    sessions,
     avgPhaseDurationMs: averages(durations),
     tokensPerPhase: averages(tokens),
     avgTestIterationsToGreen: greenN > 0 ? round(greenSum / greenN, 2) : null,
     failureRate: finished > 0 ? round(failed / finished, 4) : null,
   };
+}
+
+/** Cross-session figures over whole histories (see `combineContributions`). */
+export function computeAnalytics(history: readonly SessionHistory[]): Analytics {
+  return combineContributions(history.map(sessionContribution));
 }

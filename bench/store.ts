@@ -1,16 +1,20 @@
 /**
  * Write throughput of the SQLite history store: the store's batching (all
  * writes of one event-loop turn in one transaction) against one transaction
- * per write, in the same run, on a real file in a temp folder.
+ * per write, in the same run, on a real file in a temp folder. And the
+ * analytics recompute after one session changed: from scratch (every
+ * stored transition read again) against the incremental `AnalyticsBook`.
  *
- *   node --import tsx --disable-warning=ExperimentalWarning bench/store.ts
+ *   node --import tsx --disable-warning=ExperimentalWarning bench/store.ts [analytics]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import type { TokenPoint } from '../src/shared/metrics.ts';
+import { computeAnalytics } from '../src/core/metrics/analytics.ts';
+import { AnalyticsBook } from '../src/hub/analytics-book.ts';
+import type { Analytics, TokenPoint } from '../src/shared/metrics.ts';
 import type { PhaseTransition, SessionStatus } from '../src/shared/model.ts';
 import { SqliteStore } from '../src/store/sqlite-store.ts';
 
@@ -96,6 +100,116 @@ async function measure(dir: string, name: string, write: Write, batched: boolean
   return count / seconds;
 }
 
+/** Stored history for the analytics case: sessions × transitions each. */
+const ANALYTICS_SESSIONS = 500;
+const ANALYTICS_TRANSITIONS = 40;
+const ANALYTICS_ROUNDS = 30;
+const BENCH_PHASES = ['Scout', 'Architect', 'Builder', 'Test', 'Deploy', 'Review', 'Docs'];
+
+/** What the engine's accounts would give: some tokens per phase, no tests. */
+function benchExtras(key: string) {
+  const n = Number(key.slice(1)) || 0;
+  return {
+    tokensByPhase: { Builder: { input: 1_000 + n, output: 200 }, Test: { input: 300, output: n } },
+    testIterations: [],
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+/**
+ * Milliseconds per analytics recompute after one session got a transition:
+ * `full` lists the sessions and reads every transition (as before the
+ * book), `incremental` asks the book, which reads the changed session only.
+ */
+async function measureAnalytics(dir: string): Promise<Record<string, number>> {
+  const store = SqliteStore.open(join(dir, 'analytics.db'), {
+    logger: pino({ level: 'warn' }, pino.destination(2)),
+  });
+  const writes: Promise<void>[] = [];
+  for (let s = 0; s < ANALYTICS_SESSIONS; s++) {
+    const key = `s${s}`;
+    writes.push(
+      store.saveSession({ ...status(key), state: s % 3 === 0 ? 'completed' : 'active' }, {}),
+    );
+    for (let i = 0; i < ANALYTICS_TRANSITIONS; i++) {
+      writes.push(
+        store.addTransition({
+          sessionKey: key,
+          from: i === 0 ? null : (BENCH_PHASES[(i - 1) % BENCH_PHASES.length] ?? null),
+          to: BENCH_PHASES[i % BENCH_PHASES.length] ?? 'Builder',
+          at: 1_000_000 + s * 100_000 + i * (1_000 + s),
+          phaseNumber: `${i}/${ANALYTICS_TRANSITIONS}`,
+          status: 'in_progress',
+        }),
+      );
+    }
+  }
+  await Promise.all(writes);
+  const full = async (): Promise<Analytics> => {
+    const sessions = await store.listSessions();
+    const history = await Promise.all(
+      sessions.map(async (st) => ({
+        state: st.state,
+        transitions: await store.transitions(st.id),
+        ...benchExtras(st.id),
+      })),
+    );
+    return computeAnalytics(history);
+  };
+  const book = new AnalyticsBook({ store, extras: benchExtras });
+  await book.compute();
+  let at = 10_000_000_000;
+  /** One session changes: a new transition for it. */
+  const change = async (): Promise<string> => {
+    const key = `s${Math.floor(Math.random() * ANALYTICS_SESSIONS)}`;
+    at += 1_000;
+    await store.addTransition({
+      sessionKey: key,
+      from: 'Builder',
+      to: 'Test',
+      at,
+      phaseNumber: null,
+      status: 'in_progress',
+    });
+    return key;
+  };
+  const fullMs: number[] = [];
+  const incMs: number[] = [];
+  for (let round = 0; round < ANALYTICS_ROUNDS; round++) {
+    const key = await change();
+    let start = process.hrtime.bigint();
+    const expected = await full();
+    fullMs.push(Number(process.hrtime.bigint() - start) / 1e6);
+    book.markDirty(key);
+    start = process.hrtime.bigint();
+    const got = await book.compute();
+    incMs.push(Number(process.hrtime.bigint() - start) / 1e6);
+    if (JSON.stringify(got) !== JSON.stringify(expected))
+      throw new Error('incremental analytics differ from the full recompute');
+  }
+  await store.close();
+  const f = median(fullMs);
+  const inc = median(incMs);
+  return {
+    'store.analytics.full_ms': Math.round(f * 100) / 100,
+    'store.analytics.incremental_ms': Math.round(inc * 100) / 100,
+    'store.analytics.speedup': Math.round((f / inc) * 10) / 10,
+  };
+}
+
+export async function runAnalytics(): Promise<Record<string, number>> {
+  const dir = mkdtempSync(join(tmpdir(), 'livestream-bench-store-'));
+  try {
+    return await measureAnalytics(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function run(): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'livestream-bench-store-'));
   try {
@@ -110,6 +224,7 @@ export async function run(): Promise<Record<string, number>> {
       results[`store.${name}.single_tx_per_s`] = Math.round(single);
       results[`store.${name}.batching_ratio`] = Math.round((batched / single) * 10) / 10;
     }
+    Object.assign(results, await measureAnalytics(dir));
     return results;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -117,6 +232,14 @@ export async function run(): Promise<Record<string, number>> {
 }
 
 function printTable(results: Record<string, number>): void {
+  if (results['store.analytics.speedup'] !== undefined) {
+    process.stdout.write(
+      `analytics recompute after one session changed (${ANALYTICS_SESSIONS} sessions × ${ANALYTICS_TRANSITIONS} transitions, median of ${ANALYTICS_ROUNDS}): ` +
+        `full ${results['store.analytics.full_ms']} ms, incremental ${results['store.analytics.incremental_ms']} ms, ` +
+        `${results['store.analytics.speedup']}x\n`,
+    );
+  }
+  if (results['store.transitions.batched_per_s'] === undefined) return;
   const rows = ['transitions', 'token_points'].map((name) => [
     name,
     String(results[`store.${name}.batched_per_s`]),
@@ -132,5 +255,5 @@ function printTable(results: Record<string, number>): void {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  printTable(await run());
+  printTable(process.argv.includes('analytics') ? await runAnalytics() : await run());
 }

@@ -9,6 +9,7 @@ import { computeAnalytics } from '../core/metrics/analytics.ts';
 import type { Analytics } from '../shared/metrics.ts';
 import type { FileHandler } from '../sources/types.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
+import { AnalyticsBook } from './analytics-book.ts';
 import { MemoryHub } from './hub.ts';
 import { LogBook } from './logbook.ts';
 import { MetricsEngine } from './metrics-engine.ts';
@@ -259,6 +260,52 @@ describe('AnalyticsBook in the metrics engine, over a real SQLite file', () => {
       assert.deepEqual(a, await w.fromScratch());
     } finally {
       await w.close();
+    }
+  });
+});
+
+describe('AnalyticsBook', () => {
+  test('a session changed while its transitions were being read is read again next time', async () => {
+    const root = await tempDir();
+    const store = SqliteStore.open(join(root, 'history.db'), { logger });
+    try {
+      const reads: string[] = [];
+      const transitions = store.transitions.bind(store);
+      const book = new AnalyticsBook({
+        store: {
+          listSessions: (f) => store.listSessions(f),
+          transitions: async (key) => {
+            reads.push(key);
+            const rows = await transitions(key);
+            // The session changes after its rows were read, before the recompute ends.
+            if (reads.length === 1) book.markDirty(key);
+            return rows;
+          },
+        },
+        extras: () => ({ tokensByPhase: null, testIterations: [] }),
+      });
+      const sessions = new SessionEngine({
+        hub: new MemoryHub(),
+        store,
+        logs: new LogBook(new MemoryHub()),
+        logger,
+      });
+      sessions.ingestPush({ session_id: 'x', current_phase: 'Scout', status: 'in_progress' }, T0);
+      sessions.ingestPush(
+        { session_id: 'x', current_phase: 'Test', status: 'in_progress' },
+        T0 + 500,
+      );
+      assert.equal((await book.compute()).sessions, 1);
+      assert.equal(book.dirty, 1);
+      const a = await book.compute();
+      assert.deepEqual(reads, ['x', 'x']);
+      assert.deepEqual(a.avgPhaseDurationMs, { Scout: 500 });
+      assert.equal(book.dirty, 0);
+      await book.compute();
+      assert.deepEqual(reads, ['x', 'x']);
+      sessions.close();
+    } finally {
+      await store.close();
     }
   });
 });

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS, runtimeEnv } from './runtime.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
@@ -32,13 +33,14 @@ const tsx = require.resolve('tsx');
 const child = spawn(
   node,
   [
+    ...NODE_FLAGS,
     '--import',
     tsx,
     '--disable-warning=ExperimentalWarning',
     join(root, 'src', 'cli.ts'),
     ...process.argv.slice(2),
   ],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env: runtimeEnv() },
 );
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => child.kill(signal));

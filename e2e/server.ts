@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS, runtimeEnv } from '../bin/runtime.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const READY = /Livestream listening on (http:\/\/[^\s]+)/;
@@ -31,6 +32,7 @@ export class ServerProcess {
     const child = spawn(
       process.execPath,
       [
+        ...NODE_FLAGS,
         '--import',
         'tsx',
         'src/cli.ts',
@@ -42,7 +44,7 @@ export class ServerProcess {
         '--db',
         join(this.root, 'ls.db'),
       ],
-      { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env },
+      { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: runtimeEnv(env) },
     );
     this.child = child;
     this.url = await new Promise<string>((resolve, reject) => {

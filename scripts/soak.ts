@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import WebSocket from 'ws';
+import { NODE_FLAGS, runtimeEnv } from '../bin/runtime.mjs';
 import { LivestreamClient, type WebSocketConstructor } from '../src/client/index.ts';
 import { demoAppName, runDemo } from '../src/demo/index.ts';
 
@@ -131,6 +132,7 @@ class ServerChild {
         // Memory floors are read right after a full collection (see /metrics), so they
         // measure what is retained, not when V8 last happened to collect.
         '--expose-gc',
+        ...NODE_FLAGS,
         '--import',
         'tsx',
         '--disable-warning=ExperimentalWarning',
@@ -140,7 +142,11 @@ class ServerChild {
       ],
       {
         cwd: ROOT,
-        env: { ...process.env, LIVESTREAM_LOG_LEVEL: 'warn', LIVESTREAM_GC_BEFORE_METRICS: '1' },
+        env: runtimeEnv({
+          ...process.env,
+          LIVESTREAM_LOG_LEVEL: 'warn',
+          LIVESTREAM_GC_BEFORE_METRICS: '1',
+        }),
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

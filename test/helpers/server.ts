@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { NODE_FLAGS, runtimeEnv } from '../../bin/runtime.mjs';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -19,6 +20,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProces
   return spawn(
     process.execPath,
     [
+      ...NODE_FLAGS,
       '--import',
       'tsx',
       '--disable-warning=ExperimentalWarning',
@@ -27,7 +29,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProces
     ],
     {
       cwd: ROOT,
-      env: { ...process.env, LIVESTREAM_LOG_LEVEL: 'warn', ...env },
+      env: runtimeEnv({ ...process.env, LIVESTREAM_LOG_LEVEL: 'warn', ...env }),
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

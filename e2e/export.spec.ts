@@ -6,6 +6,8 @@ test('a session exports as JSON: status, timeline and metrics', async ({ page, s
   await writeRichSession(server, 'export-me');
   await openLive(page, server.url, '#/session/export-me');
   await expect(page.locator('[data-panel="tokens"] canvas').first()).toBeVisible();
+  // The two test-result files are read on their own schedule: export once both are in.
+  await expect(page.locator('[data-panel="tests"] tbody tr')).toHaveCount(2);
   const [download] = await Promise.all([
     page.waitForEvent('download'),
     page.getByRole('button', { name: /Export JSON/ }).click(),

@@ -1,4 +1,4 @@
-import { parseTimestamp } from './tokens.ts';
+import { parseInstant } from '../time.ts';
 
 /** A session event (events.jsonl line or broadcast) as a log line. */
 export interface EventLine {
@@ -75,7 +75,8 @@ export function eventLine(value: unknown, receivedAt: number): EventLine | null 
   const data = 'data' in e ? e.data : withoutEnvelope(e);
   const described = summarise(kind, data);
   return {
-    at: parseTimestamp(e.timestamp) ?? receivedAt,
+    // The shared rule: no zone = UTC, epoch s/ms accepted; unreadable = the time it arrived.
+    at: parseInstant(e.timestamp) ?? receivedAt,
     kind,
     text: described ? `${kind}: ${described}` : kind,
     sessionId: typeof e.session_id === 'string' && e.session_id !== '' ? e.session_id : null,

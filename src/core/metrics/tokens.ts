@@ -1,4 +1,5 @@
 import type { BudgetLevel, TokenPoint, TokenUsage } from '../../shared/metrics.ts';
+import { parseInstant } from '../time.ts';
 
 /** Tokens a session may use before the budget is spent, unless configured. */
 export const DEFAULT_TOKEN_BUDGET = 200_000;
@@ -7,7 +8,11 @@ export const MAX_SERIES_POINTS = 500;
 
 /** The token figures of one `session.jsonl` line, as written. */
 export interface TokenReading {
-  /** The line's own timestamp; null when absent or unreadable. */
+  /**
+   * The line's own timestamp by the shared rule of `parseInstant` (no zone =
+   * UTC, as for phase files); null when absent or unreadable. Not bounded to a
+   * plausible window: the producer's clock writes it, not an LLM.
+   */
   at: number | null;
   input: number | null;
   output: number | null;
@@ -23,16 +28,6 @@ function count(value: unknown): number | null {
   return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : null;
 }
 
-/** Epoch ms from an ISO string (no zone = local, as Python's isoformat writes) or epoch s/ms. */
-export function parseTimestamp(value: unknown): number | null {
-  if (typeof value === 'number' && Number.isFinite(value) && value > 0) {
-    return value < 1e11 ? Math.round(value * 1000) : Math.round(value);
-  }
-  if (typeof value !== 'string' || value.length > 64) return null;
-  const ms = Date.parse(value);
-  return Number.isFinite(ms) ? ms : null;
-}
-
 /**
  * The token figures of a parsed `session.jsonl` line; null when the line
  * carries none (not an object, or no metadata figures).
@@ -43,7 +38,7 @@ export function readSessionLogLine(line: unknown): TokenReading | null {
   if (typeof meta !== 'object' || meta === null) return null;
   const m = meta as Record<string, unknown>;
   const reading: TokenReading = {
-    at: parseTimestamp((line as { timestamp?: unknown }).timestamp),
+    at: parseInstant((line as { timestamp?: unknown }).timestamp),
     input: count(m.input_tokens),
     output: count(m.output_tokens),
     totalInput: count(m.total_input),

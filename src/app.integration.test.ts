@@ -98,6 +98,7 @@ describe('a restarted app', () => {
 
     const second = await createApp({ config: config(root, db), logger });
     try {
+      assert.equal(second.hub.get('logs:weather'), undefined, 'no log is loaded at start');
       assert.deepEqual(await logs(second, 'weather'), before, 'GET /api/logs after the restart');
       assert.deepEqual(
         (second.hub.get('logs:weather')?.data as { lines: LogLine[] } | undefined)?.lines,
@@ -124,8 +125,47 @@ describe('a restarted app', () => {
     } finally {
       await second.stop();
     }
+
+    // A line logged before anyone reads continues the numbering, and the
+    // first subscriber gets the stored lines and the new one in order.
+    const third = await createApp({ config: config(root, db), logger });
+    try {
+      await push(third, { session_id: 'weather', current_phase: 'Deploy', status: 'deploying' });
+      const snapshot = await subscribeSnapshot(third, 'logs:weather');
+      assert.deepEqual(
+        snapshot.lines.map((l) => l.n),
+        [1, 2, 3, 4, 5, 6, 7],
+      );
+      assert.equal(snapshot.lines.at(-1)?.text, 'Phase Test → Deploy, deploying');
+    } finally {
+      await third.stop();
+    }
   });
 });
+
+/** Subscribes to one topic over `WS /ws` and resolves with its snapshot's data. */
+async function subscribeSnapshot(app: App, name: string): Promise<{ lines: LogLine[] }> {
+  const ws = new WebSocket(`${String(app.url).replace('http', 'ws')}/ws`);
+  try {
+    return await new Promise((resolve, reject) => {
+      ws.addEventListener('error', () => reject(new Error('WebSocket error')));
+      ws.addEventListener('message', (event) => {
+        const message = JSON.parse(String(event.data)) as {
+          type: string;
+          topic?: string;
+          data?: unknown;
+        };
+        if (message.type === 'welcome')
+          ws.send(JSON.stringify({ type: 'subscribe', topics: [name] }));
+        if (message.type === 'snapshot' && message.topic === name) {
+          resolve(message.data as { lines: LogLine[] });
+        }
+      });
+    });
+  } finally {
+    ws.close();
+  }
+}
 
 describe('an app with a token', () => {
   it('answers a WebSocket upgrade without the token with 401 and closes it, so stop() does not wait for it', {

@@ -7,11 +7,14 @@ import { MetricsEngine } from './hub/metrics-engine.ts';
 import { PlansEngine } from './hub/plans-engine.ts';
 import { SessionEngine } from './hub/session-engine.ts';
 import { buildServer } from './server/server.ts';
+import { topic } from './shared/topics.ts';
 import { RootWatcher } from './sources/watcher.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import { Telemetry, timeStoreWrites } from './telemetry.ts';
 
 const DAY_MS = 86_400_000;
+/** How often logs are checked for leaving memory (they leave after `DEFAULT_LOG_IDLE_MS` unused). */
+const LOG_SWEEP_MS = 60_000;
 
 /** The wired application: one instance per `serve`, shared by every command that needs the engine. */
 export interface App {
@@ -87,6 +90,7 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
       }
     };
     await retain();
+    await logs.loadHeads();
     await sessions.restore();
     await metrics.restore();
 
@@ -105,6 +109,12 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
     }, DAY_MS / 4);
     retention.unref();
     closers.push(() => clearInterval(retention));
+    // Logs nobody writes or reads leave memory; a reader loads them back.
+    const logSweep = setInterval(() => {
+      logs.sweep((key) => hub.fanout.hasListeners(topic('logs', key)));
+    }, LOG_SWEEP_MS);
+    logSweep.unref();
+    closers.push(() => clearInterval(logSweep));
 
     let server: FastifyInstance | null = null;
     let url: string | null = null;

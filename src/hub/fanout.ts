@@ -32,6 +32,10 @@ export class InProcessFanOut implements FanOut {
     return () => this.#all.delete(listener);
   }
 
+  hasListeners(topic: string): boolean {
+    return this.#byTopic.has(topic);
+  }
+
   /** Number of topic subscriptions (for tests and /metrics). */
   get subscriptions(): number {
     let n = 0;

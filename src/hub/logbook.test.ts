@@ -33,17 +33,27 @@ describe('LogBook', () => {
     );
   });
 
-  it('continues numbering after seeded history', () => {
+  it('forgets a session: its lines and its topic', () => {
     const hub = new MemoryHub();
     const book = new LogBook(hub);
-    book.seed('s', [
-      { n: 41, at: 1, level: 'info', text: 'old' },
-      { n: 42, at: 2, level: 'info', text: 'older' },
-    ]);
-    assert.equal(book.append('s', { at: 3, level: 'info', text: 'new' }).n, 43);
-    assert.equal(book.tail('s', 10).length, 3);
+    book.append('s', { at: 1, level: 'info', text: 'one' });
+    assert.equal(book.head('s'), 1);
     book.forget('s');
     assert.deepEqual(book.tail('s', 10), []);
+    assert.equal(book.head('s'), null);
     assert.equal(hub.get('logs:s'), undefined);
+  });
+
+  it('without a store, nothing is loaded and nothing leaves memory', () => {
+    let now = 0;
+    const book = new LogBook(new MemoryHub(), { now: () => now });
+    book.append('s', { at: 1, level: 'info', text: 'one' });
+    now = 1e9;
+    assert.equal(book.warm('s'), null);
+    assert.equal(
+      book.sweep(() => false),
+      0,
+    );
+    assert.equal(book.tail('s', 10).length, 1);
   });
 });

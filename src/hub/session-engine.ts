@@ -97,14 +97,13 @@ export class SessionEngine {
     this.#now = opts.now ?? Date.now;
   }
 
-  /** Loads stored sessions, their phase history and log, so past sessions show after a restart. */
+  /** Loads stored sessions and their phase history, so past sessions show after a restart (logs load when read). */
   async restore(): Promise<void> {
     const statuses = await this.#store.listSessions();
     for (const stored of statuses) {
       const [full, transitions] = await Promise.all([
         this.#store.getSession(stored.id),
         this.#store.transitions(stored.id),
-        this.#logs.restore(stored.id),
       ]);
       const status = full?.status ?? stored;
       const document = full?.document ?? null;

@@ -21,6 +21,8 @@ export interface FanOut {
   subscribe(topic: string, listener: DeltaListener): () => void;
   /** Listens to every topic (the replay buffer, metrics, the legacy endpoint). */
   subscribeAll(listener: DeltaListener): () => void;
+  /** Whether a listener in this process follows the topic (what may leave memory asks this). */
+  hasListeners(topic: string): boolean;
 }
 
 /**

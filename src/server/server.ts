@@ -7,6 +7,7 @@ import type { LogBook } from '../hub/logbook.ts';
 import type { MetricsEngine } from '../hub/metrics-engine.ts';
 import type { PlansEngine } from '../hub/plans-engine.ts';
 import type { SessionEngine } from '../hub/session-engine.ts';
+import { parseTopic } from '../shared/topics.ts';
 import type { SqliteStore } from '../store/sqlite-store.ts';
 import { registerProcessMetrics, type Telemetry } from '../telemetry.ts';
 import { installErrorHandler, sendError } from './errors.ts';
@@ -109,8 +110,13 @@ export async function buildServer(deps: ServerDeps) {
     hub,
     allowedOrigins: config.allowedOrigins,
     logger: deps.logger,
+    warm: (names) => warmLogs(deps.logs, names),
   });
-  await app.register(legacyRoutes, { hub, allowedOrigins: config.allowedOrigins });
+  await app.register(legacyRoutes, {
+    hub,
+    allowedOrigins: config.allowedOrigins,
+    lastLogLine: (id) => deps.logs.head(id),
+  });
   await app.register(staticRoutes, { webDir: config.webDir });
 
   const listen = async (): Promise<string> => {
@@ -121,4 +127,16 @@ export async function buildServer(deps: ServerDeps) {
     return `http://${host}:${port}`;
   };
   return { app, loginPath, listen };
+}
+
+/** Loads the logs of the `logs:<key>` topics among `names` that are not in memory. */
+function warmLogs(logs: LogBook, names: readonly string[]): Promise<void> | null {
+  const loads: Promise<void>[] = [];
+  for (const name of names) {
+    const parsed = parseTopic(name);
+    if (parsed?.kind !== 'logs' || parsed.id === null) continue;
+    const loading = logs.warm(parsed.id);
+    if (loading) loads.push(loading);
+  }
+  return loads.length > 0 ? Promise.all(loads).then(() => undefined) : null;
 }

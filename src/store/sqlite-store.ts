@@ -290,6 +290,17 @@ export class SqliteStore implements SessionStore, MetricsStore, LogStore, StoreH
     return this.parseRows(list, 'log_lines', id, rows.logLineFromRow);
   }
 
+  async logHeads(): Promise<Map<string, number>> {
+    this.beforeRead();
+    const heads = new Map<string, number>();
+    for (const row of this.s.logHeads.all()) {
+      if (typeof row.session_key === 'string' && typeof row.n === 'number') {
+        heads.set(row.session_key, row.n);
+      }
+    }
+    return heads;
+  }
+
   /** Commits what is queued, replays what is pending if it can, then closes. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -76,6 +76,7 @@ export function prepareStatements(db: DatabaseSync) {
     trimLogLines: p(`
       DELETE FROM log_lines WHERE session_key = ?1 AND n < (
         SELECT n FROM log_lines WHERE session_key = ?1 ORDER BY n DESC LIMIT 1 OFFSET ${LOG_LINES_KEPT - 1})`),
+    logHeads: p('SELECT session_key, MAX(n) AS n FROM log_lines GROUP BY session_key'),
     logLines: p(`
       SELECT * FROM (SELECT * FROM log_lines WHERE session_key = ? ORDER BY n DESC LIMIT ?)
       ORDER BY n`),

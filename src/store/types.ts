@@ -75,4 +75,6 @@ export interface LogStore {
   saveLogLines(sessionKey: string, lines: readonly LogLine[]): Promise<void>;
   /** The newest `limit` lines (default: all kept), oldest first. */
   logLines(sessionKey: string, limit?: number): Promise<LogLine[]>;
+  /** The number of the newest stored line of every session that has lines. */
+  logHeads(): Promise<Map<string, number>>;
 }

@@ -82,7 +82,7 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOpt
     if (!query.success) return badRequest(reply, 'query', query.error);
     const detail = findSession(request.params, reply);
     if (!detail) return reply;
-    const lines = logs.tail(detail.status.id, query.data.lines);
+    const lines = await logs.read(detail.status.id, query.data.lines);
     return { session_id: detail.status.id, lines, count: lines.length };
   });
 

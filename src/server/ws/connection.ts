@@ -51,6 +51,12 @@ export interface ConnectionContext {
   compression: CompressionGate;
   /** Called when the client becomes slow, so the plugin watches it drain. */
   onSlow(connection: ProtocolConnection): void;
+  /**
+   * Loads topics whose state is kept out of memory until read (a past
+   * session's log), before their snapshot; null when all are in memory.
+   * Never rejects.
+   */
+  warm(topics: readonly string[]): Promise<void> | null;
 }
 
 /** One client of `WS /ws`: its subscriptions, its backpressure state. */
@@ -62,6 +68,8 @@ export class ProtocolConnection {
   #dirty: Set<string> | null = null;
   #slowSince = 0;
   #closed = false;
+  /** Messages wait here, in order, while one before them loads topics. */
+  #queue: Promise<void> | null = null;
 
   constructor(ws: WebSocket, ctx: ConnectionContext) {
     this.ws = ws;
@@ -186,7 +194,34 @@ export class ProtocolConnection {
       );
       return;
     }
-    this.#handle(parsed.data);
+    this.#enqueue(parsed.data);
+  }
+
+  /**
+   * Handles a message now, or after the messages still waiting for topics to
+   * load: a client's messages take effect in the order it sent them.
+   */
+  #enqueue(message: ClientMessage): void {
+    const loading =
+      message.type === 'subscribe'
+        ? this.#ctx.warm(message.topics)
+        : message.type === 'resume'
+          ? this.#ctx.warm(Object.keys(message.topics))
+          : null;
+    if (loading === null && this.#queue === null) {
+      this.#handle(message);
+      return;
+    }
+    const queue = (this.#queue ?? Promise.resolve())
+      .then(() => loading)
+      .then(() => {
+        if (!this.#closed) this.#handle(message);
+      })
+      .catch((error: unknown) => this.#ctx.log.error({ err: error }, 'handling a message failed'))
+      .finally(() => {
+        if (this.#queue === queue) this.#queue = null;
+      });
+    this.#queue = queue;
   }
 
   #handle(message: ClientMessage): void {

@@ -22,6 +22,8 @@ export interface LegacyOptions {
   stats?: WsStats;
   /** Compressions in flight, shared with `WS /ws`; the process-wide gate by default. */
   compression?: CompressionGate;
+  /** Number of a session's newest log line when its log is not in memory. */
+  lastLogLine?: (id: string) => number | null;
 }
 
 const COMPLETE_MESSAGE = 'Session completed!';
@@ -85,7 +87,8 @@ export async function legacyRoutes(app: FastifyInstance, opts: LegacyOptions): P
       if (completed) send({ type: 'complete', message: COMPLETE_MESSAGE });
 
       const lines = (hub.get(topic('logs', id))?.data as { lines?: LogLine[] } | null)?.lines;
-      let lastLine = lines?.at(-1)?.n ?? -1;
+      // Lines from before the connection are never sent, loaded later or not.
+      let lastLine = lines?.at(-1)?.n ?? opts.lastLogLine?.(id) ?? -1;
 
       const onSession = () => {
         status = legacyStatus(hub, id);

@@ -244,3 +244,46 @@ test('closing the server closes sockets cleanly', async () => {
   // 1001 from this plugin, or 1005 when @fastify/websocket's own preClose ran first.
   assert.ok([1001, 1005].includes((await closed).code));
 });
+
+test('a topic loaded on demand: its snapshot waits for the load, later messages keep their order', async () => {
+  let release: () => void = () => {};
+  const loaded = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const lazy = await startTestServer({
+    warm: (names) =>
+      names.includes('logs:cold')
+        ? loaded.then(() => {
+            lazy.hub.set('logs:cold', { lines: [{ n: 1 }] });
+          })
+        : null,
+  });
+  const client = new RawClient(`${lazy.url}/ws`);
+  try {
+    await client.opened();
+    await client.next(is('welcome'));
+    client.send({ type: 'subscribe', topics: ['logs:cold'] });
+    client.send({ type: 'ping', id: 1 });
+    client.send({ type: 'unsubscribe', topics: ['logs:cold'] });
+    client.send({ type: 'subscribe', topics: ['session:warm'] });
+    // Nothing is answered before the load: the ping waits behind the subscribe.
+    lazy.hub.set('session:warm', { v: 1 });
+    release();
+    const order = await client.next(is('snapshot', 'session:warm'));
+    assert.ok(order);
+    assert.deepEqual(
+      client.received.slice(1).map((m) => `${m.type}:${(m as { topic?: string }).topic ?? ''}`),
+      ['snapshot:logs:cold', 'pong:', 'snapshot:session:warm'],
+    );
+    const snapshot = client.received[1];
+    assert.deepEqual(snapshot?.type === 'snapshot' && snapshot.data, { lines: [{ n: 1 }] });
+    // Unsubscribed in order: a change to the loaded topic is not sent.
+    lazy.hub.set('logs:cold', { lines: [{ n: 1 }, { n: 2 }] });
+    client.send({ type: 'ping', id: 2 });
+    await client.next(is('pong'));
+    assert.equal(client.received.filter(is('delta', 'logs:cold')).length, 0);
+  } finally {
+    client.close();
+    await lazy.close();
+  }
+});

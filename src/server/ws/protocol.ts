@@ -5,6 +5,7 @@ import { type CompressionGate, compressionGate, perMessageDeflateOptions } from 
 import {
   type ClientLimits,
   ProtocolConnection as Connection,
+  type ConnectionContext,
   DEFAULT_CLIENT_LIMITS,
   type ProtocolConnection,
 } from './connection.ts';
@@ -39,6 +40,8 @@ export interface ProtocolOptions {
   stats?: WsStats;
   /** Compressions in flight for all clients; the process-wide `compressionGate` by default. */
   compression?: CompressionGate;
+  /** Loads topics kept out of memory before they are sent (see `ConnectionContext.warm`). */
+  warm?: ConnectionContext['warm'];
 }
 
 /**
@@ -103,6 +106,7 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolOptions
         log,
         compression: opts.compression ?? compressionGate,
         onSlow,
+        warm: opts.warm ?? (() => null),
       });
       connections.add(connection);
       heartbeat.add(socket);

@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   latency: () => import('./latency.ts'),
   protocol: () => import('./protocol.ts'),
   store: () => import('./store.ts'),
+  logs: () => import('./logs.ts'),
   ingest: () => import('./ingest.ts'),
   web: () => import('./web.ts'),
 };

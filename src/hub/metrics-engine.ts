@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { MetricsAccount, type MetricsWarning } from '../core/metrics/account.ts';
 import { type AgentUpdate, parseAgentUpdate } from '../core/metrics/agents.ts';
-import { type EventLine, eventLine } from '../core/metrics/events.ts';
+import { type EventLine, eventLine, parseBroadcast } from '../core/metrics/events.ts';
 import {
   DEFAULT_TOKEN_BUDGET,
   readSessionLogLine,
@@ -36,8 +36,6 @@ import {
 import type { SessionEngine } from './session-engine.ts';
 import type { Hub } from './types.ts';
 
-/** Largest `/api/broadcast` event accepted, serialised. */
-export const MAX_BROADCAST_BYTES = 64 * 1024;
 /** Sessions not known yet whose inputs are held, and inputs held per session. */
 /** Analytics are recomputed this long after the last session change. */
 const ANALYTICS_DEBOUNCE_MS = 1000;
@@ -172,30 +170,9 @@ export class MetricsEngine {
 
   /** `POST /api/broadcast/:id`: an event object into the session's log. */
   broadcast(sessionId: string, body: unknown, receivedAt: number): BroadcastResult {
-    if (sessionId.length === 0 || sessionId.length > 512 || sessionId.includes('\0')) {
-      return {
-        ok: false,
-        error: 'bad_request',
-        message: 'The session id must be 1-512 characters.',
-      };
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      return {
-        ok: false,
-        error: 'bad_request',
-        message:
-          'The body must be a JSON object (an event such as {"type":"log_line","data":{...}}).',
-      };
-    }
-    const size = Buffer.byteLength(JSON.stringify(body));
-    if (size > MAX_BROADCAST_BYTES) {
-      return {
-        ok: false,
-        error: 'too_large',
-        message: `The event is ${size} bytes; the limit is ${MAX_BROADCAST_BYTES}.`,
-      };
-    }
-    const line = eventLine(body, receivedAt) as EventLine;
+    const parsed = parseBroadcast(sessionId, body, receivedAt);
+    if (!parsed.ok) return parsed;
+    const line = parsed.line;
     const key = this.#sessions.keyFor(sessionId);
     if (key === null) {
       const pending = this.#pending.for(`id:${sessionId}`);

@@ -90,3 +90,37 @@ function withoutEnvelope(e: Record<string, unknown>): Record<string, unknown> | 
   }
   return Object.keys(rest).length > 0 ? rest : undefined;
 }
+
+/** Largest `/api/broadcast` event accepted, serialised. */
+export const MAX_BROADCAST_BYTES = 64 * 1024;
+
+/**
+ * An event POSTed to `/api/broadcast/:id`, checked: a usable session id, a
+ * JSON object, at most `MAX_BROADCAST_BYTES` serialised.
+ */
+export function parseBroadcast(
+  sessionId: string,
+  body: unknown,
+  receivedAt: number,
+): { ok: true; line: EventLine } | { ok: false; error: string; message: string } {
+  if (sessionId.length === 0 || sessionId.length > 512 || sessionId.includes('\0')) {
+    return { ok: false, error: 'bad_request', message: 'The session id must be 1-512 characters.' };
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return {
+      ok: false,
+      error: 'bad_request',
+      message:
+        'The body must be a JSON object (an event such as {"type":"log_line","data":{...}}).',
+    };
+  }
+  const size = new TextEncoder().encode(JSON.stringify(body)).length;
+  if (size > MAX_BROADCAST_BYTES) {
+    return {
+      ok: false,
+      error: 'too_large',
+      message: `The event is ${size} bytes; the limit is ${MAX_BROADCAST_BYTES}.`,
+    };
+  }
+  return { ok: true, line: eventLine(body, receivedAt) as EventLine };
+}

@@ -10,6 +10,7 @@ import type { Analytics } from '../shared/metrics.ts';
 import type { FileHandler } from '../sources/types.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import { AnalyticsBook } from './analytics-book.ts';
+import { engines, pushPhase } from './fixtures/engines.ts';
 import { MemoryHub } from './hub.ts';
 import { LogBook } from './logbook.ts';
 import { MetricsEngine } from './metrics-engine.ts';
@@ -24,33 +25,28 @@ after(async () => {
 
 /** The real engines over a real SQLite file; `reads` lists the keys whose transitions were read. */
 async function world(root: string) {
-  const store = SqliteStore.open(join(root, 'history.db'), { logger });
   const reads: string[] = [];
-  const transitions = store.transitions.bind(store);
-  // Counting wrapper around the real store's method (the rows still come from SQLite).
-  store.transitions = async (key: string) => {
-    reads.push(key);
-    return transitions(key);
-  };
-  const hub = new MemoryHub();
-  const logs = new LogBook(hub);
-  const sessions = new SessionEngine({ hub, store, logs, logger });
-  await sessions.restore();
-  reads.length = 0; // the session engine's own restore reads them too
-  const metrics = new MetricsEngine({ hub, sessions, store, logs, logger, tokenBudget: BUDGET });
-  await metrics.restore();
-  const [jsonl, project] = metrics.handlers() as [FileHandler, FileHandler];
-  const [phaseFiles] = sessions.handlers() as [FileHandler];
+  let transitions: SqliteStore['transitions'] = async () => [];
+  const w = await engines(root, {
+    tokenBudget: BUDGET,
+    onStore: (store) => {
+      transitions = store.transitions.bind(store);
+      // Counting wrapper around the real store's method (the rows still come from SQLite).
+      store.transitions = async (key: string) => {
+        reads.push(key);
+        return transitions(key);
+      };
+    },
+    // The session engine's own restore reads them too.
+    onSessionsRestored: () => {
+      reads.length = 0;
+    },
+  });
+  const { store, metrics } = w;
   return {
-    store,
-    hub,
-    sessions,
-    metrics,
+    ...w,
     reads,
     transitions,
-    tail: (path: string) => jsonl.handle({ kind: 'change', path, root }),
-    project: (path: string) => project.handle({ kind: 'change', path, root }),
-    phase: (path: string) => phaseFiles.handle({ kind: 'change', path, root }),
     /** Analytics recomputed by the engine, and the keys whose transitions it read. */
     async recompute(): Promise<{ analytics: Analytics; read: string[] }> {
       reads.length = 0;
@@ -79,24 +75,13 @@ async function world(root: string) {
       );
       return computeAnalytics(history);
     },
-    async close() {
-      metrics.close();
-      sessions.close();
-      await store.close();
-    },
   };
 }
 
 type World = Awaited<ReturnType<typeof world>>;
 
-function push(w: World, id: string, phase: string, at: number, status = 'in_progress') {
-  const r = w.sessions.ingestPush(
-    { session_id: id, current_phase: phase, phase_number: '1/7', status },
-    at,
-  );
-  assert.ok(r.ok);
-  return r.key;
-}
+const push = (w: World, id: string, phase: string, at: number, status?: string) =>
+  pushPhase(w, id, phase, at, status);
 
 function line(at: number, input: number, output: number): string {
   return `${JSON.stringify({

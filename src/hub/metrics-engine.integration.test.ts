@@ -9,6 +9,7 @@ import { topic } from '../shared/topics.ts';
 import type { FileHandler } from '../sources/types.ts';
 import { RootWatcher } from '../sources/watcher.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
+import { engines, pushPhase } from './fixtures/engines.ts';
 import { MemoryHub } from './hub.ts';
 import { LogBook } from './logbook.ts';
 import { MetricsEngine } from './metrics-engine.ts';
@@ -26,36 +27,7 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-/** The real engines over a real SQLite file, as the app wires them. */
-async function world(root: string, opts: { tokenBudget?: number; now?: () => number } = {}) {
-  const store = SqliteStore.open(join(root, 'history.db'), { logger });
-  const hub = new MemoryHub();
-  const logs = new LogBook(hub);
-  const sessions = new SessionEngine({ hub, store, logs, logger });
-  await sessions.restore();
-  const metrics = new MetricsEngine({ hub, sessions, store, logs, logger, ...opts });
-  await metrics.restore();
-  const [jsonl, project] = metrics.handlers() as [FileHandler, FileHandler];
-  const [phaseFiles] = sessions.handlers() as [FileHandler];
-  const feed = async (handler: FileHandler, path: string) => {
-    await handler.handle({ kind: 'change', path, root });
-  };
-  return {
-    store,
-    hub,
-    logs,
-    sessions,
-    metrics,
-    tail: (path: string) => feed(jsonl, path),
-    project: (path: string) => feed(project, path),
-    phase: (path: string) => feed(phaseFiles, path),
-    async close() {
-      metrics.close();
-      sessions.close();
-      await store.close();
-    },
-  };
-}
+const world = engines;
 
 function line(at: string, input: number, output: number, extra: Record<string, unknown> = {}) {
   return `${JSON.stringify({
@@ -66,14 +38,7 @@ function line(at: string, input: number, output: number, extra: Record<string, u
   })}\n`;
 }
 
-function push(w: Awaited<ReturnType<typeof world>>, id: string, phase: string, at: number) {
-  const r = w.sessions.ingestPush(
-    { session_id: id, current_phase: phase, phase_number: '1/7', status: 'in_progress' },
-    at,
-  );
-  assert.ok(r.ok);
-  return r.key;
-}
+const push = pushPhase;
 
 function tokens(m: SessionMetrics | null) {
   assert.ok(m?.token_usage.data, `token usage: ${m?.token_usage.reason}`);

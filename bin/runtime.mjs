@@ -10,11 +10,16 @@
 export const NODE_FLAGS = ['--max-semi-space-size=8'];
 
 /**
- * The child's environment. glibc gives each thread that allocates (libuv's
- * pool: file reads, zlib for permessage-deflate) its own malloc arena, and
- * freed memory scattered over many arenas is rarely returned; two arenas
- * keep RSS near what is in use. A value set by the user wins.
+ * The child's environment (glibc's malloc; other C libraries ignore it).
+ * Each thread that allocates (libuv's pool: file reads, zlib for
+ * permessage-deflate) gets its own arena, and memory freed across many
+ * arenas is rarely returned: two arenas keep RSS near what is in use. And
+ * glibc raises its mmap threshold each time a large block is freed, after
+ * which snapshot-sized Buffers (100 KB to a few MB, freed a moment later)
+ * come from the heap and leave holes that keep RSS up; a fixed threshold
+ * keeps them in their own mappings, returned on free. A value set by the
+ * user wins.
  */
 export function runtimeEnv(env = process.env) {
-  return { MALLOC_ARENA_MAX: '2', ...env };
+  return { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', ...env };
 }

@@ -7,13 +7,11 @@ import pino from 'pino';
 import { MetricsAccount } from '../core/metrics/account.ts';
 import { computeAnalytics } from '../core/metrics/analytics.ts';
 import type { Analytics } from '../shared/metrics.ts';
-import type { FileHandler } from '../sources/types.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import { AnalyticsBook } from './analytics-book.ts';
 import { engines, pushPhase } from './fixtures/engines.ts';
 import { MemoryHub } from './hub.ts';
 import { LogBook } from './logbook.ts';
-import { MetricsEngine } from './metrics-engine.ts';
 import { SessionEngine } from './session-engine.ts';
 
 const logger = pino({ level: 'silent' });

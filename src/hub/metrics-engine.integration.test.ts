@@ -6,14 +6,8 @@ import { after, describe, test } from 'node:test';
 import pino from 'pino';
 import type { SessionMetrics } from '../shared/metrics.ts';
 import { topic } from '../shared/topics.ts';
-import type { FileHandler } from '../sources/types.ts';
 import { RootWatcher } from '../sources/watcher.ts';
-import { SqliteStore } from '../store/sqlite-store.ts';
 import { engines, pushPhase } from './fixtures/engines.ts';
-import { MemoryHub } from './hub.ts';
-import { LogBook } from './logbook.ts';
-import { MetricsEngine } from './metrics-engine.ts';
-import { SessionEngine } from './session-engine.ts';
 
 const logger = pino({ level: 'silent' });
 const dirs: string[] = [];

@@ -321,6 +321,29 @@ async function churnOnce(wsUrl: string, topics: string[], i: number): Promise<vo
   });
 }
 
+/** Where a client's topic differs from the server's, in a few words (first difference only). */
+function describeDifference(held: unknown, server: unknown, path = ''): string {
+  if (isDeepStrictEqual(held, server)) return 'equal';
+  if (Array.isArray(held) && Array.isArray(server)) {
+    const i = server.findIndex((v, k) => !isDeepStrictEqual(v, held[k]));
+    const at = i < 0 ? held.length - 1 : i;
+    const count =
+      held.length === server.length
+        ? ''
+        : ` (${held.length} items held, server has ${server.length})`;
+    return `${path}/${at}: held ${JSON.stringify(held[at])?.slice(0, 160)}, server ${JSON.stringify(server[at])?.slice(0, 160)}${count}`;
+  }
+  if (held && server && typeof held === 'object' && typeof server === 'object') {
+    const keys = new Set([...Object.keys(held), ...Object.keys(server)]);
+    for (const key of keys) {
+      const a = (held as Record<string, unknown>)[key];
+      const b = (server as Record<string, unknown>)[key];
+      if (!isDeepStrictEqual(a, b)) return describeDifference(a, b, `${path}/${key}`);
+    }
+  }
+  return `${path || '/'}: held ${JSON.stringify(held)?.slice(0, 80)}, server ${JSON.stringify(server)?.slice(0, 80)}`;
+}
+
 /** Waits until no stable client saw a change for `quietMs`, at most `timeoutMs`. */
 async function quiesce(
   clients: LivestreamClient[],
@@ -485,7 +508,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
             fresh.get(name) ?? null,
           )
         ) {
-          mismatches.push(`client ${i}: ${name}`);
+          mismatches.push(
+            `client ${i}: ${name}: ${describeDifference(client.topic(name as 'sessions')?.data ?? null, fresh.get(name) ?? null)}`,
+          );
         }
       }
     }

@@ -134,10 +134,17 @@ describe('LogBook memory follows what is read', () => {
       [1, 2, 3, 4, 5],
     );
     assert.deepEqual(book.tail('s', 10), topicLines);
+    book.append('s', { at: 6, level: 'info', text: 'l6' });
+    assert.deepEqual(
+      ((hub.get('logs:s')?.data as { lines: LogLine[] } | undefined)?.lines ?? []).map((l) => l.n),
+      [1, 2, 3, 4, 5, 6],
+      'a line after the load is in the topic once',
+    );
+    assert.deepEqual(topicLines.length, 5, 'the state handed to the hub is never changed');
     await settle();
     assert.deepEqual(
       (await store.logLines('s')).map((l) => l.n),
-      [1, 2, 3, 4, 5],
+      [1, 2, 3, 4, 5, 6],
     );
   });
 

@@ -184,7 +184,8 @@ export class LogBook {
     this.#heads.delete(key);
     const last = lines.at(-1)?.n ?? 0;
     this.#rings.set(key, {
-      lines,
+      // Its own array: the hub owns the one it is handed, and appends push here.
+      lines: [...lines],
       next: Math.max(ring?.next ?? 1, head + 1, last + 1),
       complete: true,
       touchedAt: this.#now(),

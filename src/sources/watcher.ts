@@ -1,6 +1,6 @@
 import type { Stats } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import type { Logger } from 'pino';
 import type { FileEvent, FileHandler } from './types.ts';
@@ -54,53 +54,27 @@ export const TRAILING_CHECK_MS = 10;
 type Throttle = (action: string, path: string, timeout: number) => unknown;
 
 /**
- * Lets every `change` and every removal through chokidar. chokidar 5
- * suppresses a path's change events for 50 ms after each one it emits, so a
- * phase file rewritten twice in quick succession reached us 50–75 ms late
- * (through the trailing check). It also ignores a second removal of a path
- * within 100 ms: a folder deleted, re-created and deleted again that fast
- * kept its watch on the deleted inode, which the next re-creation reused by
- * path, so nothing in it was reported again. A repeated removal emits nothing
- * (the entry is already gone) and duplicate changes are harmless: the
- * handlers coalesce reads per file. `_throttle` is internal to chokidar
- * (pinned at 5.0.0); if it ever disappears this does nothing.
+ * Lets every `change` through chokidar at once. chokidar 5 suppresses a
+ * path's change events for 50 ms after each one it emits, so a phase file
+ * rewritten twice in quick succession reached us 50–75 ms late (through the
+ * trailing check). Duplicate events are harmless here: the handlers coalesce
+ * reads per file. `_throttle` is internal to chokidar (pinned at 5.0.0); if it
+ * ever disappears this does nothing and the trailing check still delivers.
  */
-function unthrottle(watcher: FSWatcher): void {
+function unthrottleChanges(watcher: FSWatcher): void {
   const internals = watcher as unknown as { _throttle?: Throttle };
   const original = internals._throttle;
   if (typeof original !== 'function') return;
   internals._throttle = (action, path, timeout) =>
-    action === 'change' || action === 'remove'
+    action === 'change'
       ? { timeoutObject: undefined, clear: () => 0, count: 0 }
       : original.call(watcher, action, path, timeout);
-}
-
-/** The chokidar internals (pinned at 5.0.0) that make it forget and re-read one folder. */
-interface Rescan {
-  _watched?: Map<string, { has(name: string): boolean }>;
-  _addPathCloser?: (path: string, closer: unknown) => void;
-  _remove?: (directory: string, item: string, isDirectory?: boolean) => void;
-  _incrReadyCount?: () => number;
-  _nodeFsHandler?: {
-    _addToNodeFs?: (path: string, initialAdd: boolean, wh: undefined, depth: number) => unknown;
-  };
-}
-
-/** A folder chokidar reported, as it was then. */
-interface WatchedDir {
-  ino: number;
-  /** Its inotify watch reported the folder itself deleted or moved: the watch is dead. */
-  dead: boolean;
 }
 
 interface Root {
   path: string;
   watcher: FSWatcher | null;
   ino: number | null;
-  /** Folders the current watcher watches (native mode), to notice one replaced under it. */
-  dirs: Map<string, WatchedDir>;
-  /** Set while chokidar is told to forget a folder, whose `unlinkDir` is then ours. */
-  forgetting: boolean;
   opening: Promise<void> | null;
   /** Handler work started by the initial scan; `start()` waits for it. */
   scanning: Promise<void>[] | null;
@@ -136,8 +110,6 @@ export class RootWatcher {
       path,
       watcher: null,
       ino: null,
-      dirs: new Map(),
-      forgetting: false,
       opening: null,
       scanning: null,
       abortReady: null,
@@ -224,30 +196,16 @@ export class RootWatcher {
       ...(pollMs !== undefined ? { interval: pollMs, binaryInterval: pollMs } : {}),
       ignored: (path: string) => path !== root.path && IGNORED_DIRS.has(basename(path)),
     });
-    unthrottle(watcher);
+    unthrottleChanges(watcher);
     root.watcher = watcher;
     root.ino = ino;
     root.scanning = [];
     watcher.on('add', (path, stats) => this.#route(root, watcher, 'add', path, stats));
     watcher.on('change', (path, stats) => this.#route(root, watcher, 'change', path, stats));
     watcher.on('unlink', (path) => this.#route(root, watcher, 'unlink', path));
-    root.dirs = new Map();
-    this.#readAgainWhenWatched(root, watcher);
-    watcher.on('addDir', (path, stats) => {
-      if (stats) root.dirs.set(path, { ino: stats.ino, dead: false });
-    });
     watcher.on('unlinkDir', (path) => {
-      root.dirs.delete(path);
       if (path === root.path) void this.#ensure(root);
-      // chokidar may drop a folder that a read saw missing after it was re-created.
-      else if (pollMs === undefined && !root.forgetting) void this.#recheck(root, watcher, path);
     });
-    // Polling watches paths, not inodes: a re-created folder is polled like the old one.
-    if (pollMs === undefined) {
-      watcher.on('raw', (event, name, details) =>
-        this.#onRaw(root, watcher, event, name, (details as { watchedPath?: string })?.watchedPath),
-      );
-    }
     watcher.on('error', (error) => this.#onError(root, error as NodeJS.ErrnoException));
     await new Promise<void>((done) => {
       root.abortReady = done;
@@ -270,119 +228,6 @@ export class RootWatcher {
     await watcher.close().catch((error: Error) => {
       this.#log.warn({ root: root.path, err: error.message }, 'closing a watcher failed');
     });
-  }
-
-  /**
-   * chokidar compares a folder's entries by name and keeps one fs.watch per
-   * path, so a folder deleted and re-created (`rm -rf plan && mkdir plan`)
-   * before chokidar reads its parent keeps the old watches on the deleted
-   * inodes: nothing written into the new folder is reported, ever. A folder's
-   * own watch reports its deletion (a `rename` of its own name), its parent's
-   * watch the deletion and the creation: each leads to a check of the folder.
-   */
-  #onRaw(root: Root, watcher: FSWatcher, event: string, name: unknown, watched?: string): void {
-    if (event !== 'rename' || typeof name !== 'string' || !watched) return;
-    const dir = root.dirs.get(watched);
-    // Not a folder's watch: a file's own watch.
-    if (!dir) return;
-    if (name === basename(watched)) {
-      dir.dead = true;
-      void this.#recheck(root, watcher, watched);
-    }
-    const child = join(watched, name);
-    if (root.dirs.has(child)) void this.#recheck(root, watcher, child);
-  }
-
-  /** Re-reads a folder that is on disk but no longer the one chokidar watches, or that it forgot. */
-  async #recheck(root: Root, watcher: FSWatcher, path: string): Promise<void> {
-    const now = await stat(path).then(
-      (s) => (s.isDirectory() ? s : null),
-      () => null,
-    );
-    // Gone: its parent's watch reports it when it comes back.
-    if (!now || root.watcher !== watcher || this.#stopped) return;
-    const known = root.dirs.get(path);
-    if (known && !known.dead && known.ino === now.ino) return;
-    if (path === root.path) {
-      root.ino = -1;
-      void this.#ensure(root);
-      return;
-    }
-    const internals = watcher as unknown as Rescan;
-    if (!known) {
-      // chokidar dropped it after a read that saw it missing: watch it again if its parent is watched.
-      if (root.dirs.has(dirname(path))) this.#watchDir(root, internals, path);
-      return;
-    }
-    // Re-reading the highest replaced folder re-reads all below it.
-    let top = path;
-    for (let up = dirname(path); up.startsWith(root.path + sep); up = dirname(up)) {
-      if (root.dirs.get(up)?.dead) top = up;
-    }
-    if (typeof internals._remove !== 'function') {
-      root.ino = -1;
-      void this.#ensure(root);
-      return;
-    }
-    // Forgetting emits `unlink`/`unlinkDir` for the old entries (chokidar turns an
-    // unlink followed by an add within 100 ms into a change); the read adds the new ones.
-    root.forgetting = true;
-    try {
-      internals._remove(dirname(top), basename(top), true);
-    } finally {
-      root.forgetting = false;
-    }
-    for (const dir of root.dirs.keys()) {
-      if (dir === top || dir.startsWith(top + sep)) root.dirs.delete(dir);
-    }
-    this.#watchDir(root, internals, top);
-  }
-
-  /**
-   * chokidar reads a new folder, then watches it: what is created in between
-   * (a plan folder's files written right after `mkdir`) is never reported. A
-   * second read once the watch is in place finds it. The initial scan is not
-   * read twice: it is there before the watcher reports ready.
-   */
-  #readAgainWhenWatched(root: Root, watcher: FSWatcher): void {
-    const internals = watcher as unknown as Rescan;
-    const addPathCloser = internals._addPathCloser;
-    if (typeof addPathCloser !== 'function') return;
-    internals._addPathCloser = (path, closer) => {
-      addPathCloser.call(watcher, path, closer);
-      if (root.scanning === null && root.dirs.has(path)) void this.#readAgain(root, watcher, path);
-    };
-  }
-
-  async #readAgain(root: Root, watcher: FSWatcher, dir: string): Promise<void> {
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    const internals = watcher as unknown as Rescan;
-    const known = internals._watched?.get(dir);
-    if (!known || root.watcher !== watcher || this.#stopped) return;
-    for (const entry of entries) {
-      if ((entry.isFile() || entry.isDirectory()) && !known.has(entry.name)) {
-        this.#watchDir(root, internals, join(dir, entry.name));
-      }
-    }
-  }
-
-  /** Has chokidar watch a file or folder (and read it) as if its parent's read had just found it. */
-  #watchDir(root: Root, internals: Rescan, path: string): void {
-    const handler = internals._nodeFsHandler;
-    if (
-      typeof handler?._addToNodeFs !== 'function' ||
-      typeof internals._incrReadyCount !== 'function'
-    ) {
-      // Without these internals only a new watcher reads the folder.
-      root.ino = -1;
-      void this.#ensure(root);
-      return;
-    }
-    internals._incrReadyCount();
-    const depth = relative(root.path, path).split(sep).length;
-    Promise.resolve(handler._addToNodeFs(path, false, undefined, depth)).catch((error: Error) =>
-      this.#onError(root, error as NodeJS.ErrnoException),
-    );
   }
 
   #route(

@@ -1,8 +1,8 @@
 import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
-import { type FSWatcher, watch } from 'chokidar';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Logger } from 'pino';
+import { TreeWatch } from './tree-watch.ts';
 import type { FileEvent, FileHandler } from './types.ts';
 
 /** Folders never worth watching: dependency trees, VCS data, build output, caches. */
@@ -43,43 +43,12 @@ export interface RootWatcherOptions {
   retryMs?: number;
 }
 
-/**
- * chokidar ignores a file's raw events for 5 ms after each one, with no
- * trailing event, so the last write of a fast burst (`cat > file` is a
- * truncate then a write) could go unseen. A re-stat just after that window
- * delivers that last write.
- */
-export const TRAILING_CHECK_MS = 10;
-
-type Throttle = (action: string, path: string, timeout: number) => unknown;
-
-/**
- * Lets every `change` through chokidar at once. chokidar 5 suppresses a
- * path's change events for 50 ms after each one it emits, so a phase file
- * rewritten twice in quick succession reached us 50–75 ms late (through the
- * trailing check). Duplicate events are harmless here: the handlers coalesce
- * reads per file. `_throttle` is internal to chokidar (pinned at 5.0.0); if it
- * ever disappears this does nothing and the trailing check still delivers.
- */
-function unthrottleChanges(watcher: FSWatcher): void {
-  const internals = watcher as unknown as { _throttle?: Throttle };
-  const original = internals._throttle;
-  if (typeof original !== 'function') return;
-  internals._throttle = (action, path, timeout) =>
-    action === 'change'
-      ? { timeoutObject: undefined, clear: () => 0, count: 0 }
-      : original.call(watcher, action, path, timeout);
-}
-
 interface Root {
   path: string;
-  watcher: FSWatcher | null;
-  ino: number | null;
+  watcher: TreeWatch | null;
   opening: Promise<void> | null;
   /** Handler work started by the initial scan; `start()` waits for it. */
   scanning: Promise<void>[] | null;
-  /** Ends a pending wait for `ready` when the watcher is closed first. */
-  abortReady: (() => void) | null;
   warnedMissing: boolean;
   /** Some folders went unwatched (watch or fd limit): re-open at `reopenAt` to pick them up. */
   exhausted: boolean;
@@ -99,7 +68,6 @@ export class RootWatcher {
   readonly #log: Logger;
   readonly #roots: Root[];
   readonly #reportedErrors = new Set<string>();
-  readonly #trailing = new Map<string, NodeJS.Timeout>();
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
 
@@ -109,10 +77,8 @@ export class RootWatcher {
     this.#roots = [...new Set(opts.roots.map((r) => resolve(r)))].map((path) => ({
       path,
       watcher: null,
-      ino: null,
       opening: null,
       scanning: null,
-      abortReady: null,
       warnedMissing: false,
       exhausted: false,
       reopenAt: 0,
@@ -134,10 +100,8 @@ export class RootWatcher {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
-    for (const timer of this.#trailing.values()) clearTimeout(timer);
-    this.#trailing.clear();
+    for (const root of this.#roots) this.#close(root);
     await Promise.all(this.#roots.map((root) => root.opening));
-    await Promise.all(this.#roots.map((root) => this.#close(root)));
   }
 
   /** Opens, re-opens or closes a root's watcher to match what is on disk. */
@@ -155,6 +119,7 @@ export class RootWatcher {
       (s) => (s.isDirectory() ? s.ino : null),
       () => null,
     );
+    if (this.#stopped) return;
     if (ino === null) {
       if (root.watcher) {
         this.#log.warn(
@@ -162,7 +127,7 @@ export class RootWatcher {
           'watched root vanished; it is picked up again when it reappears',
         );
         root.warnedMissing = true;
-        await this.#close(root);
+        this.#close(root);
       } else if (!root.warnedMissing) {
         root.warnedMissing = true;
         this.#log.warn({ root: root.path }, 'root does not exist (yet); watching for it to appear');
@@ -170,48 +135,35 @@ export class RootWatcher {
       return;
     }
     const reopen = root.exhausted && Date.now() >= root.reopenAt;
-    if (root.watcher && root.ino === ino && !reopen) return;
+    // A root replaced under a live watch is re-read by the watch itself; this catches the rest.
+    if (root.watcher && root.watcher.rootIno === ino && !reopen) return;
     if (reopen) {
       // Until the limit is raised every re-open fails again: back off to once a minute.
       root.exhausted = false;
       root.reopenAt = Date.now() + root.reopenDelayMs;
       root.reopenDelayMs = Math.min(root.reopenDelayMs * 2, 60_000);
     }
-    if (root.watcher) await this.#close(root);
+    if (root.watcher) this.#close(root);
     if (root.warnedMissing) this.#log.info({ root: root.path }, 'root is back; watching it again');
     root.warnedMissing = false;
-    await this.#open(root, ino);
+    await this.#open(root);
   }
 
-  async #open(root: Root, ino: number): Promise<void> {
-    const pollMs = this.#opts.pollMs;
-    const watcher = watch(root.path, {
-      persistent: true,
-      ignoreInitial: false,
-      followSymlinks: false,
-      alwaysStat: true,
+  async #open(root: Root): Promise<void> {
+    const watcher: TreeWatch = new TreeWatch({
+      root: root.path,
       depth: this.#opts.depth ?? 20,
-      ignorePermissionErrors: true,
-      usePolling: pollMs !== undefined,
-      ...(pollMs !== undefined ? { interval: pollMs, binaryInterval: pollMs } : {}),
-      ignored: (path: string) => path !== root.path && IGNORED_DIRS.has(basename(path)),
+      skip: (name) => IGNORED_DIRS.has(name),
+      ...(this.#opts.pollMs !== undefined ? { pollMs: this.#opts.pollMs } : {}),
+      onFile: (kind, path, stats) => this.#route(root, watcher, kind, path, stats),
+      onRootGone: () => {
+        if (root.watcher === watcher) void this.#ensure(root);
+      },
+      onError: (error) => this.#onError(root, error),
     });
-    unthrottleChanges(watcher);
     root.watcher = watcher;
-    root.ino = ino;
     root.scanning = [];
-    watcher.on('add', (path, stats) => this.#route(root, watcher, 'add', path, stats));
-    watcher.on('change', (path, stats) => this.#route(root, watcher, 'change', path, stats));
-    watcher.on('unlink', (path) => this.#route(root, watcher, 'unlink', path));
-    watcher.on('unlinkDir', (path) => {
-      if (path === root.path) void this.#ensure(root);
-    });
-    watcher.on('error', (error) => this.#onError(root, error as NodeJS.ErrnoException));
-    await new Promise<void>((done) => {
-      root.abortReady = done;
-      watcher.once('ready', done);
-    });
-    root.abortReady = null;
+    await watcher.start();
     // The files found by the scan are read before start() returns, so a caller
     // sees the state on disk (`status --root`, the first lines of `serve`).
     const scanned = root.scanning ?? [];
@@ -219,20 +171,14 @@ export class RootWatcher {
     await Promise.allSettled(scanned);
   }
 
-  async #close(root: Root): Promise<void> {
-    const watcher = root.watcher;
+  #close(root: Root): void {
+    root.watcher?.close();
     root.watcher = null;
-    root.ino = null;
-    if (!watcher) return;
-    root.abortReady?.();
-    await watcher.close().catch((error: Error) => {
-      this.#log.warn({ root: root.path, err: error.message }, 'closing a watcher failed');
-    });
   }
 
   #route(
     root: Root,
-    watcher: FSWatcher,
+    watcher: TreeWatch,
     kind: FileEvent['kind'],
     path: string,
     stats?: Stats,
@@ -245,13 +191,9 @@ export class RootWatcher {
     const relPath = sep === '/' ? rel : rel.split(sep).join('/');
     const event: FileEvent = { kind, path, root: root.path };
     if (stats && kind !== 'unlink') event.stats = { size: stats.size, mtimeMs: stats.mtimeMs };
-    clearTimeout(this.#trailing.get(path));
-    this.#trailing.delete(path);
-    let matched = false;
     for (const handler of this.#opts.handlers) {
       try {
         if (!handler.match(relPath)) continue;
-        matched = true;
         const pending = handler.handle(event);
         if (pending) {
           const handled = pending.catch((error: unknown) =>
@@ -263,24 +205,6 @@ export class RootWatcher {
         this.#handlerFailed(handler, path, error);
       }
     }
-    if (matched && stats && kind !== 'unlink') this.#checkLater(root, watcher, path, stats);
-  }
-
-  #checkLater(root: Root, watcher: FSWatcher, path: string, seen: Stats): void {
-    const timer = setTimeout(() => {
-      this.#trailing.delete(path);
-      stat(path).then(
-        (now) => {
-          const same =
-            now.size === seen.size && now.mtimeMs === seen.mtimeMs && now.ino === seen.ino;
-          if (!same && now.isFile()) this.#route(root, watcher, 'change', path, now);
-        },
-        // Gone: the unlink event reports it.
-        () => undefined,
-      );
-    }, TRAILING_CHECK_MS);
-    timer.unref();
-    this.#trailing.set(path, timer);
   }
 
   #handlerFailed(handler: FileHandler, path: string, error: unknown): void {

@@ -6,9 +6,10 @@ import { after, describe, test } from 'node:test';
 import pino from 'pino';
 import { MetricsAccount } from '../core/metrics/account.ts';
 import { computeAnalytics } from '../core/metrics/analytics.ts';
-import type { Analytics } from '../shared/metrics.ts';
+import type { Analytics, TestIteration } from '../shared/metrics.ts';
+import type { PhaseTransition, SessionState, SessionStatus } from '../shared/model.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
-import { AnalyticsBook } from './analytics-book.ts';
+import { AnalyticsBook, type SessionExtras } from './analytics-book.ts';
 import { engines, pushPhase } from './fixtures/engines.ts';
 import { MemoryHub } from './hub.ts';
 import { LogBook } from './logbook.ts';
@@ -21,18 +22,25 @@ after(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
-/** The real engines over a real SQLite file; `reads` lists the keys whose transitions were read. */
+/**
+ * The real engines over a real SQLite file; `reads` lists the keys whose whole
+ * history was read, `fed` counts the rows the book read since its last recompute.
+ */
 async function world(root: string) {
   const reads: string[] = [];
+  const fed = { rows: 0 };
   let transitions: SqliteStore['transitions'] = async () => [];
   const w = await engines(root, {
     tokenBudget: BUDGET,
     onStore: (store) => {
       transitions = store.transitions.bind(store);
+      const since = store.transitionsSince.bind(store);
       // Counting wrapper around the real store's method (the rows still come from SQLite).
-      store.transitions = async (key: string) => {
-        reads.push(key);
-        return transitions(key);
+      store.transitionsSince = async (afterId: number, key?: string) => {
+        const read = await since(afterId, key);
+        if (key !== undefined) reads.push(key);
+        else fed.rows += read.transitions.length;
+        return read;
       };
     },
     // The session engine's own restore reads them too.
@@ -44,12 +52,14 @@ async function world(root: string) {
   return {
     ...w,
     reads,
+    fed,
     transitions,
     /** Analytics recomputed by the engine, and the keys whose transitions it read. */
-    async recompute(): Promise<{ analytics: Analytics; read: string[] }> {
+    async recompute(): Promise<{ analytics: Analytics; read: string[]; fed: number }> {
       reads.length = 0;
+      fed.rows = 0;
       const analytics = await metrics.analytics();
-      return { analytics, read: [...reads].sort() };
+      return { analytics, read: [...reads].sort(), fed: fed.rows };
     },
     /** `computeAnalytics` over the full history, everything read again from the store. */
     async fromScratch(): Promise<Analytics> {
@@ -100,7 +110,7 @@ const T0 = 1_000_000;
 const PHASES = ['Scout', 'Architect', 'Builder', 'Test'];
 
 describe('AnalyticsBook in the metrics engine, over a real SQLite file', () => {
-  test('equals a from-scratch recompute after each change; reads only the changed session; forget and prune remove a session', async () => {
+  test('equals a from-scratch recompute after each change; reads only the rows stored since; forget and prune remove a session', async () => {
     const root = await tempDir();
     const project = join(root, 'weather');
     const cf = join(project, '.context-foundry');
@@ -139,12 +149,14 @@ describe('AnalyticsBook in the metrics engine, over a real SQLite file', () => {
       // Nothing changed: nothing read.
       r = await w.recompute();
       assert.deepEqual(r.read, []);
+      assert.equal(r.fed, 0);
       assert.deepEqual(r.analytics, await w.fromScratch());
 
-      // One session moves on: only its transitions are read again.
+      // One session moves on: only its new transition is read.
       push(w, 's2', 'Deploy', T0 + 60_000, 'failed');
       r = await w.recompute();
-      assert.deepEqual(r.read, ['s2']);
+      assert.deepEqual(r.read, []);
+      assert.equal(r.fed, 1);
       const afterFail = await w.fromScratch();
       assert.deepEqual(r.analytics, afterFail);
       assert.equal(r.analytics.failureRate, 0.5);
@@ -156,7 +168,8 @@ describe('AnalyticsBook in the metrics engine, over a real SQLite file', () => {
       );
       await w.tail(log1);
       r = await w.recompute();
-      assert.deepEqual(r.read, ['s1']);
+      assert.deepEqual(r.read, []);
+      assert.equal(r.fed, 0);
       assert.deepEqual(r.analytics, await w.fromScratch());
       assert.notDeepEqual(r.analytics.tokensPerPhase, afterFail.tokensPerPhase);
 
@@ -166,7 +179,7 @@ describe('AnalyticsBook in the metrics engine, over a real SQLite file', () => {
       await w.project(join(cf, 'test-results-iteration-1.md'));
       await w.project(join(cf, 'test-results-iteration-2.md'));
       r = await w.recompute();
-      assert.deepEqual(r.read, [weather]);
+      assert.deepEqual(r.read, []);
       assert.equal(r.analytics.avgTestIterationsToGreen, 2);
       assert.deepEqual(r.analytics, await w.fromScratch());
 
@@ -174,7 +187,26 @@ describe('AnalyticsBook in the metrics engine, over a real SQLite file', () => {
       push(w, 's1', 'Deploy', T0 + 90_000, 'completed');
       push(w, 's4', 'Deploy', T0 + 95_000);
       r = await w.recompute();
-      assert.deepEqual(r.read, ['s1', 's4']);
+      assert.deepEqual(r.read, []);
+      assert.equal(r.fed, 2);
+      assert.deepEqual(r.analytics, await w.fromScratch());
+
+      // A stored transition before s4's last one (the engine keeps its own in order, but the
+      // store is the truth): s4 is read whole again.
+      await w.store.addTransition({
+        sessionKey: 's4',
+        from: 'Builder',
+        to: 'Docs',
+        at: T0 + 94_000,
+        phaseNumber: null,
+        status: 'in_progress',
+      });
+      r = await w.recompute();
+      assert.deepEqual(r.read, ['s4']);
+      assert.deepEqual(r.analytics, await w.fromScratch());
+      push(w, 's4', 'Review', T0 + 99_000);
+      r = await w.recompute();
+      assert.deepEqual(r.read, []);
       assert.deepEqual(r.analytics, await w.fromScratch());
 
       // Retention: s3 is pruned from memory and the store, and leaves the analytics.
@@ -185,10 +217,17 @@ describe('AnalyticsBook in the metrics engine, over a real SQLite file', () => {
       w.metrics.forget(pruned);
       await w.store.prune(cut);
       r = await w.recompute();
-      assert.deepEqual(r.read, []);
+      // The store deleted rows: every stored session is read whole once.
+      const left = (await w.store.listSessions()).map((s) => s.id).sort();
+      assert.deepEqual(r.read, left);
+      assert.ok(!left.includes('s3'));
       assert.equal(r.analytics.sessions, withS3.sessions - 1);
       assert.notDeepEqual(r.analytics.avgPhaseDurationMs, withS3.avgPhaseDurationMs);
       assert.deepEqual(r.analytics, await w.fromScratch());
+
+      // Read whole once; then only what is new again.
+      r = await w.recompute();
+      assert.deepEqual(r.read, []);
 
       // Forgotten while still stored: counted as the store has it, without in-memory figures.
       w.metrics.forget(['s1']);
@@ -220,7 +259,8 @@ describe('AnalyticsBook in the metrics engine, over a real SQLite file', () => {
       assert.deepEqual(r.analytics, before);
       push(w, 'r3', 'Deploy', T0 + 99_000, 'completed');
       r = await w.recompute();
-      assert.deepEqual(r.read, ['r3']);
+      assert.deepEqual(r.read, []);
+      assert.equal(r.fed, 1);
       assert.deepEqual(r.analytics, await w.fromScratch());
     } finally {
       await w.close();
@@ -248,21 +288,22 @@ describe('AnalyticsBook in the metrics engine, over a real SQLite file', () => {
 });
 
 describe('AnalyticsBook', () => {
-  test('a session changed while its transitions were being read is read again next time', async () => {
+  test('a transition stored while a recompute runs is taken by the next one; recomputes run one at a time', async () => {
     const root = await tempDir();
     const store = SqliteStore.open(join(root, 'history.db'), { logger });
     try {
-      const reads: string[] = [];
-      const transitions = store.transitions.bind(store);
+      const since = store.transitionsSince.bind(store);
+      let during: (() => void) | null = null;
       const book = new AnalyticsBook({
         store: {
           listSessions: (f) => store.listSessions(f),
-          transitions: async (key) => {
-            reads.push(key);
-            const rows = await transitions(key);
+          transitionsSince: async (afterId, key) => {
+            const read = await since(afterId, key);
             // The session changes after its rows were read, before the recompute ends.
-            if (reads.length === 1) book.markDirty(key);
-            return rows;
+            const hook = during;
+            during = null;
+            hook?.();
+            return read;
           },
         },
         extras: () => ({ tokensByPhase: null, testIterations: [] }),
@@ -273,25 +314,213 @@ describe('AnalyticsBook', () => {
         logs: new LogBook(new MemoryHub()),
         logger,
       });
-      sessions.ingestPush({ session_id: 'x', current_phase: 'Scout', status: 'in_progress' }, T0);
-      sessions.ingestPush(
-        { session_id: 'x', current_phase: 'Test', status: 'in_progress' },
-        T0 + 500,
-      );
-      assert.equal((await book.compute()).sessions, 1);
-      assert.equal(book.dirty, 1);
-      const a = await book.compute();
-      assert.deepEqual(reads, ['x', 'x']);
-      assert.deepEqual(a.avgPhaseDurationMs, { Scout: 500 });
-      assert.equal(book.dirty, 0);
-      await book.compute();
-      assert.deepEqual(reads, ['x', 'x']);
+      const push = (id: string, phase: string, at: number) =>
+        sessions.ingestPush({ session_id: id, current_phase: phase, status: 'in_progress' }, at);
+      push('x', 'Scout', T0);
+      push('y', 'Scout', T0);
+      // After the first session is read whole, both get a transition: the second one's is in its
+      // whole read, and must not be counted again from the rows read by the next recompute.
+      during = () => {
+        push('x', 'Test', T0 + 500);
+        push('y', 'Test', T0 + 700);
+        push('y', 'Deploy', T0 + 900);
+      };
+      assert.deepEqual((await book.compute()).avgPhaseDurationMs, { Scout: 700, Test: 200 });
+      assert.equal(book.fullReads, 2);
+      assert.deepEqual((await book.compute()).avgPhaseDurationMs, { Scout: 600, Test: 200 });
+      assert.equal(book.fullReads, 2);
+
+      // Two at once: the second waits for the first, nothing is counted twice.
+      push('x', 'Deploy', T0 + 1_500);
+      const [a, b] = await Promise.all([book.compute(), book.compute()]);
+      assert.deepEqual(a.avgPhaseDurationMs, { Scout: 600, Test: 600 });
+      assert.deepEqual(b, a);
+      assert.equal(book.fullReads, 2);
       sessions.close();
     } finally {
       await store.close();
     }
   });
+
+  test('randomized: after every step the kept figures equal computeAnalytics over the whole stored history', async () => {
+    const root = await tempDir();
+    const STATES: SessionState[] = ['active', 'completed', 'failed'];
+    const KEYS = ['a', 'b', 'c', 'd', 'e'];
+    const NAMES = ['Scout', 'Architect', 'Builder', 'Test', 'Deploy'];
+    for (let seed = 1; seed <= 6; seed++) {
+      const r = rng(seed);
+      const int = (n: number) => Math.floor(r() * n);
+      const pick = <T>(xs: readonly T[]) => xs[int(xs.length)] as T;
+      const store = SqliteStore.open(join(root, `random-${seed}.db`), { logger });
+      const extras = new Map<string, SessionExtras>();
+      const extrasOf = (key: string): SessionExtras =>
+        extras.get(key) ?? { tokensByPhase: null, testIterations: [] };
+      const book = new AnalyticsBook({ store, extras: extrasOf });
+      /** What was added per stored session, for duplicates and times. */
+      const added = new Map<string, PhaseTransition[]>();
+      const fullReadsAt: number[] = [];
+      const save = (key: string, state: SessionState, changedAt = 10_000_000) =>
+        store.saveSession(sessionStatus(key, state, changedAt), {});
+      try {
+        for (let step = 0; step < 70; step++) {
+          const key = pick(KEYS);
+          const fresh = !added.has(key);
+          if (fresh) {
+            await save(key, 'active');
+            added.set(key, []);
+          }
+          const list = added.get(key) as PhaseTransition[];
+          const op = int(100);
+          let what = '';
+          if (op < 50) {
+            what = 'append';
+            for (let i = 0, n = 1 + int(6); i < n; i++) {
+              const lastAt = list.at(-1)?.at ?? T0;
+              const kind = int(10);
+              if (kind === 0 && list.length > 0) {
+                // A duplicate: the store keeps one row per session, time and phase.
+                const d = pick(list);
+                await store.addTransition({ ...d, status: 'again' });
+                continue;
+              }
+              const at =
+                kind === 1
+                  ? lastAt - 1 - int(5_000) // earlier than the last one
+                  : lastAt + pick([0, 0, 1, 250, 1_000, 60_000 + int(100_000)]);
+              const t: PhaseTransition = {
+                sessionKey: key,
+                from: list.at(-1)?.to ?? null,
+                to: pick(NAMES),
+                at,
+                phaseNumber: null,
+                status: 'in_progress',
+              };
+              list.push(t);
+              await store.addTransition(t);
+            }
+          } else if (op < 60) {
+            what = 'state';
+            await save(key, pick(STATES));
+            book.markDirty(key);
+          } else if (op < 70) {
+            what = 'tokens';
+            const tokensByPhase: Record<string, { input: number; output: number }> = {};
+            for (let i = 0, n = int(3); i < n; i++)
+              tokensByPhase[pick(NAMES)] = { input: int(10_000), output: int(2_000) };
+            extras.set(key, { ...extrasOf(key), tokensByPhase });
+            book.markDirty(key);
+          } else if (op < 80) {
+            what = 'tests';
+            const testIterations: TestIteration[] = [...extrasOf(key).testIterations];
+            testIterations.push({
+              iteration: 1 + int(5),
+              passed: int(10),
+              failed: int(3),
+              skipped: null,
+              total: null,
+              durationMs: null,
+              source: 'test-results.json',
+              updatedAt: T0,
+            });
+            extras.set(key, { ...extrasOf(key), testIterations });
+            book.markDirty(key);
+          } else if (op < 84) {
+            what = 'forget';
+            book.forget(key);
+          } else if (op < 86) {
+            what = 'reset';
+            book.reset();
+          } else if (op < 92) {
+            // Retention deletes the session and its transitions; it may come back later.
+            what = 'prune';
+            await save(key, 'completed', 1);
+            await store.prune(2);
+            added.delete(key);
+            if (r() < 0.6) {
+              // Back before the next recompute (its rows may even reuse the deleted ids).
+              what = 'prune, back';
+              await save(key, 'active');
+              const back: PhaseTransition[] = [];
+              for (let i = 0, n = 1 + int(3); i < n; i++) {
+                const t: PhaseTransition = {
+                  sessionKey: key,
+                  from: null,
+                  to: pick(NAMES),
+                  at: T0 + 500_000 + i * 1_000,
+                  phaseNumber: null,
+                  status: 'in_progress',
+                };
+                back.push(t);
+                await store.addTransition(t);
+              }
+              added.set(key, back);
+            }
+          } else what = 'nothing';
+          const before = book.fullReads;
+          const got = await book.compute();
+          fullReadsAt.push(book.fullReads - before);
+          const statuses = await store.listSessions();
+          const expected = computeAnalytics(
+            await Promise.all(
+              statuses.map(async (st) => ({
+                state: st.state,
+                transitions: await store.transitions(st.id),
+                ...extrasOf(st.id),
+              })),
+            ),
+          );
+          assert.deepEqual(got, expected, `seed ${seed}, step ${step} (${what})`);
+          if (!fresh && ['nothing', 'tokens', 'tests', 'state'].includes(what))
+            assert.equal(book.fullReads, before, `seed ${seed}, step ${step}: read whole`);
+        }
+        // Mostly nothing is read whole: only new, forgotten, pruned or out-of-order sessions.
+        const quiet = fullReadsAt.filter((n) => n === 0).length;
+        assert.ok(
+          quiet > fullReadsAt.length / 2,
+          `seed ${seed}: ${quiet} recomputes without reads`,
+        );
+      } finally {
+        await store.close();
+      }
+    }
+  });
 });
+
+/** A small deterministic generator (mulberry32), so a failure can be replayed by its seed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function sessionStatus(id: string, state: SessionState, changedAt: number): SessionStatus {
+  return {
+    id,
+    sessionId: id,
+    projectDir: null,
+    source: 'push',
+    currentPhase: 'Builder',
+    phaseNumber: { raw: null, current: null, total: null },
+    status: 'in_progress',
+    state,
+    progressDetail: null,
+    testIteration: null,
+    phasesCompleted: [],
+    startedAt: null,
+    reportedAt: null,
+    firstSeenAt: 0,
+    changedAt,
+    progressPercent: null,
+    etaAt: null,
+    warnings: [],
+    extras: {},
+  };
+}
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'analytics-book-'));

@@ -1,5 +1,6 @@
 import type { AgentNode, Decision, TestIteration, TokenPoint } from '../shared/metrics.ts';
 import type { LogLine, PhaseTransition, SessionStatus } from '../shared/model.ts';
+import type { StoredTransition } from './types.ts';
 
 /**
  * Row ⇄ model mapping. Reading never trusts the file: a row that does not
@@ -55,6 +56,13 @@ export function transitionFromRow(row: Row): PhaseTransition | null {
     phaseNumber: str(row.phase_number),
     status,
   };
+}
+
+export function storedTransitionFromRow(row: Row): StoredTransition | null {
+  const id = num(row.id);
+  const t = transitionFromRow(row);
+  if (id === null || t === null) return null;
+  return Object.assign(t, { id });
 }
 
 export function tokenPointFromRow(row: Row): TokenPoint | null {

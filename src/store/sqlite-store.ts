@@ -13,6 +13,7 @@ import type {
   StoreHealth,
   StoreHealthEvents,
   TailOffset,
+  TransitionsSince,
 } from './types.ts';
 import { type WriteOp, WriteQueue } from './write-queue.ts';
 
@@ -42,6 +43,8 @@ export class SqliteStore implements SessionStore, MetricsStore, LogStore, StoreH
   private closed = false;
   private warnedClosedWrite = false;
   private commits = 0;
+  /** Prunes that deleted sessions (and so transitions), for `transitionsSince`. */
+  private transitionDeletions = 0;
 
   private constructor(
     private readonly db: DatabaseSync,
@@ -151,6 +154,26 @@ export class SqliteStore implements SessionStore, MetricsStore, LogStore, StoreH
     return this.parseRows(list, 'transitions', (r) => String(r.id), rows.transitionFromRow);
   }
 
+  async transitionsSince(afterId: number, key?: string): Promise<TransitionsSince> {
+    this.beforeRead();
+    const after = Number.isFinite(afterId) ? Math.max(0, Math.trunc(afterId)) : 0;
+    const list =
+      key === undefined
+        ? this.s.transitionsSince.all(after)
+        : this.s.sessionTransitionsSince.all(key, after);
+    const last = this.s.lastTransitionId.get()?.id;
+    return {
+      transitions: this.parseRows(
+        list,
+        'transitions',
+        (r) => String(r.id),
+        rows.storedTransitionFromRow,
+      ),
+      lastId: typeof last === 'number' ? last : 0,
+      deletions: this.transitionDeletions,
+    };
+  }
+
   async prune(before: number): Promise<{ sessions: number }> {
     this.beforeRead();
     let sessions = 0;
@@ -162,6 +185,8 @@ export class SqliteStore implements SessionStore, MetricsStore, LogStore, StoreH
         }
         for (const del of this.s.deleteOrphans) del.run(before);
       });
+      // Committed: their transitions went with them (and the ids may be reused).
+      if (sessions > 0) this.transitionDeletions++;
       this.db.exec('PRAGMA incremental_vacuum');
       // Give the freed pages back to the file system now rather than at the next checkpoint.
       this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)');

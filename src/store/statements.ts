@@ -35,6 +35,12 @@ export function prepareStatements(db: DatabaseSync) {
       INSERT OR IGNORE INTO transitions (session_key, from_phase, to_phase, at, phase_number, status)
       VALUES (?, ?, ?, ?, ?, ?)`),
     transitions: p('SELECT * FROM transitions WHERE session_key = ? ORDER BY at, id'),
+    /** A range of the rowid: costs the rows inserted since `id`, not the table's size. */
+    transitionsSince: p('SELECT * FROM transitions WHERE id > ? ORDER BY id'),
+    sessionTransitionsSince: p(
+      'SELECT * FROM transitions WHERE session_key = ? AND id > ? ORDER BY id',
+    ),
+    lastTransitionId: p('SELECT MAX(id) AS id FROM transitions'),
 
     getOffset: p('SELECT * FROM tail_offsets WHERE path = ?'),
     upsertOffset: p(`

@@ -16,6 +16,25 @@ export interface TailOffset {
   size: number;
 }
 
+/** A stored phase transition and its row id; ids grow with every insert. */
+export interface StoredTransition extends PhaseTransition {
+  id: number;
+}
+
+/** What `SessionStore.transitionsSince` read. */
+export interface TransitionsSince {
+  /** Oldest id first. */
+  transitions: StoredTransition[];
+  /** The greatest transition id in the store (any session) when read; 0 when there is none. */
+  lastId: number;
+  /**
+   * How many times this store deleted transitions (retention) since it was opened. When it
+   * differs from an earlier read's, sessions may have lost rows and ids may be reused: what
+   * was built from earlier reads must be read again from id 0.
+   */
+  deletions: number;
+}
+
 /** Whether history is being saved right now (the disk may be full or read-only). */
 export interface StoreHealth {
   writable: boolean;
@@ -46,6 +65,12 @@ export interface SessionStore {
   listSessions(filter?: { state?: SessionState }): Promise<SessionStatus[]>;
   getSession(key: string): Promise<StoredSession | null>;
   transitions(key: string): Promise<PhaseTransition[]>;
+  /**
+   * Transitions stored after the one with id `afterId` (0: all), of every session or of
+   * session `key` only: what was appended since an earlier read. Without `key` it costs the
+   * rows inserted since `afterId`, however long the sessions' histories are.
+   */
+  transitionsSince(afterId: number, key?: string): Promise<TransitionsSince>;
   /** Deletes sessions whose last change is before `before` (epoch ms) and reclaims space. */
   prune(before: number): Promise<{ sessions: number }>;
   getOffset(path: string): Promise<TailOffset | null>;

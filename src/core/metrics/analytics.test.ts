@@ -5,6 +5,7 @@ import type { PhaseTransition, SessionState } from '../../shared/model.ts';
 import {
   combineContributions,
   computeAnalytics,
+  DurationTally,
   iterationsToGreen,
   phaseDurations,
   type SessionHistory,
@@ -182,5 +183,88 @@ describe('analytics split into per-session contributions', () => {
       avgTestIterationsToGreen: null,
       failureRate: null,
     });
+  });
+});
+
+/** Durations between consecutive transitions of the history sorted by time (stable), pair by pair. */
+function pairwise(transitions: readonly PhaseTransition[]): Map<string, number> {
+  const sorted = [...transitions].sort((a, b) => a.at - b.at);
+  const out = new Map<string, number>();
+  for (let i = 0; i + 1 < sorted.length; i++) {
+    const t = sorted[i] as PhaseTransition;
+    const ms = (sorted[i + 1] as PhaseTransition).at - t.at;
+    if (ms > 0) out.set(t.to, (out.get(t.to) ?? 0) + ms);
+  }
+  return out;
+}
+
+describe('DurationTally', () => {
+  test('extended chunk by chunk, it equals the durations of the whole history; an earlier transition is refused', () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const r = rng(seed);
+      const int = (n: number) => Math.floor(r() * n);
+      const all: PhaseTransition[] = [];
+      let tally = new DurationTally();
+      let at = 1_700_000_000_000;
+      for (let step = 0; step < 12; step++) {
+        const chunk: PhaseTransition[] = [];
+        for (let i = 0, n = int(5); i < n; i++) {
+          // Same instants, fractions, and now and then a time before the last one.
+          at += [0, 0.5, 3, 1_000, 60_000, -2_000][int(6)] as number;
+          chunk.push({
+            sessionKey: 'k',
+            from: null,
+            to: PHASES[int(PHASES.length)] as string,
+            at,
+            phaseNumber: null,
+            status: 'in_progress',
+          });
+        }
+        const before = new Map(tally.durations);
+        const lastAt = tally.lastAt;
+        const earlier = lastAt !== null && chunk.some((t) => t.at < lastAt);
+        all.push(...chunk);
+        if (tally.extend(chunk)) {
+          assert.ok(!earlier, `seed ${seed}: took in a transition before its last`);
+        } else {
+          assert.ok(earlier, `seed ${seed}: refused a chunk in order`);
+          assert.deepEqual(tally.durations, before, `seed ${seed}: changed when refusing`);
+          // What a caller does then: the whole history again.
+          tally = new DurationTally();
+          assert.ok(tally.extend(all));
+        }
+        assert.deepEqual(
+          [...tally.durations].sort(),
+          [...pairwise(all)].sort(),
+          `seed ${seed}, step ${step}`,
+        );
+        assert.deepEqual([...phaseDurations(all)].sort(), [...pairwise(all)].sort());
+      }
+    }
+  });
+
+  test('of transitions at the same time, the last one given is the one that lasts', () => {
+    const t = (to: string, at: number): PhaseTransition => ({
+      sessionKey: 'k',
+      from: null,
+      to,
+      at,
+      phaseNumber: null,
+      status: 'in_progress',
+    });
+    const tally = new DurationTally();
+    assert.equal(tally.lastAt, null);
+    assert.ok(tally.extend([t('Scout', 0), t('Builder', 100)]));
+    assert.ok(tally.extend([t('Test', 100), t('Deploy', 400)]));
+    assert.deepEqual(
+      [...tally.durations],
+      [
+        ['Scout', 100],
+        ['Test', 300],
+      ],
+    );
+    assert.equal(tally.lastAt, 400);
+    assert.equal(tally.extend([t('Docs', 399)]), false);
+    assert.ok(tally.extend([]));
   });
 });

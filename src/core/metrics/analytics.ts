@@ -15,18 +15,62 @@ function round(value: number, digits: number): number {
   return Math.round(value * f) / f;
 }
 
-/** Time spent in each phase: from its transition to the next one (the current phase is open). */
-export function phaseDurations(transitions: readonly PhaseTransition[]): Map<string, number> {
-  const sorted = [...transitions].sort((a, b) => a.at - b.at);
-  const out = new Map<string, number>();
-  for (let i = 0; i + 1 < sorted.length; i++) {
-    const t = sorted[i] as PhaseTransition;
-    const next = sorted[i + 1] as PhaseTransition;
-    const ms = next.at - t.at;
-    if (ms <= 0) continue;
-    out.set(t.to, (out.get(t.to) ?? 0) + ms);
+/**
+ * Time spent in each phase over a history taken in time order: from each
+ * transition to the next (the current phase is open), so the last transition
+ * seen matters to the ones that come after it. `extend` adds later
+ * transitions without going over the earlier ones again.
+ */
+export class DurationTally {
+  readonly #durations = new Map<string, number>();
+  #lastAt = 0;
+  #lastTo: string | null = null;
+
+  /** Milliseconds spent in each phase the history left. */
+  get durations(): ReadonlyMap<string, number> {
+    return this.#durations;
   }
-  return out;
+
+  /** The time of the last transition taken in; null before any. */
+  get lastAt(): number | null {
+    return this.#lastTo === null ? null : this.#lastAt;
+  }
+
+  /**
+   * Takes in transitions that come after the ones already in: in time order,
+   * equal times in the order given. False, changing nothing, when one is
+   * earlier than the last one taken in: only a tally of the whole history
+   * again is right then.
+   */
+  extend(later: readonly PhaseTransition[]): boolean {
+    let list = later;
+    for (let i = 1; i < later.length; i++) {
+      if ((later[i] as PhaseTransition).at < (later[i - 1] as PhaseTransition).at) {
+        list = [...later].sort((a, b) => a.at - b.at);
+        break;
+      }
+    }
+    const first = list[0];
+    if (!first) return true;
+    if (this.#lastTo !== null && first.at < this.#lastAt) return false;
+    for (const t of list) {
+      if (this.#lastTo !== null) {
+        const ms = t.at - this.#lastAt;
+        if (ms > 0)
+          this.#durations.set(this.#lastTo, (this.#durations.get(this.#lastTo) ?? 0) + ms);
+      }
+      this.#lastAt = t.at;
+      this.#lastTo = t.to;
+    }
+    return true;
+  }
+}
+
+/** Time spent in each phase: from its transition to the next (the current phase is open). */
+export function phaseDurations(transitions: readonly PhaseTransition[]): Map<string, number> {
+  const tally = new DurationTally();
+  tally.extend(transitions);
+  return new Map(tally.durations);
 }
 
 /** The iteration at which the tests first passed with no failure; null when they never did. */

@@ -15,7 +15,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +54,8 @@ export interface Sample {
   /** Of which the hub's replay buffer: bounded by its limits, it fills for minutes after a start. */
   replayMb: number;
   fds: number;
+  /** inotify watches the server holds: one per watched folder. */
+  watches: number;
   loopP99Ms: number;
   updatesReceived: number;
   messagesSent: number;
@@ -79,6 +81,8 @@ export interface SoakReport {
   replayEndMb: number;
   fdsStart: number;
   fdsEnd: number;
+  watchesStart: number;
+  watchesEnd: number;
   loopP99MaxMs: number;
   loopP99MedianMs: number;
   restarts: number;
@@ -191,12 +195,25 @@ function metricValue(text: string, name: string, labels = ''): number {
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : Number.NaN;
 }
 
+/** Watches on the process's inotify instances, from /proc/<pid>/fdinfo (one line each). */
+async function inotifyWatches(pid: number): Promise<number> {
+  let count = 0;
+  for (const fd of await readdir(`/proc/${pid}/fd`)) {
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    if (target !== 'anon_inode:inotify') continue;
+    const info = await readFile(`/proc/${pid}/fdinfo/${fd}`, 'utf8').catch(() => '');
+    count += info.split('\n').filter((line) => line.startsWith('inotify wd:')).length;
+  }
+  return count;
+}
+
 async function sample(server: ServerChild, t: number): Promise<Sample | null> {
   const pid = server.pid;
   try {
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
     const fds = (await readdir(`/proc/${pid}/fd`)).length;
+    const watches = await inotifyWatches(pid);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     return {
       t,
@@ -206,6 +223,7 @@ async function sample(server: ServerChild, t: number): Promise<Sample | null> {
       externalMb: (metricValue(metrics, 'nodejs_external_memory_bytes') || 0) / 2 ** 20,
       replayMb: (metricValue(metrics, 'livestream_replay_buffer_bytes') || 0) / 2 ** 20,
       fds,
+      watches,
       loopP99Ms: metricValue(metrics, 'nodejs_eventloop_delay_seconds', '{stat="p99"}') * 1000,
       updatesReceived: metricValue(metrics, 'livestream_updates_received_total') || 0,
       messagesSent: metricValue(metrics, 'livestream_ws_messages_sent_total') || 0,
@@ -479,7 +497,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         samples.push(s);
         lives.at(-1)?.push(s);
         log(
-          `soak: t=${s.t.toFixed(0)}s rss=${s.rssMb.toFixed(1)}MB heap=${s.heapMb.toFixed(1)}MB ext=${s.externalMb.toFixed(1)}MB replay=${s.replayMb.toFixed(1)}MB fds=${s.fds} loop_p99=${s.loopP99Ms.toFixed(1)}ms updates=${s.updatesReceived} sent=${s.messagesSent}`,
+          `soak: t=${s.t.toFixed(0)}s rss=${s.rssMb.toFixed(1)}MB heap=${s.heapMb.toFixed(1)}MB ext=${s.externalMb.toFixed(1)}MB replay=${s.replayMb.toFixed(1)}MB fds=${s.fds} watches=${s.watches} loop_p99=${s.loopP99Ms.toFixed(1)}ms updates=${s.updatesReceived} sent=${s.messagesSent}`,
         );
       }
       await new Promise((r) => setTimeout(r, sampleMs));
@@ -525,6 +543,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const rssLimitMb = Math.max(4, (10 * opts.minutes) / 60);
     const fdsStart = Math.min(...head.map((s) => s.fds));
     const fdsEnd = Math.min(...tail.map((s) => s.fds));
+    const watchesStart = Math.min(...head.map((s) => s.watches));
+    const watchesEnd = Math.min(...tail.map((s) => s.watches));
     const loops = measured.map((s) => s.loopP99Ms).filter(Number.isFinite);
     const sumLives = (key: 'updatesReceived' | 'messagesSent') =>
       lives.reduce((sum, life) => sum + Math.max(0, ...life.map((s) => s[key])), 0);
@@ -554,6 +574,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       );
     }
     if (fdsEnd - fdsStart > 3) failures.push(`open fds rose from ${fdsStart} to ${fdsEnd}`);
+    // The soak's folders are re-created, never added to: a watch kept on a deleted folder shows here.
+    if (watchesEnd - watchesStart > 3)
+      failures.push(`inotify watches rose from ${watchesStart} to ${watchesEnd}`);
     if (mismatches.length > 0)
       failures.push(`${mismatches.length} client topics differ from the server`);
     if (topicsCompared === 0) failures.push('no client topic was compared');
@@ -579,6 +602,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       replayEndMb: median(tail.map((s) => s.replayMb)),
       fdsStart,
       fdsEnd,
+      watchesStart,
+      watchesEnd,
       loopP99MaxMs: loops.length > 0 ? Math.max(...loops) : Number.NaN,
       loopP99MedianMs: median(loops),
       restarts: counters.restarts,
@@ -608,7 +633,7 @@ export function formatReport(r: SoakReport): string {
   return [
     `soak ${r.minutes} min: ${r.pass ? 'PASS' : 'FAIL'}`,
     `  RSS ${r.rssStartMb.toFixed(1)} → ${r.rssEndMb.toFixed(1)} MB after warm-up (growth ${r.rssGrowthMb.toFixed(1)} MB, limit ${r.rssLimitMb.toFixed(1)} MB); heap ${r.heapStartMb.toFixed(1)} → ${r.heapEndMb.toFixed(1)} MB (floor +${r.heapFloorGrowthMb.toFixed(1)} MB); external ${r.externalStartMb.toFixed(1)} → ${r.externalEndMb.toFixed(1)} MB (replay buffer ${r.replayEndMb.toFixed(1)} MB); heap + external − replay floor +${r.memoryFloorGrowthMb.toFixed(1)} MB`,
-    `  open fds ${r.fdsStart} → ${r.fdsEnd}; event-loop delay p99 median ${r.loopP99MedianMs.toFixed(1)} ms, max ${r.loopP99MaxMs.toFixed(1)} ms`,
+    `  open fds ${r.fdsStart} → ${r.fdsEnd}; inotify watches ${r.watchesStart} → ${r.watchesEnd}; event-loop delay p99 median ${r.loopP99MedianMs.toFixed(1)} ms, max ${r.loopP99MaxMs.toFixed(1)} ms`,
     `  load: ${r.demoUpdates} demo updates, ${r.pushesAcked} pushes, ${r.planEdits} plan edits, ${r.churnConnections} churned connections, ${r.restarts} restarts`,
     `  server: ${r.serverUpdatesReceived} updates received, ${r.serverMessagesSent} WS messages sent; stable clients applied ${r.clientUpdatesApplied}`,
     `  clients: ${r.clientsCompared} compared on ${r.topicsCompared} topics, ${r.mismatches.length} mismatches`,

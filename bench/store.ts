@@ -3,7 +3,8 @@
  * writes of one event-loop turn in one transaction) against one transaction
  * per write, in the same run, on a real file in a temp folder. And the
  * analytics recompute after one session changed: from scratch (every
- * stored transition read again) against the incremental `AnalyticsBook`.
+ * stored transition read again) against the incremental `AnalyticsBook`;
+ * and the same with a few long histories, every session changed.
  *
  *   node --import tsx --disable-warning=ExperimentalWarning bench/store.ts [analytics]
  */
@@ -201,10 +202,116 @@ async function measureAnalytics(dir: string): Promise<Record<string, number>> {
   };
 }
 
+/** A few sessions with long histories (one id reused for every build): sessions × transitions. */
+const LONG_SESSIONS = 8;
+const LONG_TRANSITIONS = 5_000;
+const LONG_ROUNDS = 30;
+
+/**
+ * Milliseconds per analytics recompute when each of a few long-history
+ * sessions got one new transition since the last one (all of them dirty):
+ * `full` reads every transition of every session and runs
+ * `computeAnalytics` (what the book did before it kept durations: a dirty
+ * session was read whole), `incremental` asks the book, which reads the new
+ * rows only. Rows read per recompute are counted from the store's answers.
+ */
+async function measureLongAnalytics(dir: string): Promise<Record<string, number>> {
+  const store = SqliteStore.open(join(dir, 'analytics-long.db'), {
+    logger: pino({ level: 'warn' }, pino.destination(2)),
+  });
+  const writes: Promise<void>[] = [];
+  const last = new Map<string, number>();
+  for (let s = 0; s < LONG_SESSIONS; s++) {
+    const key = `l${s}`;
+    writes.push(store.saveSession(status(key), {}));
+    for (let i = 0; i < LONG_TRANSITIONS; i++) {
+      const at = 1_000_000 + i * (1_000 + s);
+      last.set(key, at);
+      writes.push(
+        store.addTransition({
+          sessionKey: key,
+          from: BENCH_PHASES[(i + BENCH_PHASES.length - 1) % BENCH_PHASES.length] ?? null,
+          to: BENCH_PHASES[i % BENCH_PHASES.length] ?? 'Builder',
+          at,
+          phaseNumber: `${i}/?`,
+          status: 'in_progress',
+        }),
+      );
+    }
+  }
+  await Promise.all(writes);
+  let rows = 0;
+  const counted = {
+    listSessions: store.listSessions.bind(store),
+    transitionsSince: async (afterId: number, key?: string) => {
+      const read = await store.transitionsSince(afterId, key);
+      rows += read.transitions.length;
+      return read;
+    },
+  };
+  const full = async (): Promise<Analytics> => {
+    const sessions = await store.listSessions();
+    const history = await Promise.all(
+      sessions.map(async (st) => {
+        const transitions = await store.transitions(st.id);
+        rows += transitions.length;
+        return { state: st.state, transitions, ...benchExtras(st.id) };
+      }),
+    );
+    return computeAnalytics(history);
+  };
+  const book = new AnalyticsBook({ store: counted, extras: benchExtras });
+  await book.compute();
+  const fullMs: number[] = [];
+  const incMs: number[] = [];
+  let fullRows = 0;
+  let incRows = 0;
+  for (let round = 0; round < LONG_ROUNDS; round++) {
+    // Every session moves on once: one new transition each, all dirty.
+    for (let s = 0; s < LONG_SESSIONS; s++) {
+      const key = `l${s}`;
+      const at = (last.get(key) ?? 0) + 1_000 + round;
+      last.set(key, at);
+      void store.addTransition({
+        sessionKey: key,
+        from: 'Builder',
+        to: BENCH_PHASES[(round + s) % BENCH_PHASES.length] ?? 'Test',
+        at,
+        phaseNumber: null,
+        status: 'in_progress',
+      });
+      book.markDirty(key);
+    }
+    store.flush();
+    rows = 0;
+    let start = process.hrtime.bigint();
+    const expected = await full();
+    fullMs.push(Number(process.hrtime.bigint() - start) / 1e6);
+    fullRows = rows;
+    rows = 0;
+    start = process.hrtime.bigint();
+    const got = await book.compute();
+    incMs.push(Number(process.hrtime.bigint() - start) / 1e6);
+    incRows = rows;
+    if (JSON.stringify(got) !== JSON.stringify(expected))
+      throw new Error('incremental analytics differ from the full recompute (long histories)');
+  }
+  await store.close();
+  const f = median(fullMs);
+  const inc = median(incMs);
+  return {
+    'store.analytics_long.full_ms': Math.round(f * 100) / 100,
+    'store.analytics_long.incremental_ms': Math.round(inc * 1000) / 1000,
+    'store.analytics_long.speedup': Math.round(f / inc),
+    'store.analytics_long.full_rows_read': fullRows,
+    'store.analytics_long.incremental_rows_read': incRows,
+  };
+}
+
 export async function runAnalytics(): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'livestream-bench-store-'));
   try {
-    return await measureAnalytics(dir);
+    return { ...(await measureAnalytics(dir)), ...(await measureLongAnalytics(dir)) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -225,6 +332,7 @@ export async function run(): Promise<Record<string, number>> {
       results[`store.${name}.batching_ratio`] = Math.round((batched / single) * 10) / 10;
     }
     Object.assign(results, await measureAnalytics(dir));
+    Object.assign(results, await measureLongAnalytics(dir));
     return results;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -237,6 +345,14 @@ function printTable(results: Record<string, number>): void {
       `analytics recompute after one session changed (${ANALYTICS_SESSIONS} sessions × ${ANALYTICS_TRANSITIONS} transitions, median of ${ANALYTICS_ROUNDS}): ` +
         `full ${results['store.analytics.full_ms']} ms, incremental ${results['store.analytics.incremental_ms']} ms, ` +
         `${results['store.analytics.speedup']}x\n`,
+    );
+  }
+  if (results['store.analytics_long.speedup'] !== undefined) {
+    process.stdout.write(
+      `analytics recompute, long histories (${LONG_SESSIONS} sessions × ${LONG_TRANSITIONS} transitions, one new each, all dirty; median of ${LONG_ROUNDS}): ` +
+        `full ${results['store.analytics_long.full_ms']} ms (${results['store.analytics_long.full_rows_read']} rows read), ` +
+        `incremental ${results['store.analytics_long.incremental_ms']} ms (${results['store.analytics_long.incremental_rows_read']} rows read), ` +
+        `${results['store.analytics_long.speedup']}x\n`,
     );
   }
   if (results['store.transitions.batched_per_s'] === undefined) return;

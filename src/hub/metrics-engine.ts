@@ -103,7 +103,7 @@ export class MetricsEngine {
       extras: (key) => {
         const account = this.#accounts.get(key);
         return {
-          tokensByPhase: account?.tokens.usage(this.#budget)?.byPhase ?? null,
+          tokensByPhase: account?.tokens.byPhase() ?? null,
           testIterations: account?.testIterations() ?? [],
         };
       },
@@ -191,7 +191,7 @@ export class MetricsEngine {
 
   /**
    * The cross-session analytics of the stored history, published. Only the
-   * sessions changed since the last call are read again (see `AnalyticsBook`).
+   * transitions stored since the last call are read (see `AnalyticsBook`).
    */
   async analytics(): Promise<Analytics> {
     const analytics = await this.#book.compute();

@@ -146,13 +146,20 @@ export class TokenLedger {
     if (sorted.length > 0) this.beginReplay();
   }
 
-  /** The usage to show, or null when nothing has been accounted. */
-  usage(budget: number): TokenUsage | null {
+  /** Tokens per phase (a copy), or null when nothing has been accounted: cheaper than `usage`. */
+  byPhase(): Record<string, { input: number; output: number }> | null {
     if (this.#points === 0) return null;
-    const total = this.#input + this.#output;
-    const percent = budget > 0 ? Math.round((total / budget) * 10_000) / 100 : 0;
     const byPhase: Record<string, { input: number; output: number }> = {};
     for (const [phase, v] of this.#byPhase) byPhase[phase] = { ...v };
+    return byPhase;
+  }
+
+  /** The usage to show, or null when nothing has been accounted. */
+  usage(budget: number): TokenUsage | null {
+    const byPhase = this.byPhase();
+    if (byPhase === null) return null;
+    const total = this.#input + this.#output;
+    const percent = budget > 0 ? Math.round((total / budget) * 10_000) / 100 : 0;
     return {
       input: this.#input,
       output: this.#output,

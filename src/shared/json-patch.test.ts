@@ -224,3 +224,43 @@ test('diff of a large state with one deep change touches only that change', () =
     { op: 'replace', path: '/sessions/s7/timeline', value: [{ j: 'x' }] },
   ]);
 });
+
+test('a capped list that drops its oldest element as it grows is patched, not replaced', () => {
+  const entry = (i: number, endedAt: number | null) => ({ phase: `p${i}`, startedAt: i, endedAt });
+  const from = {
+    timeline: Array.from({ length: 1000 }, (_, i) => entry(i, i < 999 ? i + 1 : null)),
+  };
+  const to = {
+    timeline: [...from.timeline.slice(1, 999), entry(999, 1000), entry(1000, null)],
+  };
+  const ops = diff(from, to);
+  assert.deepEqual(ops, [
+    { op: 'remove', path: '/timeline/0' },
+    { op: 'replace', path: '/timeline/998/endedAt', value: 1000 },
+    { op: 'add', path: '/timeline/999', value: entry(1000, null) },
+  ]);
+  assert.deepEqual(applyPatch(from, ops), to);
+  // Small elements: the list itself is shorter than a remove per dropped element.
+  assert.deepEqual(diff({ l: [1, 2, 3, 4] }, { l: [4, 5] }), [
+    { op: 'replace', path: '/l', value: [4, 5] },
+  ]);
+});
+
+test('applyPatch(a, diff(a, b)) equals b for windows slid over any list', () => {
+  const item = fc.record({ k: fc.integer({ min: 0, max: 3 }), s: fc.string({ maxLength: 12 }) });
+  fc.assert(
+    fc.property(
+      fc.array(item, { maxLength: 30 }),
+      fc.nat(40),
+      fc.array(item, { maxLength: 5 }),
+      fc.option(fc.tuple(fc.nat(30), item)),
+      (list, drop, added, change) => {
+        const next = [...list.slice(drop), ...added];
+        if (change && next.length > 0) next[change[0] % next.length] = change[1];
+        const ops = diff({ list }, { list: next });
+        assert.equal(jsonEqual(applyPatch({ list }, ops), { list: next }), true);
+      },
+    ),
+    { numRuns: 2000 },
+  );
+});

@@ -5,7 +5,6 @@ import { setTimeout as sleep, setImmediate as tick } from 'node:timers/promises'
 import { pino } from 'pino';
 import WebSocket, { WebSocketServer } from 'ws';
 import { buildScript, type DemoStep, phaseDocument } from '../src/demo/index.ts';
-import { MemoryHub } from '../src/hub/hub.ts';
 import { LogBook } from '../src/hub/logbook.ts';
 import { SessionEngine } from '../src/hub/session-engine.ts';
 import { startTestServer } from '../src/server/ws/testing.ts';
@@ -241,66 +240,9 @@ async function idle(): Promise<Record<string, number>> {
   }
 }
 
-/** Runs the four protocol benchmarks; `--quick` shortens the idle and fan-out windows. */
-/**
- * 4. A session id reused for build after build (often the project's name):
- * its timeline fills to the engine's cap of 1,000 transitions and then drops
- * its oldest entry with every new one. Phase changes are pushed through the
- * real session engine; the deltas of `session:<id>` after the cap are
- * compared with what replacing the timeline (the diff before windows were
- * patched) would send: the encoded timeline, measured on the same states.
- */
-async function cappedTimeline(): Promise<Record<string, number>> {
-  const hub = new MemoryHub();
-  const store = SqliteStore.open(':memory:', { logger: pino({ level: 'silent' }) });
-  const sessions = new SessionEngine({
-    hub,
-    store,
-    logs: new LogBook(hub),
-    logger: pino({ level: 'silent' }),
-  });
-  const id = 'reused-app';
-  const deltaBytes: number[] = [];
-  hub.fanout.subscribe(`session:${id}`, (delta) => {
-    deltaBytes.push(JSON.stringify(delta).length);
-  });
-  try {
-    const t0 = Date.UTC(2025, 0, 13, 0, 30);
-    // Two steps of different phases, alternately: every push is a transition.
-    const script = buildScript(id);
-    const steps = [script[0], script.find((s) => s.phase !== script[0]?.phase)] as DemoStep[];
-    const TOTAL = 1_300;
-    const project = { sessionId: id, startedAt: t0, completed: [] as string[] };
-    const replaceBytes: number[] = [];
-    for (let i = 0; i < TOTAL; i++) {
-      const step = steps[i % 2] as DemoStep;
-      sessions.ingestPush(phaseDocument(project, step, t0 + i * 1000), t0 + i * 1000);
-      if (i >= TOTAL - 200) {
-        const detail = hub.get(`session:${id}`)?.data as { timeline?: unknown[] } | undefined;
-        replaceBytes.push(JSON.stringify(detail?.timeline ?? []).length);
-      }
-    }
-    await tick();
-    const last = deltaBytes.slice(-200);
-    const mean = (list: number[]) => list.reduce((a, b) => a + b, 0) / Math.max(1, list.length);
-    return {
-      'capped timeline: delta bytes per change': mean(last),
-      'capped timeline: replace bytes per change': mean(replaceBytes),
-      'capped timeline: smaller (×)': mean(replaceBytes) / Math.max(1, mean(last)),
-    };
-  } finally {
-    sessions.close();
-    await store.close();
-  }
-}
-
+/** Runs the three protocol benchmarks; `--quick` shortens the idle and fan-out windows. */
 export async function run(): Promise<Record<string, number>> {
-  const figures = {
-    ...(await bytesOnTheWire()),
-    ...(await cappedTimeline()),
-    ...(await fanout()),
-    ...(await idle()),
-  };
+  const figures = { ...(await bytesOnTheWire()), ...(await fanout()), ...(await idle()) };
   printTable('Protocol', figures);
   return figures;
 }

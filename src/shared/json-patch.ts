@@ -2,10 +2,9 @@
  * A subset of JSON Patch (RFC 6902) — `add`, `replace`, `remove` — plus one
  * op of our own, `merge`, used by the hub to send only what changed and by
  * clients to apply it. Unlike a merge patch, it can set a value to null.
- * Arrays that grow at the end (timelines, completed phases), also when capped
- * (dropping elements at the front), are patched element by element; any other
- * array change replaces the array, which is why collections in topics are
- * keyed objects.
+ * Arrays that grow at the end (timelines, completed phases) are patched
+ * element by element; any other array change replaces the array, which is why
+ * collections in topics are keyed objects.
  */
 
 /**
@@ -113,72 +112,25 @@ export function diff(from: unknown, to: unknown, path = ''): JsonPatchOp[] {
   return [...removes, merge, ...separate];
 }
 
-/** How many leading elements a window (a capped list) may drop and still be patched element-wise. */
-const MAX_SLIDE = 64;
-
 /**
  * An array that kept its prefix and grew (or had its last elements changed)
- * becomes per-element operations; so does a capped list that dropped a few
- * elements at the front as it grew at the end (a window: `remove` of index 0
- * per dropped element, then the same element operations), when that is
- * shorter. Anything else is one `replace`.
+ * becomes per-element operations; anything else is one `replace`, which is
+ * then no larger than the element operations would be.
  */
 function diffArrays(from: unknown[], to: unknown[], path: string): JsonPatchOp[] {
-  return (
-    diffAligned(from, to, 0, path) ??
-    diffSlid(from, to, path) ?? [{ op: 'replace', path, value: to }]
-  );
-}
-
-/**
- * `from` without its first `shift` elements against the start of `to`; null
- * when `to` is shorter than that or more than one of those elements changed.
- */
-function diffAligned(
-  from: unknown[],
-  to: unknown[],
-  shift: number,
-  path: string,
-): JsonPatchOp[] | null {
-  const overlap = from.length - shift;
-  if (to.length < overlap) return null;
+  if (to.length < from.length) return [{ op: 'replace', path, value: to }];
   const ops: JsonPatchOp[] = [];
-  for (let i = 0; i < shift; i++) ops.push({ op: 'remove', path: `${path}/0` });
   let changed = 0;
-  for (let i = 0; i < overlap; i++) {
-    const before = from[i + shift];
-    if (before === to[i]) continue;
-    const sub = diff(before, to[i], `${path}/${i}`);
+  for (let i = 0; i < from.length; i++) {
+    if (from[i] === to[i]) continue;
+    const sub = diff(from[i], to[i], `${path}/${i}`);
     if (sub.length === 0) continue;
-    if (++changed > 1) return null;
+    if (++changed > 1) return [{ op: 'replace', path, value: to }];
     ops.push(...sub);
   }
-  for (let i = overlap; i < to.length; i++)
+  for (let i = from.length; i < to.length; i++)
     ops.push({ op: 'add', path: `${path}/${i}`, value: to[i] });
   return ops;
-}
-
-/** A window that slid: the first element of `to` is `from[shift]` for a small shift. */
-function diffSlid(from: unknown[], to: unknown[], path: string): JsonPatchOp[] | null {
-  if (to.length === 0) return null;
-  const limit = Math.min(MAX_SLIDE, from.length - 1);
-  for (let shift = 1; shift <= limit; shift++) {
-    if (!jsonEqual(from[shift], to[0])) continue;
-    const ops = diffAligned(from, to, shift, path);
-    if (ops) return shorterThanList(ops, to) ? ops : null;
-  }
-  return null;
-}
-
-/** Whether the ops are shorter as JSON than the list itself; stops counting once it is longer. */
-function shorterThanList(ops: readonly JsonPatchOp[], list: readonly unknown[]): boolean {
-  const budget = encodedLength(ops);
-  let size = 2;
-  for (const item of list) {
-    size += (JSON.stringify(item) ?? 'null').length + 1;
-    if (size > budget) return true;
-  }
-  return false;
 }
 
 /** Thrown when a patch does not fit the document (the client then resubscribes). */

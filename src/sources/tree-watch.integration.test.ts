@@ -35,7 +35,7 @@ function watched(root: string, opts: Partial<TreeWatchOptions> = {}) {
   const tree = new TreeWatch({
     root,
     depth: 20,
-    skip: (name) => name === 'node_modules',
+    ignore: (name) => name === 'node_modules',
     onFile: (kind, path, stats) => {
       const entry: Seen = { kind, rel: path.slice(root.length + 1) };
       if (stats) entry.size = stats.size;

@@ -10,7 +10,7 @@ export interface TreeWatchOptions {
   /** Folder levels below the root that are watched (0: the root's own files only). */
   depth: number;
   /** Folder names never descended into. */
-  skip: (name: string) => boolean;
+  ignore: (name: string) => boolean;
   /** Re-read the tree every `pollMs` instead of watching it (network filesystems). */
   pollMs?: number;
   onFile: (kind: TreeFileKind, path: string, stats?: Stats) => void;
@@ -265,7 +265,7 @@ export class TreeWatch {
 
   async #lookAtDir(parent: Dir, name: string, path: string, cause: Cause, seq: number) {
     if (this.#files.has(path)) this.#remove(parent, name);
-    if (parent.depth >= this.#opts.depth || this.#opts.skip(name)) return;
+    if (parent.depth >= this.#opts.depth || this.#opts.ignore(name)) return;
     const known = this.#dirs.get(path);
     if (known && (cause !== 'rename' || known.openedAt > seq)) {
       // Polling has no events: a known folder is read again on every round.

@@ -153,7 +153,7 @@ export class RootWatcher {
     const watcher: TreeWatch = new TreeWatch({
       root: root.path,
       depth: this.#opts.depth ?? 20,
-      skip: (name) => IGNORED_DIRS.has(name),
+      ignore: (name) => IGNORED_DIRS.has(name),
       ...(this.#opts.pollMs !== undefined ? { pollMs: this.#opts.pollMs } : {}),
       onFile: (kind, path, stats) => this.#route(root, watcher, kind, path, stats),
       onRootGone: () => {

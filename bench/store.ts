@@ -16,8 +16,9 @@ import { pino } from 'pino';
 import { computeAnalytics } from '../src/core/metrics/analytics.ts';
 import { AnalyticsBook } from '../src/hub/analytics-book.ts';
 import type { Analytics, TokenPoint } from '../src/shared/metrics.ts';
-import type { PhaseTransition, SessionStatus } from '../src/shared/model.ts';
+import type { PhaseTransition } from '../src/shared/model.ts';
 import { SqliteStore } from '../src/store/sqlite-store.ts';
+import { sessionStatus } from '../test/helpers/fixtures.ts';
 
 /** Writes issued per event-loop turn in the batched runs (a burst of file events). */
 const BURST = 1_000;
@@ -25,29 +26,12 @@ const BATCHED_WRITES = 50_000;
 /** Fewer: one commit per write is slow, and the rate is stable long before this. */
 const SINGLE_WRITES = 3_000;
 
-function status(id: string): SessionStatus {
-  return {
-    id,
-    sessionId: id,
-    projectDir: null,
+const status = (id: string) =>
+  sessionStatus(id, {
     source: 'file',
-    currentPhase: 'Builder',
     phaseNumber: { raw: '4/7', current: 4, total: 7 },
-    status: 'in_progress',
-    state: 'active',
-    progressDetail: null,
-    testIteration: null,
-    phasesCompleted: [],
-    startedAt: null,
-    reportedAt: null,
-    firstSeenAt: 0,
-    changedAt: 0,
     progressPercent: 57,
-    etaAt: null,
-    warnings: [],
-    extras: {},
-  };
-}
+  });
 
 type Write = (store: SqliteStore, key: string, i: number) => Promise<void>;
 

@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import pino from 'pino';
+import { rng, sessionStatus } from '../../test/helpers/fixtures.ts';
 import { MetricsAccount } from '../core/metrics/account.ts';
 import { computeAnalytics } from '../core/metrics/analytics.ts';
 import type { Analytics, TestIteration } from '../shared/metrics.ts';
-import type { PhaseTransition, SessionState, SessionStatus } from '../shared/model.ts';
+import type { PhaseTransition, SessionState } from '../shared/model.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import { AnalyticsBook, type SessionExtras } from './analytics-book.ts';
 import { engines, pushPhase } from './fixtures/engines.ts';
@@ -360,7 +361,7 @@ describe('AnalyticsBook', () => {
       const added = new Map<string, PhaseTransition[]>();
       const fullReadsAt: number[] = [];
       const save = (key: string, state: SessionState, changedAt = 10_000_000) =>
-        store.saveSession(sessionStatus(key, state, changedAt), {});
+        store.saveSession(sessionStatus(key, { state, changedAt }), {});
       try {
         for (let step = 0; step < 70; step++) {
           const key = pick(KEYS);
@@ -485,42 +486,6 @@ describe('AnalyticsBook', () => {
     }
   });
 });
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed by its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function sessionStatus(id: string, state: SessionState, changedAt: number): SessionStatus {
-  return {
-    id,
-    sessionId: id,
-    projectDir: null,
-    source: 'push',
-    currentPhase: 'Builder',
-    phaseNumber: { raw: null, current: null, total: null },
-    status: 'in_progress',
-    state,
-    progressDetail: null,
-    testIteration: null,
-    phasesCompleted: [],
-    startedAt: null,
-    reportedAt: null,
-    firstSeenAt: 0,
-    changedAt,
-    progressPercent: null,
-    etaAt: null,
-    warnings: [],
-    extras: {},
-  };
-}
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'analytics-book-'));

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { rng } from '../../../test/helpers/fixtures.ts';
 import type { Analytics, TestIteration } from '../../shared/metrics.ts';
 import type { PhaseTransition, SessionState } from '../../shared/model.ts';
 import {
@@ -51,18 +52,6 @@ function reference(history: readonly SessionHistory[]): Analytics {
     tokensPerPhase: averages(tokens),
     avgTestIterationsToGreen: greenN > 0 ? round(greenSum / greenN, 2) : null,
     failureRate: finished > 0 ? round(failed / finished, 4) : null,
-  };
-}
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed by its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -88,7 +88,10 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOpt
 
   app.post('/api/phase-update', async (request, reply) => {
     const result = sessions.ingestPush(request.body, Date.now());
-    if (!result.ok) return sendError(reply, 400, 'bad_request', result.error);
+    if (!result.ok) {
+      const code = result.status === 409 ? 'session_unknown' : 'bad_request';
+      return sendError(reply, result.status, code, result.error);
+    }
     // The store commits this turn's writes on setImmediate; acknowledge after it,
     // so a crash right after the 200 cannot lose an acknowledged phase change.
     await new Promise<void>((resolve) => setImmediate(resolve));

@@ -232,7 +232,10 @@ describe('SessionEngine with phase files', () => {
 
   it('lists live sessions first, then by last change, and filters by state', async (t) => {
     const { engine } = await setup(t);
-    engine.ingestPush(phaseDoc({ session_id: 'old-done', current_phase: 'Complete', status: 'completed' }), T0 + 5000);
+    engine.ingestPush(
+      phaseDoc({ session_id: 'old-done', current_phase: 'Complete', status: 'completed' }),
+      T0 + 5000,
+    );
     engine.ingestPush(phaseDoc({ session_id: 'live-old' }), T0);
     engine.ingestPush(phaseDoc({ session_id: 'live-new' }), T0 + 1000);
     engine.ingestPush(phaseDoc({ session_id: 'broken', status: 'failed' }), T0 + 2000);

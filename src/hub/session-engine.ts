@@ -197,8 +197,9 @@ export class SessionEngine {
 
   /**
    * The session a push without `session_id` belongs to: the one active build
-   * that pushed in the last `PUSHING_MS`; with several, the one whose completed
-   * phases this document continues; with none pushing, the only active build.
+   * that pushed in the last `PUSHING_MS`; with several, the one furthest along
+   * whose completed phases this document continues; with none pushing, the
+   * only active build.
    * Otherwise it is refused (409) with the candidates named.
    */
   #pushTarget(
@@ -212,9 +213,12 @@ export class SessionEngine {
     let candidates = pushing.length > 0 ? pushing : active;
     if (candidates.length > 1) {
       const done = new Set(doc.phasesCompleted.map((p) => p.toLowerCase()));
-      candidates = candidates.filter(([, e]) =>
+      const continued = candidates.filter(([, e]) =>
         e.status.phasesCompleted.every((p) => done.has(p.toLowerCase())),
       );
+      // The build furthest along among those the document continues.
+      const most = Math.max(-1, ...continued.map(([, e]) => e.status.phasesCompleted.length));
+      candidates = continued.filter(([, e]) => e.status.phasesCompleted.length === most);
     }
     if (candidates.length === 1) return { ok: true, key: (candidates[0] as [string, Entry])[0] };
     const names = (pushing.length > 0 ? pushing : active).map(([key]) => key);

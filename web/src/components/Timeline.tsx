@@ -15,13 +15,17 @@ export function Timeline({ timeline, active }: { timeline: TimelineEntry[]; acti
   const max = Math.max(60_000, ...rows.map((r) => r.ms ?? 0));
   return (
     <ul className="timeline" aria-label="Phase durations">
-      {rows.map(({ t, ms, running }) => (
-        <li key={`${t.phase}-${t.startedAt}`} className={running ? 'tl-row running' : 'tl-row'}>
+      {rows.map(({ t, ms, running }, i) => (
+        <li
+          key={`${t.phase}-${t.startedAt}-${i}`}
+          className={running ? 'tl-row running' : 'tl-row'}
+        >
           <span className="tl-name" title={t.phase}>
             {t.phaseNumber !== null && (
               <span className="muted">{t.phaseNumber.split('/')[0]} </span>
             )}
             {t.phase}
+            {(t.loop ?? 0) > 0 && <span className="tl-loop"> ↻ loop {t.loop}</span>}
           </span>
           <span className="tl-track">
             <span className="tl-bar" style={{ width: `${((ms ?? 0) / max) * 100}%` }} />

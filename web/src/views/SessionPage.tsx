@@ -39,7 +39,7 @@ export function SessionPage({ id }: { id: string }) {
           <LiveStateBadge s={s} />
         </div>
         <div className="actions">
-          <Updated at={s.changedAt} label="Changed" />
+          <Updated at={s.changedAt} label="Changed" final={s.state !== 'active'} />
           <ExportButton detail={detail} />
         </div>
       </header>

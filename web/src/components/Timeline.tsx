@@ -15,9 +15,9 @@ export function Timeline({ timeline, active }: { timeline: TimelineEntry[]; acti
   const max = Math.max(60_000, ...rows.map((r) => r.ms ?? 0));
   return (
     <ul className="timeline" aria-label="Phase durations">
-      {rows.map(({ t, ms, running }, i) => (
+      {rows.map(({ t, ms, running }) => (
         <li
-          key={`${t.phase}-${t.startedAt}-${i}`}
+          key={`${t.phase}-${t.startedAt}-${t.loop ?? 0}`}
           className={running ? 'tl-row running' : 'tl-row'}
         >
           <span className="tl-name" title={t.phase}>

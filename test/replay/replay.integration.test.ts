@@ -444,6 +444,64 @@ describe('replay: real-producer builds through the real server', () => {
         ['scout', 'architect', 'builder', 'complete'],
       );
       for (const size of legacy.sizes) assert.ok(size < 8192, `legacy status of ${size} bytes`);
+
+      // Each event is written to events.jsonl and posted to /api/broadcast with the same envelope.
+      const events = [
+        { type: 'phase_change', data: { phase: 'scout', context_percent: 0 } },
+        { type: 'iteration_start', data: { iteration: 1 } },
+        { type: 'log_line', data: { line: 'Using 2 patterns', level: 'info' } },
+      ].map((e, i) => ({
+        ...e,
+        session_id: id,
+        timestamp: `2026-02-01T09:00:0${i}.5`,
+        sequence: i + 1,
+      }));
+      const eventsDir = join(root, 'logs', 'events', id);
+      await mkdir(eventsDir, { recursive: true });
+      await writeFile(
+        join(eventsDir, 'events.jsonl'),
+        events.map((e) => `${JSON.stringify(e)}\n`).join(''),
+      );
+      const eventLines = async () =>
+        (
+          (await (await fetch(`${h.url()}/api/logs/${id}?lines=500`)).json()) as {
+            lines: { kind?: string; text: string }[];
+          }
+        ).lines.filter((l) => l.kind !== undefined);
+      await waitFor(
+        async () => ((await eventLines()).length === 3 ? true : undefined),
+        5000,
+        'events from events.jsonl',
+      );
+      const broadcast = async (e: unknown) => {
+        const r = await fetch(`${h.url()}/api/broadcast/${id}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(e),
+        });
+        assert.equal(r.status, 200);
+      };
+      for (const e of events) await broadcast(e);
+      // A new event after the copies: once it is in the log, any copy would be too.
+      await broadcast({
+        type: 'completion',
+        session_id: id,
+        timestamp: '2026-02-01T09:00:09',
+        sequence: 4,
+        data: { success: true },
+      });
+      await waitFor(async () =>
+        (await eventLines()).some((l) => l.kind === 'completion') ? true : undefined,
+      );
+      assert.deepEqual(
+        (await eventLines()).map((l) => l.text),
+        [
+          'phase_change: scout',
+          'iteration_start: iteration 1',
+          'log_line: Using 2 patterns',
+          'completion: {"success":true}',
+        ],
+      );
       const artifacts = (legacy.statuses.at(-1) as { artifacts?: { research?: unknown } })
         .artifacts;
       assert.match(String(artifacts?.research), /KB of text \(not shown\)/);

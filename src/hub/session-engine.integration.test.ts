@@ -20,7 +20,10 @@ after(async () => {
 const silent = pino({ level: 'silent' });
 const T0 = Date.UTC(2025, 0, 13, 0, 30);
 
-async function setup(t: TestContext, opts: { dir?: string; confirmMs?: number } = {}) {
+async function setup(
+  t: TestContext,
+  opts: { dir?: string; confirmMs?: number; settleMs?: number } = {},
+) {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'ls-engine-')));
   if (!opts.dir) temps.push(dir);
   const store = SqliteStore.open(join(dir, 'history.db'), { logger: silent });
@@ -32,6 +35,7 @@ async function setup(t: TestContext, opts: { dir?: string; confirmMs?: number } 
     logs,
     logger: silent,
     confirmMs: opts.confirmMs ?? 60_000,
+    ...(opts.settleMs === undefined ? {} : { settleMs: opts.settleMs }),
   });
   t.after(async () => {
     engine.close();
@@ -228,6 +232,40 @@ describe('SessionEngine with phase files', () => {
       if (!result.ok) assert.match(result.error, pattern);
     }
     assert.equal(engine.list().length, 0);
+  });
+
+  it('Feedback 7/8 completed ends an 8-phase build once nothing follows; GitHub Integration after it continues', async (t) => {
+    const { engine, hub } = await setup(t, { settleMs: 40 });
+    const feedback = { current_phase: 'Feedback', phase_number: '7/8', status: 'completed' };
+    engine.ingestPush(phaseDoc({ session_id: 'eight', ...feedback }), T0);
+    engine.ingestPush(phaseDoc({ session_id: 'current', ...feedback }), T0);
+    assert.equal(
+      engine.get('eight')?.status.state,
+      'active',
+      'not ended yet: GitHub Integration may follow',
+    );
+    engine.ingestPush(
+      phaseDoc({
+        session_id: 'current',
+        current_phase: 'GitHub Integration',
+        phase_number: '7.5/8',
+        status: 'configuring',
+      }),
+      T0 + 10,
+    );
+    await new Promise<void>((resolve) => {
+      const off = hub.fanout.subscribe('session:eight', () => {
+        if (engine.get('eight')?.status.state === 'completed') {
+          off();
+          resolve();
+        }
+      });
+    });
+    const eight = engine.get('eight')?.status;
+    assert.equal(eight?.progressPercent, 100);
+    assert.equal(eight?.template, 'cf-8');
+    assert.equal(eight?.changedAt, T0, 'ended at the last document, not at the timer');
+    assert.equal(engine.get('current')?.status.state, 'active');
   });
 
   it('lists live sessions first, then by last change, and filters by state', async (t) => {

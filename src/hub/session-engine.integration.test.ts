@@ -370,6 +370,26 @@ describe('SessionEngine with bad phase files', () => {
     });
   }
 
+  it('a write split by pauses warns viewers once, however its halves fail to parse', async (t) => {
+    const { engine, phase, feed, path, logs, project, hub } = await withSession(t, 0);
+    const full = JSON.stringify(
+      phaseDoc({ current_phase: 'Builder', progress_detail: 'x'.repeat(200) }),
+    );
+    let seq = -1;
+    for (const cut of [10, 60, 150]) {
+      await writePhase(project, full.slice(0, cut), T0 + 1000 + cut);
+      await feed(phase, path);
+      await warning(engine);
+      if (seq < 0) seq = hub.seq;
+    }
+    assert.equal(hub.seq, seq, 'later halves (other parse errors) are not published again');
+    assert.equal(logs.tail('weather-app', 10).filter((l) => l.level === 'warn').length, 1);
+    await writePhase(project, full, T0 + 2000);
+    await feed(phase, path);
+    assert.equal(engine.get('weather-app')?.status.currentPhase, 'Builder');
+    assert.deepEqual(engine.get('weather-app')?.status.warnings, []);
+  });
+
   it('reports a lasting problem after the confirmation delay, on its own', async (t) => {
     const { engine, phase, feed, path, project } = await withSession(t, 10);
     const warned = new Promise<void>((done) => {

@@ -352,14 +352,16 @@ export class SessionEngine {
     const key = this.#pathKeys.get(p.path);
     const entry = key === undefined ? undefined : this.#entries.get(key);
     if (!entry || key === undefined) {
-      const signature = `${p.code}:${p.message}`;
+      const signature = p.code;
       if (this.#orphanProblems.get(p.path) === signature) return;
       this.#orphanProblems.set(p.path, signature);
       this.#log.warn({ path: p.path, code: p.code }, p.message);
       return;
     }
     const previous = entry.warnings.get(p.path);
-    if (previous && previous.code === p.code && previous.message === p.message) return;
+    // One ongoing problem per file and code: the halves of a write split by a
+    // pause fail with other parse messages, but viewers are told once.
+    if (previous && previous.code === p.code) return;
     const at = this.#now();
     entry.warnings.set(p.path, { code: p.code, message: p.message, at });
     this.#log.warn({ session: key, path: p.path, code: p.code }, p.message);

@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config.ts';
+import { InProcessBus } from './hub/fanout.ts';
 import { MemoryHub } from './hub/hub.ts';
 import { LogBook } from './hub/logbook.ts';
 import { MetricsEngine } from './hub/metrics-engine.ts';
 import { PlansEngine } from './hub/plans-engine.ts';
 import { SessionEngine } from './hub/session-engine.ts';
+import { wireCodec } from './server/encode.ts';
 import { buildServer } from './server/server.ts';
 import { topic } from './shared/topics.ts';
 import { RootWatcher } from './sources/watcher.ts';
@@ -60,7 +62,7 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
     const telemetry = new Telemetry();
     const store = timeStoreWrites(SqliteStore.open(config.dbPath, { logger }), telemetry);
     closers.push(() => store.close());
-    const hub = new MemoryHub();
+    const hub = new MemoryHub({ bus: new InProcessBus({ codec: wireCodec }) });
     const logs = new LogBook(hub, { store, logger });
     const sessions = new SessionEngine({ hub, store, logs, logger });
     const metrics = new MetricsEngine({

@@ -12,6 +12,7 @@ import { buildServer } from './server/server.ts';
 import { topic } from './shared/topics.ts';
 import { RootWatcher } from './sources/watcher.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
+import type { HistoryStore } from './store/types.ts';
 import { Telemetry, timeStoreWrites } from './telemetry.ts';
 
 const DAY_MS = 86_400_000;
@@ -24,7 +25,7 @@ export interface App {
   readonly sessions: SessionEngine;
   readonly metrics: MetricsEngine;
   readonly plans: PlansEngine;
-  readonly store: SqliteStore;
+  readonly store: HistoryStore;
   readonly telemetry: Telemetry;
   readonly server: FastifyInstance | null;
   /** Base URL once listening. */
@@ -60,7 +61,15 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
   };
   try {
     const telemetry = new Telemetry();
-    const store = timeStoreWrites(SqliteStore.open(config.dbPath, { logger }), telemetry);
+    const store = timeStoreWrites<HistoryStore>(
+      config.storeUrl
+        ? // Loaded only when asked for: the embedded default never pays for the driver.
+          await (await import('./store/postgres-store.ts')).PostgresStore.open(config.storeUrl, {
+            logger,
+          })
+        : SqliteStore.open(config.dbPath, { logger }),
+      telemetry,
+    );
     closers.push(() => store.close());
     const hub = new MemoryHub({ bus: new InProcessBus({ codec: wireCodec }) });
     const logs = new LogBook(hub, { store, logger });

@@ -1,15 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config.ts';
+import { InProcessBus } from './hub/fanout.ts';
 import { MemoryHub } from './hub/hub.ts';
 import { LogBook } from './hub/logbook.ts';
 import { MetricsEngine } from './hub/metrics-engine.ts';
 import { PlansEngine } from './hub/plans-engine.ts';
 import { SessionEngine } from './hub/session-engine.ts';
+import { wireCodec } from './server/encode.ts';
 import { buildServer } from './server/server.ts';
 import { topic } from './shared/topics.ts';
 import { RootWatcher } from './sources/watcher.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
+import type { HistoryStore } from './store/types.ts';
 import { Telemetry, timeStoreWrites } from './telemetry.ts';
 
 const DAY_MS = 86_400_000;
@@ -22,7 +25,7 @@ export interface App {
   readonly sessions: SessionEngine;
   readonly metrics: MetricsEngine;
   readonly plans: PlansEngine;
-  readonly store: SqliteStore;
+  readonly store: HistoryStore;
   readonly telemetry: Telemetry;
   readonly server: FastifyInstance | null;
   /** Base URL once listening. */
@@ -58,9 +61,17 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
   };
   try {
     const telemetry = new Telemetry();
-    const store = timeStoreWrites(SqliteStore.open(config.dbPath, { logger }), telemetry);
+    const store = timeStoreWrites<HistoryStore>(
+      config.storeUrl
+        ? // Loaded only when asked for: the embedded default never pays for the driver.
+          await (await import('./store/postgres-store.ts')).PostgresStore.open(config.storeUrl, {
+            logger,
+          })
+        : SqliteStore.open(config.dbPath, { logger }),
+      telemetry,
+    );
     closers.push(() => store.close());
-    const hub = new MemoryHub();
+    const hub = new MemoryHub({ bus: new InProcessBus({ codec: wireCodec }) });
     const logs = new LogBook(hub, { store, logger });
     const sessions = new SessionEngine({ hub, store, logs, logger });
     const metrics = new MetricsEngine({

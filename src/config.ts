@@ -7,6 +7,8 @@ export interface AppConfig {
   port: number;
   host: string;
   dbPath: string;
+  /** `postgres://…`: history in PostgreSQL instead of the SQLite file at `dbPath`. */
+  storeUrl?: string | null;
   retentionDays: number;
   token: string | null;
   allowedOrigins: string[];

@@ -11,6 +11,7 @@ import {
 } from '../config.ts';
 import { createLogger, type LogFormat } from '../logger.ts';
 import { isLoopback } from '../server/security.ts';
+import { redact } from '../store/redact.ts';
 import { CliError, EXIT } from './errors.ts';
 import { checkRoots, collect, parsePort, parsePositiveInt } from './options.ts';
 
@@ -19,6 +20,7 @@ interface ServeFlags {
   port?: number;
   host?: string;
   db?: string;
+  store?: string;
   retentionDays: number;
   token?: string;
   insecure?: boolean;
@@ -42,6 +44,7 @@ export function resolveServeConfig(flags: ServeFlags, env = process.env): AppCon
     port: flags.port ?? (env.LIVESTREAM_PORT ? parsePort(env.LIVESTREAM_PORT) : DEFAULT_PORT),
     host,
     dbPath: flags.db ?? defaultDbPath(env),
+    storeUrl: parseStoreUrl(flags.store ?? env.LIVESTREAM_STORE),
     retentionDays: flags.retentionDays,
     token,
     allowedOrigins: flags.allowOrigin ?? [],
@@ -49,6 +52,16 @@ export function resolveServeConfig(flags: ServeFlags, env = process.env): AppCon
     tokenBudget: flags.tokenBudget,
     webDir: defaultWebDir(),
   };
+}
+
+/** `postgres://…` or `postgresql://…`; anything else is a usage error naming what is accepted. */
+function parseStoreUrl(value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  if (/^postgres(ql)?:\/\//.test(value)) return value;
+  throw new CliError(
+    `--store takes a PostgreSQL URL (postgres://user@host:5432/db); for SQLite use --db <path>`,
+    EXIT.usage,
+  );
 }
 
 function explainListenError(error: NodeJS.ErrnoException, config: AppConfig): never {
@@ -81,6 +94,9 @@ async function serve(flags: ServeFlags): Promise<void> {
     app = await createApp({ config, logger });
   } catch (error) {
     const err = error as NodeJS.ErrnoException;
+    if (config.storeUrl && /PostgreSQL/.test(err.message)) {
+      throw new CliError(`${err.message} (check --store)`, EXIT.unavailable);
+    }
     if (err.code === 'ERR_SQLITE_ERROR' || /database|sqlite/i.test(err.message)) {
       throw new CliError(
         `cannot open the database ${config.dbPath}: ${err.message} (pass --db <path>)`,
@@ -92,7 +108,8 @@ async function serve(flags: ServeFlags): Promise<void> {
   // One write, so whoever waits for the "listening" line sees the rest with it.
   const lines = [`Livestream listening on ${app.url}`];
   if (app.loginPath) lines.push(`Open ${app.url}${app.loginPath} once in your browser to log in.`);
-  lines.push(`Watching ${config.roots.join(', ')}; history in ${config.dbPath}`);
+  const history = config.storeUrl ? redact(config.storeUrl) : config.dbPath;
+  lines.push(`Watching ${config.roots.join(', ')}; history in ${history}`);
   if (app.sessions.list().length === 0) {
     lines.push(
       'No build sessions yet: point an orchestrator at a watched folder (it writes .context-foundry/current-phase.json) or POST to /api/phase-update, or run `livestream demo` in another terminal.',
@@ -122,6 +139,10 @@ export function register(program: Command): void {
     .option(
       '--db <path>',
       'SQLite history file (default ~/.livestream/livestream.db; env LIVESTREAM_DB)',
+    )
+    .option(
+      '--store <url>',
+      'keep history in PostgreSQL instead of SQLite: postgres://user@host/db (env LIVESTREAM_STORE)',
     )
     .option(
       '--retention-days <n>',

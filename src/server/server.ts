@@ -2,15 +2,18 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config.ts';
-import type { MemoryHub } from '../hub/hub.ts';
-import type { LogBook } from '../hub/logbook.ts';
-import type { MetricsEngine } from '../hub/metrics-engine.ts';
-import type { PlansEngine } from '../hub/plans-engine.ts';
-import type { SessionEngine } from '../hub/session-engine.ts';
+import type { Hub } from '../hub/types.ts';
 import { parseTopic } from '../shared/topics.ts';
-import type { SqliteStore } from '../store/sqlite-store.ts';
 import { registerProcessMetrics, type Telemetry } from '../telemetry.ts';
 import { installErrorHandler, sendError } from './errors.ts';
+import type {
+  HealthQuery,
+  LogQueries,
+  MetricsQueries,
+  PlanQueries,
+  ReplayGauge,
+  SessionQueries,
+} from './queries.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { plansRoutes } from './routes/plans.ts';
@@ -20,15 +23,17 @@ import { staticRoutes } from './static.ts';
 import { legacyRoutes } from './ws/legacy.ts';
 import { protocolRoutes, websocketServerOptions, wsStats } from './ws/protocol.ts';
 
+/** Everything the server reads and writes through: small interfaces, no engine or store class. */
 export interface ServerDeps {
   config: AppConfig;
   logger: Logger;
-  hub: MemoryHub;
-  logs: LogBook;
-  sessions: SessionEngine;
-  metrics: MetricsEngine;
-  plans: PlansEngine;
-  store: SqliteStore;
+  /** Live topics for the WebSocket endpoints, with the replay log's size for /metrics. */
+  hub: Hub & ReplayGauge;
+  logs: LogQueries;
+  sessions: SessionQueries;
+  metrics: MetricsQueries;
+  plans: PlanQueries;
+  store: HealthQuery;
   telemetry: Telemetry;
   watcherStats: () => { events: number; errors: number };
 }
@@ -130,7 +135,7 @@ export async function buildServer(deps: ServerDeps) {
 }
 
 /** Loads the logs of the `logs:<key>` topics among `names` that are not in memory. */
-function warmLogs(logs: LogBook, names: readonly string[]): Promise<void> | null {
+function warmLogs(logs: Pick<LogQueries, 'warm'>, names: readonly string[]): Promise<void> | null {
   const loads: Promise<void>[] = [];
   for (const name of names) {
     const parsed = parseTopic(name);

@@ -1,11 +1,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import type { LogBook } from '../../hub/logbook.ts';
-import type { SessionEngine } from '../../hub/session-engine.ts';
 import { SESSION_STATES, type SessionState } from '../../shared/model.ts';
-import type { SessionStore } from '../../store/types.ts';
 import { sendError } from '../errors.ts';
 import { badRequest, sessionIdParams } from '../params.ts';
+import type { HealthQuery, LogQueries, SessionQueries } from '../queries.ts';
 
 const sessionsQuery = z.object({
   state: z.enum(SESSION_STATES as [SessionState, ...SessionState[]]).optional(),
@@ -16,9 +14,9 @@ const logsQuery = z.object({
 });
 
 export interface SessionRoutesOptions {
-  sessions: SessionEngine;
-  logs: LogBook;
-  store: SessionStore;
+  sessions: SessionQueries;
+  logs: Pick<LogQueries, 'read'>;
+  store: HealthQuery;
   /** Live WebSocket connections, for /api/health. */
   connections: () => number;
   /** Counts accepted pushes (for /metrics). */

@@ -57,14 +57,14 @@ export interface Alert {
 }
 
 /** What happened to an alert, as stored in its history. */
-export type AlertEventKind = 'raised' | 'updated' | 'resolved' | 'acknowledged' | 'snoozed';
+export type AlertEventKind = 'raised' | 'resolved' | 'acknowledged' | 'snoozed';
 
 export interface AlertEvent {
   alertId: string;
   sessionId: string;
   kind: AlertEventKind;
   at: number;
-  /** The reason at that moment (raised/updated), or who acted (acknowledged/snoozed). */
+  /** The reason when raised, or who acted (acknowledged, snoozed). */
   detail: string | null;
   /** For `snoozed`: until when. */
   until: number | null;

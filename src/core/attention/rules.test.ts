@@ -45,7 +45,7 @@ describe('stalled', () => {
     assert.equal(found[0]?.since, T0);
     assert.match(
       found[0]?.reason ?? '',
-      /No progress in Builder for 12 min; it usually takes 4 min/,
+      /No progress in Builder for over 12 min; it usually takes 4 min/,
     );
   });
 

@@ -107,7 +107,9 @@ function finished(facts: SessionFacts, th: AttentionThresholds): Finding[] {
 
 /**
  * Applies every rule to one session at `now`. Pure: the same facts, thresholds
- * and `now` give the same findings.
+ * and `now` give the same findings. Reasons never contain a time elapsed up
+ * to `now` (clients compute it from `since`), so a held alert does not change
+ * on every evaluation.
  */
 export function evaluate(facts: SessionFacts, th: AttentionThresholds, now: number): Evaluation {
   if (facts.state !== 'active') return { findings: finished(facts, th), wakeAt: null };
@@ -122,7 +124,7 @@ export function evaluate(facts: SessionFacts, th: AttentionThresholds, now: numb
     findings.push({
       kind: 'producer_gone',
       severity: 'critical',
-      reason: `Nothing written for ${formatSpan(now - facts.lastActivityAt)} while ${facts.phase} is running: the build process may have stopped`,
+      reason: `Nothing written for over ${formatSpan(th.producerGoneMs)} while ${facts.phase} is running: the build process may have stopped`,
       since: facts.lastActivityAt,
       episode: String(facts.lastActivityAt),
     });
@@ -143,7 +145,7 @@ export function evaluate(facts: SessionFacts, th: AttentionThresholds, now: numb
     findings.push({
       kind: 'stalled',
       severity: 'warning',
-      reason: `No progress in ${facts.phase} for ${formatSpan(now - mark.at)}; ${usual}`,
+      reason: `No progress in ${facts.phase} for over ${formatSpan(limit)}; ${usual}`,
       since: mark.at,
       episode: `${facts.phase}@${mark.at}`,
     });

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Alert } from '../shared/attention.ts';
 import type { AlertStore, OutboxEntry } from '../store/alert-store.ts';
 import { type Channel, DeliveryError } from './channels.ts';
-import { type AlertEventBody, alertEvent } from './event.ts';
+import { type AlertEventBody, alertEvent, sampleAlert } from './event.ts';
 
 export interface RetryPolicy {
   /** First retry after this (ms), doubled on each failure up to `maxMs`. */
@@ -28,6 +28,35 @@ export interface NotifierOptions {
 export function backoff(attempts: number, policy: RetryPolicy, random = Math.random): number {
   const base = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.max(0, attempts - 1));
   return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+export interface ChannelTestResult {
+  channel: string;
+  ok: boolean;
+  error: string | null;
+}
+
+/**
+ * Sends a sample alert to every channel now, outside any outbox (nothing is
+ * stored or retried): what `livestream notify test` reports.
+ */
+export function testChannels(
+  channels: readonly Channel[],
+  dashboardUrl: string | null,
+  now: number,
+): Promise<ChannelTestResult[]> {
+  const event = alertEvent(sampleAlert(now), dashboardUrl, true);
+  return Promise.all(
+    channels.map(async (channel) => {
+      try {
+        await channel.send(event);
+        return { channel: channel.label, ok: true, error: null };
+      } catch (error) {
+        const message = error instanceof DeliveryError ? error.message : 'failed';
+        return { channel: channel.label, ok: false, error: message };
+      }
+    }),
+  );
 }
 
 /**
@@ -91,6 +120,11 @@ export class Notifier {
       });
     }
     this.#kick();
+  }
+
+  /** A sample to every channel now (see `testChannels`). */
+  test(): Promise<ChannelTestResult[]> {
+    return testChannels(this.channels, this.#url(), this.#now());
   }
 
   /** Resolves when nothing is being sent. */

@@ -2,16 +2,20 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config.ts';
+import type { AttentionEngine } from '../hub/attention-engine.ts';
 import type { MemoryHub } from '../hub/hub.ts';
 import type { LogBook } from '../hub/logbook.ts';
 import type { MetricsEngine } from '../hub/metrics-engine.ts';
 import type { PlansEngine } from '../hub/plans-engine.ts';
 import type { SessionEngine } from '../hub/session-engine.ts';
+import type { Notifier } from '../notify/notifier.ts';
 import { parseTopic } from '../shared/topics.ts';
+import type { AlertStore } from '../store/alert-store.ts';
 import type { SqliteStore } from '../store/sqlite-store.ts';
 import { registerProcessMetrics, type Telemetry } from '../telemetry.ts';
 import { installErrorHandler, sendError } from './errors.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { attentionRoutes } from './routes/attention.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { plansRoutes } from './routes/plans.ts';
 import { sessionRoutes } from './routes/sessions.ts';
@@ -29,6 +33,9 @@ export interface ServerDeps {
   metrics: MetricsEngine;
   plans: PlansEngine;
   store: SqliteStore;
+  attention: AttentionEngine;
+  alerts: AlertStore;
+  notifier: Notifier;
   telemetry: Telemetry;
   watcherStats: () => { events: number; errors: number };
 }
@@ -106,6 +113,11 @@ export async function buildServer(deps: ServerDeps) {
     telemetry: deps.telemetry,
   });
   await app.register(plansRoutes, { plans: deps.plans });
+  await app.register(attentionRoutes, {
+    attention: deps.attention,
+    store: deps.alerts,
+    notifier: deps.notifier,
+  });
   await app.register(protocolRoutes, {
     hub,
     allowedOrigins: config.allowedOrigins,

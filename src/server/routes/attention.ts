@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import type { ChannelTestResult } from '../../notify/notifier.ts';
 import { type Alert, attentionQueue } from '../../shared/attention.ts';
 import type { AlertStore } from '../../store/alert-store.ts';
 import { sendError } from '../errors.ts';
@@ -14,6 +15,7 @@ export interface AttentionQueries {
 
 export interface AttentionRoutesOptions {
   attention: AttentionQueries;
+  notifier: { test(): Promise<ChannelTestResult[]> };
   store: Pick<AlertStore, 'alerts' | 'alertEvents'>;
   now?: () => number;
 }
@@ -61,6 +63,11 @@ export async function attentionRoutes(app: FastifyInstance, opts: AttentionRoute
       opts.store.alertEvents(id),
     ]);
     return { session_id: id, alerts, events };
+  });
+
+  app.post('/api/notify/test', async () => {
+    const results = await opts.notifier.test();
+    return { channels: results, count: results.length };
   });
 
   app.post('/api/attention/ack', async (request, reply) => {

@@ -9,7 +9,7 @@ import type { MetricsEngine } from '../hub/metrics-engine.ts';
 import type { PlansEngine } from '../hub/plans-engine.ts';
 import type { SessionEngine } from '../hub/session-engine.ts';
 import type { Notifier } from '../notify/notifier.ts';
-import { parseTopic } from '../shared/topics.ts';
+import { parseTopic, topic } from '../shared/topics.ts';
 import type { AlertStore } from '../store/alert-store.ts';
 import type { SqliteStore } from '../store/sqlite-store.ts';
 import { registerProcessMetrics, type Telemetry } from '../telemetry.ts';
@@ -18,6 +18,7 @@ import { RateLimiter } from './rate-limit.ts';
 import { attentionRoutes } from './routes/attention.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { plansRoutes } from './routes/plans.ts';
+import { type ReplaySources, replayFrame, replayRoutes } from './routes/replay.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { installSecurity } from './security.ts';
 import { staticRoutes } from './static.ts';
@@ -100,7 +101,21 @@ export async function buildServer(deps: ServerDeps) {
   ]);
 
   await app.register(fastifyWebsocket, { options: websocketServerOptions });
+  const replay: ReplaySources = {
+    session: (id) => deps.sessions.get(id) ?? null,
+    costUsd: (id) => {
+      const usage = hub.get(topic('metrics', id))?.data as
+        | { token_usage?: { data?: { costUsd?: unknown } | null } }
+        | undefined;
+      const cost = usage?.token_usage?.data?.costUsd;
+      return typeof cost === 'number' ? cost : null;
+    },
+    store: deps.store,
+    alerts: deps.alerts,
+  };
+  await app.register(replayRoutes, { sources: replay });
   await app.register(sessionRoutes, {
+    replay: (id, at) => replayFrame(replay, id, at),
     sessions: deps.sessions,
     logs: deps.logs,
     store: deps.store,

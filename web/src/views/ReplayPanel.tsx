@@ -105,6 +105,13 @@ export function ReplayPanel({ id, initialAt }: { id: string; initialAt: number |
   const [playing, setPlaying] = useState(false);
   const [speed, setSpeed] = useState<number>(10);
 
+  // A link to a moment opened on this page (a hash change, not a new page).
+  useEffect(() => {
+    if (initialAt === null) return;
+    setOpen(true);
+    setAt(initialAt);
+  }, [initialAt]);
+
   useEffect(() => {
     if (!open || history) return;
     const controller = new AbortController();

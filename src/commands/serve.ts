@@ -1,5 +1,7 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type App, createApp } from '../app.ts';
+import { AttentionConfig } from '../attention-config.ts';
 import {
   type AppConfig,
   DEFAULT_HOST,
@@ -10,6 +12,7 @@ import {
   defaultWebDir,
 } from '../config.ts';
 import { createLogger, type LogFormat } from '../logger.ts';
+import { parseWebhookUrl } from '../notify/channels.ts';
 import { isLoopback } from '../server/security.ts';
 import { redact } from '../store/redact.ts';
 import { CliError, EXIT } from './errors.ts';
@@ -28,6 +31,33 @@ interface ServeFlags {
   poll?: number;
   tokenBudget: number;
   logFormat?: LogFormat;
+  webhook?: string[];
+  attentionConfig?: string;
+  desktopNotify?: boolean;
+}
+
+/** Checks each `--webhook` without ever echoing it: the URL holds the receiver's secret. */
+function checkWebhooks(urls: readonly string[]): string[] {
+  return urls.map((text, i) => {
+    try {
+      parseWebhookUrl(text);
+    } catch (error) {
+      throw new CliError(`invalid --webhook #${i + 1}: ${(error as Error).message}`, EXIT.usage);
+    }
+    return text;
+  });
+}
+
+function checkAttentionConfig(path: string | undefined): string | null {
+  if (path === undefined) return null;
+  try {
+    new AttentionConfig({ file: path, logger: createLogger({ level: 'silent' }) });
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    const why = e.code ? `cannot read it (${e.code})` : e.message;
+    throw new CliError(`--attention-config ${path}: ${why}`, EXIT.usage);
+  }
+  return resolve(path);
 }
 
 export function resolveServeConfig(flags: ServeFlags, env = process.env): AppConfig {
@@ -51,6 +81,9 @@ export function resolveServeConfig(flags: ServeFlags, env = process.env): AppCon
     pollMs: flags.poll ? flags.poll * 1000 : null,
     tokenBudget: flags.tokenBudget,
     webDir: defaultWebDir(),
+    webhooks: checkWebhooks(flags.webhook ?? []),
+    attentionConfigPath: checkAttentionConfig(flags.attentionConfig),
+    desktopNotify: flags.desktopNotify === true,
   };
 }
 
@@ -110,6 +143,8 @@ async function serve(flags: ServeFlags): Promise<void> {
   if (app.loginPath) lines.push(`Open ${app.url}${app.loginPath} once in your browser to log in.`);
   const history = config.storeUrl ? redact(config.storeUrl) : config.dbPath;
   lines.push(`Watching ${config.roots.join(', ')}; history in ${history}`);
+  const channels = app.notifier.channels.map((c) => c.label);
+  if (channels.length > 0) lines.push(`Alerts go to ${channels.join(', ')}`);
   if (app.sessions.list().length === 0) {
     lines.push(
       'No build sessions yet: point an orchestrator at a watched folder (it writes .context-foundry/current-phase.json) or POST to /api/phase-update, or run `livestream demo` in another terminal.',
@@ -169,5 +204,15 @@ export function register(program: Command): void {
       DEFAULT_TOKEN_BUDGET,
     )
     .option('--log-format <format>', 'pretty or json (default: pretty on a terminal)')
+    .option(
+      '--webhook <url>',
+      'POST a JSON event for every alert (a Slack body for hooks.slack.com); repeatable',
+      collect,
+    )
+    .option(
+      '--attention-config <file>',
+      'attention thresholds for every project (JSON: {"attention": {…}}); projects override them in .livestream.json',
+    )
+    .option('--desktop-notify', 'desktop notifications for alerts (notify-send, when installed)')
     .action((flags: ServeFlags) => serve(flags));
 }

@@ -21,7 +21,11 @@ export interface SessionRoutesOptions {
   connections: () => number;
   /** Counts accepted pushes (for /metrics). */
   onPush?: () => void;
+  /** `GET /api/status/:id?at=<ms>`: the session as it was then, from its stored history. */
+  replay?: (id: string, at: number) => Promise<unknown | null>;
 }
+
+const statusQuery = z.object({ at: z.coerce.number().min(0).max(8.64e15).optional() });
 
 /** The seed's HTTP surface for build sessions (formats.md §4). */
 export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOptions) {
@@ -65,8 +69,12 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOpt
   });
 
   app.get('/api/status/:id', async (request, reply) => {
+    const query = statusQuery.safeParse(request.query);
+    if (!query.success) return badRequest(reply, 'query', query.error);
     const detail = findSession(request.params, reply);
-    return detail ? detail.status : reply;
+    if (!detail) return reply;
+    if (query.data.at === undefined || !opts.replay) return detail.status;
+    return (await opts.replay(detail.status.id, query.data.at)) ?? reply;
   });
 
   app.get('/api/phases/:id', async (request, reply) => {

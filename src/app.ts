@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config.ts';
+import { AgentsEngine } from './hub/agents-engine.ts';
 import { MemoryHub } from './hub/hub.ts';
 import { LogBook } from './hub/logbook.ts';
 import { MetricsEngine } from './hub/metrics-engine.ts';
@@ -8,6 +9,7 @@ import { PlansEngine } from './hub/plans-engine.ts';
 import { SessionEngine } from './hub/session-engine.ts';
 import { buildServer } from './server/server.ts';
 import { topic } from './shared/topics.ts';
+import { loadPrices, startAgentTranscripts } from './sources/agents/index.ts';
 import { RootWatcher } from './sources/watcher.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import { Telemetry, timeStoreWrites } from './telemetry.ts';
@@ -22,6 +24,7 @@ export interface App {
   readonly sessions: SessionEngine;
   readonly metrics: MetricsEngine;
   readonly plans: PlansEngine;
+  readonly agents: AgentsEngine;
   readonly store: SqliteStore;
   readonly telemetry: Telemetry;
   readonly server: FastifyInstance | null;
@@ -74,12 +77,15 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
     });
     closers.push(() => metrics.close());
     const plans = new PlansEngine({ hub, logger });
+    const prices = loadPrices(config.agents?.pricesFile ?? null);
+    const agents = new AgentsEngine({ hub, prices });
 
     // The store and the engines forget the same sessions, so memory does not keep what history dropped.
     const retain = async () => {
       const before = Date.now() - config.retentionDays * DAY_MS;
       // Engines first: lines still on their way to the store are dropped, not saved after the prune.
       const forgotten = sessions.prune(before);
+      agents.forget(before);
       metrics.forget(forgotten);
       const pruned = await store.prune(before);
       if (pruned.sessions > 0 || forgotten.length > 0) {
@@ -103,6 +109,18 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
     closers.push(() => watcher.stop());
     await watcher.start();
     await plans.idle();
+    if (config.agents) {
+      const agentSources = await startAgentTranscripts({
+        config: config.agents,
+        sink: agents,
+        prices,
+        logger,
+        ...(config.pollMs ? { pollMs: config.pollMs } : {}),
+      });
+      closers.push(() => agentSources.stop());
+      // Transcripts older than the retention period were read once; they do not stay.
+      agents.forget(Date.now() - config.retentionDays * DAY_MS);
+    }
 
     const retention = setInterval(() => {
       retain().catch((error: unknown) => logger.warn({ err: error }, 'retention failed'));
@@ -128,6 +146,7 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
         sessions,
         metrics,
         plans,
+        agents,
         store,
         telemetry,
         watcherStats: () => watcher.stats,
@@ -137,7 +156,19 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
       closers.push(() => built.app.close());
       url = await built.listen();
     }
-    return { hub, sessions, metrics, plans, store, telemetry, server, url, loginPath, stop };
+    return {
+      hub,
+      sessions,
+      metrics,
+      plans,
+      agents,
+      store,
+      telemetry,
+      server,
+      url,
+      loginPath,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type App, createApp } from '../app.ts';
 import {
@@ -6,6 +7,8 @@ import {
   DEFAULT_PORT,
   DEFAULT_RETENTION_DAYS,
   DEFAULT_TOKEN_BUDGET,
+  defaultClaudeDirs,
+  defaultCodexDirs,
   defaultDbPath,
   defaultWebDir,
 } from '../config.ts';
@@ -26,6 +29,11 @@ interface ServeFlags {
   poll?: number;
   tokenBudget: number;
   logFormat?: LogFormat;
+  claudeDir?: string[];
+  codexDir?: string[];
+  /** commander's negation of `--agents`: false with `--no-agents`. */
+  agents: boolean;
+  prices?: string;
 }
 
 export function resolveServeConfig(flags: ServeFlags, env = process.env): AppConfig {
@@ -37,17 +45,38 @@ export function resolveServeConfig(flags: ServeFlags, env = process.env): AppCon
       EXIT.usage,
     );
   }
+  const dbPath = flags.db ?? defaultDbPath(env);
   return {
     roots: checkRoots(flags.root && flags.root.length > 0 ? flags.root : [process.cwd()]),
     port: flags.port ?? (env.LIVESTREAM_PORT ? parsePort(env.LIVESTREAM_PORT) : DEFAULT_PORT),
     host,
-    dbPath: flags.db ?? defaultDbPath(env),
+    dbPath,
     retentionDays: flags.retentionDays,
     token,
     allowedOrigins: flags.allowOrigin ?? [],
     pollMs: flags.poll ? flags.poll * 1000 : null,
     tokenBudget: flags.tokenBudget,
     webDir: defaultWebDir(),
+    agents: resolveAgents(flags, env, dbPath),
+  };
+}
+
+/** Which agent transcripts `serve` follows: the defaults, the flags' folders, or none. */
+function resolveAgents(
+  flags: ServeFlags,
+  env: NodeJS.ProcessEnv,
+  dbPath: string,
+): AppConfig['agents'] {
+  if (!flags.agents) return null;
+  return {
+    claudeDirs: flags.claudeDir?.length
+      ? flags.claudeDir.map((d) => resolve(d))
+      : defaultClaudeDirs(env),
+    codexDirs: flags.codexDir?.length
+      ? flags.codexDir.map((d) => resolve(d))
+      : defaultCodexDirs(env),
+    pricesFile: flags.prices ? resolve(flags.prices) : null,
+    checkpointPath: dbPath === ':memory:' ? null : `${dbPath}.agents.json`,
   };
 }
 
@@ -93,6 +122,10 @@ async function serve(flags: ServeFlags): Promise<void> {
   const lines = [`Livestream listening on ${app.url}`];
   if (app.loginPath) lines.push(`Open ${app.url}${app.loginPath} once in your browser to log in.`);
   lines.push(`Watching ${config.roots.join(', ')}; history in ${config.dbPath}`);
+  if (config.agents) {
+    const dirs = [...config.agents.claudeDirs, ...config.agents.codexDirs].join(', ');
+    lines.push(`Following coding agents in ${dirs} (${app.agents.list().length} sessions)`);
+  }
   if (app.sessions.list().length === 0) {
     lines.push(
       'No build sessions yet: point an orchestrator at a watched folder (it writes .context-foundry/current-phase.json) or POST to /api/phase-update, or run `livestream demo` in another terminal.',
@@ -148,5 +181,17 @@ export function register(program: Command): void {
       DEFAULT_TOKEN_BUDGET,
     )
     .option('--log-format <format>', 'pretty or json (default: pretty on a terminal)')
+    .option(
+      '--claude-dir <dir>',
+      'Claude Code folder holding projects/, repeatable (default $CLAUDE_CONFIG_DIR, or ~/.claude and ~/.config/claude)',
+      collect,
+    )
+    .option(
+      '--codex-dir <dir>',
+      'Codex folder holding sessions/, repeatable (default $CODEX_HOME or ~/.codex)',
+      collect,
+    )
+    .option('--no-agents', 'do not follow Claude Code and Codex sessions')
+    .option('--prices <file>', 'price file laid over the shipped model price table')
     .action((flags: ServeFlags) => serve(flags));
 }

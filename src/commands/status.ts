@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createApp } from '../app.ts';
 import { DEFAULT_RETENTION_DAYS, DEFAULT_TOKEN_BUDGET, defaultWebDir } from '../config.ts';
 import { createLogger } from '../logger.ts';
+import { type AgentSummary, totalTokens } from '../shared/agents.ts';
 import type { SessionStatus } from '../shared/model.ts';
 import { CliError, EXIT } from './errors.ts';
 import { checkRoots, collect, serverUrl } from './options.ts';
@@ -42,6 +43,62 @@ export function formatTable(sessions: SessionStatus[], now: number): string {
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** "1.2M", "45k", "900": token counts for a terminal column. */
+export function compact(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${Math.round(n / 1e3)}k`;
+  return String(n);
+}
+
+/** A plain-text table of coding-agent sessions, tokens beside cost. */
+export function formatAgentTable(agents: AgentSummary[], now: number): string {
+  const rows = agents.map((a) => [
+    a.id.slice(0, 8),
+    a.kind,
+    a.project || '-',
+    a.state === 'waiting' && a.waitingFor ? `waiting (${a.waitingFor.reason})` : a.state,
+    a.model ?? '-',
+    compact(totalTokens(a.usage)),
+    `$${a.costUsd.toFixed(2)}${a.unpricedResponses > 0 ? '+' : ''}`,
+    String(a.toolCalls),
+    String(a.subagents),
+    `${ago(now - a.lastAt)} ago`,
+  ]);
+  const header = [
+    'AGENT',
+    'KIND',
+    'PROJECT',
+    'STATE',
+    'MODEL',
+    'TOKENS',
+    'COST',
+    'TOOLS',
+    'SUB',
+    'UPDATED',
+  ];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+async function agentsFromServer(url: string, token: string | undefined): Promise<AgentSummary[]> {
+  try {
+    const response = await fetch(`${url}/api/agents`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      signal: AbortSignal.timeout(2000),
+    });
+    // An older server, or one started with --no-agents, has no agents to show.
+    if (!response.ok) return [];
+    return ((await response.json()) as { agents: AgentSummary[] }).agents;
+  } catch {
+    return [];
+  }
 }
 
 async function fromServer(url: string, token: string | undefined): Promise<SessionStatus[] | null> {
@@ -89,6 +146,7 @@ async function fromRoots(roots: string[]): Promise<SessionStatus[]> {
 async function status(flags: StatusFlags): Promise<void> {
   const token = flags.token ?? process.env.LIVESTREAM_TOKEN;
   let sessions: SessionStatus[] | null = null;
+  let agents: AgentSummary[] = [];
   let origin: string;
   if (flags.root && flags.root.length > 0) {
     sessions = await fromRoots(flags.root);
@@ -96,6 +154,7 @@ async function status(flags: StatusFlags): Promise<void> {
   } else {
     const url = serverUrl(flags.url);
     sessions = await fromServer(url, token);
+    if (sessions !== null) agents = await agentsFromServer(url, token);
     origin = url;
     if (sessions === null) {
       if (flags.url)
@@ -109,8 +168,14 @@ async function status(flags: StatusFlags): Promise<void> {
   }
   if (flags.json) {
     process.stdout.write(
-      `${JSON.stringify({ source: origin, sessions, count: sessions.length }, null, 2)}\n`,
+      `${JSON.stringify({ source: origin, sessions, count: sessions.length, agents, agentCostUsd: Math.round(agents.reduce((sum, a) => sum + a.costUsd, 0) * 1e6) / 1e6 }, null, 2)}\n`,
     );
+    return;
+  }
+  if (agents.length > 0) {
+    const parts = [formatAgentTable(agents, Date.now())];
+    if (sessions.length > 0) parts.unshift(formatTable(sessions, Date.now()), '');
+    process.stdout.write(`${parts.join('\n')}\n`);
     return;
   }
   if (sessions.length === 0) {

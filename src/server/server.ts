@@ -12,6 +12,7 @@ import type { SqliteStore } from '../store/sqlite-store.ts';
 import { registerProcessMetrics, type Telemetry } from '../telemetry.ts';
 import { installErrorHandler, sendError } from './errors.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { type AgentQueries, agentRoutes } from './routes/agents.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { plansRoutes } from './routes/plans.ts';
 import { sessionRoutes } from './routes/sessions.ts';
@@ -28,6 +29,8 @@ export interface ServerDeps {
   sessions: SessionEngine;
   metrics: MetricsEngine;
   plans: PlansEngine;
+  /** Coding-agent sessions; without it the agent routes are not served. */
+  agents?: AgentQueries;
   store: SqliteStore;
   telemetry: Telemetry;
   watcherStats: () => { events: number; errors: number };
@@ -106,6 +109,8 @@ export async function buildServer(deps: ServerDeps) {
     telemetry: deps.telemetry,
   });
   await app.register(plansRoutes, { plans: deps.plans });
+  if (deps.agents)
+    await app.register(agentRoutes, { agents: deps.agents, telemetry: deps.telemetry });
   await app.register(protocolRoutes, {
     hub,
     allowedOrigins: config.allowedOrigins,

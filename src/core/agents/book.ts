@@ -177,6 +177,21 @@ export class AgentBook {
     return ids;
   }
 
+  /** Adds a session restored from a checkpoint, with what it counted. */
+  adopt(s: AgentSessionState): void {
+    this.sessions.set(s.id, s);
+    for (const node of s.nodes.values()) {
+      for (const k of node.keys) this.#counted.add(k);
+      if (node.file === null) continue;
+      let set = this.#filesToSessions.get(node.file);
+      if (!set) {
+        set = new Set();
+        this.#filesToSessions.set(node.file, set);
+      }
+      set.add(s.id);
+    }
+  }
+
   /** Drops sessions whose last activity is before `before`; returns their ids. */
   forget(before: number): string[] {
     const gone: string[] = [];

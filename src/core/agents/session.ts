@@ -93,7 +93,7 @@ export class AgentSessionState {
   readonly recent = new Map<string, SeenResponse>();
   readonly prompts: AgentNote[] = [];
   readonly events: (AgentNote & { kind: 'error' | 'compaction' })[] = [];
-  readonly #recentPrompts: { text: string; at: number; source: string }[] = [];
+  readonly recentPrompts: { text: string; at: number; source: string }[] = [];
 
   constructor(id: string, kind: AgentKind, at: number) {
     this.id = id;
@@ -145,7 +145,7 @@ export class AgentSessionState {
 
   /** Whether a prompt is new (not the same one already seen from another source). */
   acceptPrompt(text: string, at: number, source: string): boolean {
-    const same = this.#recentPrompts.find(
+    const same = this.recentPrompts.find(
       (p) => p.text === text && p.source !== source && Math.abs(p.at - at) < PROMPT_JOIN_MS,
     );
     if (same) {
@@ -153,8 +153,8 @@ export class AgentSessionState {
       same.source = source;
       return false;
     }
-    this.#recentPrompts.push({ text, at, source });
-    if (this.#recentPrompts.length > 8) this.#recentPrompts.shift();
+    this.recentPrompts.push({ text, at, source });
+    if (this.recentPrompts.length > 8) this.recentPrompts.shift();
     return true;
   }
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type App, createApp } from '../app.ts';
@@ -68,13 +69,15 @@ function resolveAgents(
   dbPath: string,
 ): AppConfig['agents'] {
   if (!flags.agents) return null;
+  // A default folder that does not exist is not watched (no warning for a tool not installed);
+  // one named by a flag is, and is picked up when it appears.
   return {
     claudeDirs: flags.claudeDir?.length
       ? flags.claudeDir.map((d) => resolve(d))
-      : defaultClaudeDirs(env),
+      : defaultClaudeDirs(env).filter((d) => existsSync(d)),
     codexDirs: flags.codexDir?.length
       ? flags.codexDir.map((d) => resolve(d))
-      : defaultCodexDirs(env),
+      : defaultCodexDirs(env).filter((d) => existsSync(d)),
     pricesFile: flags.prices ? resolve(flags.prices) : null,
     checkpointPath: dbPath === ':memory:' ? null : `${dbPath}.agents.json`,
   };

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { SessionStatus } from '../../src/shared/model.ts';
+import { AgentPage } from './agents/AgentPage.tsx';
 import { ConnectionBadge } from './components/ConnectionBadge.tsx';
 import { NotifyButton } from './components/NotifyButton.tsx';
 import { type FinishedDetail, useFinishWatcher } from './lib/finished.ts';
@@ -22,6 +23,7 @@ function pageTitle(
     return `${MARK[s.state]} ${s.id} — ${s.state === 'active' ? s.currentPhase : s.state} · Livestream`;
   }
   if (route.view === 'plan') return `${route.id} (plan) · Livestream`;
+  if (route.view === 'agent') return `${route.id} (agent) · Livestream`;
   const active = sessions ? Object.values(sessions).filter((s) => s.state === 'active').length : 0;
   const base = `Livestream (${active} active)`;
   return finished ? `${MARK[finished.state]} ${finished.id} ${finished.state} · ${base}` : base;
@@ -35,7 +37,9 @@ export function App() {
   useFinishWatcher(sessions?.sessions, setFinished);
 
   const routeKey =
-    route.view === 'session' || route.view === 'plan' ? `${route.view}:${route.id}` : route.view;
+    route.view === 'session' || route.view === 'plan' || route.view === 'agent'
+      ? `${route.view}:${route.id}`
+      : route.view;
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new page clears the last "finished" note
   useEffect(() => setFinished(null), [routeKey]);
 
@@ -59,6 +63,7 @@ export function App() {
         {route.view === 'overview' && <Overview />}
         {route.view === 'session' && <SessionPage key={route.id} id={route.id} />}
         {route.view === 'plan' && <PlanPage key={route.id} id={route.id} />}
+        {route.view === 'agent' && <AgentPage key={route.id} id={route.id} />}
         {route.view === 'not_found' && (
           <section className="card">
             <h2>Nothing at “{route.hash}”</h2>

@@ -1,10 +1,11 @@
 import { useSyncExternalStore } from 'react';
 
-/** Hash routes keep the server's SPA fallback trivial: `#/`, `#/session/<id>`, `#/plan/<id>`. */
+/** Hash routes keep the server's SPA fallback trivial: `#/`, `#/session/<id>`, `#/plan/<id>`, `#/agent/<id>`. */
 export type Route =
   | { view: 'overview' }
   | { view: 'session'; id: string }
   | { view: 'plan'; id: string }
+  | { view: 'agent'; id: string }
   | { view: 'not_found'; hash: string };
 
 function safeDecode(text: string): string | null {
@@ -18,9 +19,9 @@ function safeDecode(text: string): string | null {
 export function parseHash(hash: string): Route {
   const path = hash.replace(/^#/, '');
   if (path === '' || path === '/') return { view: 'overview' };
-  const match = /^\/(session|plan)\/(.+)$/.exec(path);
+  const match = /^\/(session|plan|agent)\/(.+)$/.exec(path);
   const id = match?.[2] === undefined ? null : safeDecode(match[2]);
-  if (match && id) return match[1] === 'session' ? { view: 'session', id } : { view: 'plan', id };
+  if (match && id) return { view: match[1] as 'session' | 'plan' | 'agent', id };
   return { view: 'not_found', hash: path };
 }
 

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AttentionConfig } from './attention-config.ts';
 import type { AppConfig } from './config.ts';
+import { AgentsEngine } from './hub/agents-engine.ts';
 import { AttentionEngine } from './hub/attention-engine.ts';
 import { InProcessBus } from './hub/fanout.ts';
 import { MemoryHub } from './hub/hub.ts';
@@ -19,6 +20,7 @@ import { Notifier } from './notify/notifier.ts';
 import { wireCodec } from './server/encode.ts';
 import { buildServer } from './server/server.ts';
 import { topic } from './shared/topics.ts';
+import { loadPrices, startAgentTranscripts } from './sources/agents/index.ts';
 import { RootWatcher } from './sources/watcher.ts';
 import { type AlertStore, SqliteAlertStore } from './store/alert-store.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
@@ -39,6 +41,7 @@ export interface App {
   readonly attention: AttentionEngine;
   readonly notifier: Notifier;
   readonly alerts: AlertStore;
+  readonly agents: AgentsEngine;
   readonly telemetry: Telemetry;
   readonly server: FastifyInstance | null;
   /** Base URL once listening. */
@@ -98,12 +101,15 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
     });
     closers.push(() => metrics.close());
     const plans = new PlansEngine({ hub, logger });
+    const prices = loadPrices(config.agents?.pricesFile ?? null);
+    const agents = new AgentsEngine({ hub, prices });
 
     // The store and the engines forget the same sessions, so memory does not keep what history dropped.
     const retain = async () => {
       const before = Date.now() - config.retentionDays * DAY_MS;
       // Engines first: lines still on their way to the store are dropped, not saved after the prune.
       const forgotten = sessions.prune(before);
+      agents.forget(before);
       metrics.forget(forgotten);
       const pruned = await store.prune(before);
       if (pruned.sessions > 0 || forgotten.length > 0) {
@@ -161,6 +167,18 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
     closers.push(() => watcher.stop());
     await watcher.start();
     await plans.idle();
+    if (config.agents) {
+      const agentSources = await startAgentTranscripts({
+        config: config.agents,
+        sink: agents,
+        prices,
+        logger,
+        ...(config.pollMs ? { pollMs: config.pollMs } : {}),
+      });
+      closers.push(() => agentSources.stop());
+      // Transcripts older than the retention period were read once; they do not stay.
+      agents.forget(Date.now() - config.retentionDays * DAY_MS);
+    }
 
     const retention = setInterval(() => {
       retain().catch((error: unknown) => logger.warn({ err: error }, 'retention failed'));
@@ -185,6 +203,7 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
         sessions,
         metrics,
         plans,
+        agents,
         store,
         attention,
         alerts,
@@ -206,6 +225,7 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
       notifier,
       store,
       alerts,
+      agents,
       telemetry,
       server,
       url,

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type App, createApp } from '../app.ts';
@@ -8,6 +9,8 @@ import {
   DEFAULT_PORT,
   DEFAULT_RETENTION_DAYS,
   DEFAULT_TOKEN_BUDGET,
+  defaultClaudeDirs,
+  defaultCodexDirs,
   defaultDbPath,
   defaultWebDir,
 } from '../config.ts';
@@ -31,6 +34,11 @@ interface ServeFlags {
   poll?: number;
   tokenBudget: number;
   logFormat?: LogFormat;
+  claudeDir?: string[];
+  codexDir?: string[];
+  /** commander's negation of `--agents`: false with `--no-agents`. */
+  agents: boolean;
+  prices?: string;
   webhook?: string[];
   attentionConfig?: string;
   desktopNotify?: boolean;
@@ -69,11 +77,12 @@ export function resolveServeConfig(flags: ServeFlags, env = process.env): AppCon
       EXIT.usage,
     );
   }
+  const dbPath = flags.db ?? defaultDbPath(env);
   return {
     roots: checkRoots(flags.root && flags.root.length > 0 ? flags.root : [process.cwd()]),
     port: flags.port ?? (env.LIVESTREAM_PORT ? parsePort(env.LIVESTREAM_PORT) : DEFAULT_PORT),
     host,
-    dbPath: flags.db ?? defaultDbPath(env),
+    dbPath,
     storeUrl: parseStoreUrl(flags.store ?? env.LIVESTREAM_STORE),
     retentionDays: flags.retentionDays,
     token,
@@ -84,6 +93,28 @@ export function resolveServeConfig(flags: ServeFlags, env = process.env): AppCon
     webhooks: checkWebhooks(flags.webhook ?? []),
     attentionConfigPath: checkAttentionConfig(flags.attentionConfig),
     desktopNotify: flags.desktopNotify === true,
+    agents: resolveAgents(flags, env, dbPath),
+  };
+}
+
+/** Which agent transcripts `serve` follows: the defaults, the flags' folders, or none. */
+function resolveAgents(
+  flags: ServeFlags,
+  env: NodeJS.ProcessEnv,
+  dbPath: string,
+): AppConfig['agents'] {
+  if (!flags.agents) return null;
+  // A default folder that does not exist is not watched (no warning for a tool not installed);
+  // one named by a flag is, and is picked up when it appears.
+  return {
+    claudeDirs: flags.claudeDir?.length
+      ? flags.claudeDir.map((d) => resolve(d))
+      : defaultClaudeDirs(env).filter((d) => existsSync(d)),
+    codexDirs: flags.codexDir?.length
+      ? flags.codexDir.map((d) => resolve(d))
+      : defaultCodexDirs(env).filter((d) => existsSync(d)),
+    pricesFile: flags.prices ? resolve(flags.prices) : null,
+    checkpointPath: dbPath === ':memory:' ? null : `${dbPath}.agents.json`,
   };
 }
 
@@ -145,6 +176,10 @@ async function serve(flags: ServeFlags): Promise<void> {
   lines.push(`Watching ${config.roots.join(', ')}; history in ${history}`);
   const channels = app.notifier.channels.map((c) => c.label);
   if (channels.length > 0) lines.push(`Alerts go to ${channels.join(', ')}`);
+  if (config.agents) {
+    const dirs = [...config.agents.claudeDirs, ...config.agents.codexDirs].join(', ');
+    lines.push(`Following coding agents in ${dirs} (${app.agents.list().length} sessions)`);
+  }
   if (app.sessions.list().length === 0) {
     lines.push(
       'No build sessions yet: point an orchestrator at a watched folder (it writes .context-foundry/current-phase.json) or POST to /api/phase-update, or run `livestream demo` in another terminal.',
@@ -214,5 +249,17 @@ export function register(program: Command): void {
       'attention thresholds for every project (JSON: {"attention": {…}}); projects override them in .livestream.json',
     )
     .option('--desktop-notify', 'desktop notifications for alerts (notify-send, when installed)')
+    .option(
+      '--claude-dir <dir>',
+      'Claude Code folder holding projects/, repeatable (default $CLAUDE_CONFIG_DIR, or ~/.claude and ~/.config/claude)',
+      collect,
+    )
+    .option(
+      '--codex-dir <dir>',
+      'Codex folder holding sessions/, repeatable (default $CODEX_HOME or ~/.codex)',
+      collect,
+    )
+    .option('--no-agents', 'do not follow Claude Code and Codex sessions')
+    .option('--prices <file>', 'price file laid over the shipped model price table')
     .action((flags: ServeFlags) => serve(flags));
 }

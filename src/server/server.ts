@@ -17,6 +17,7 @@ import type {
   SessionQueries,
 } from './queries.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { type AgentQueries, agentRoutes } from './routes/agents.ts';
 import { type AttentionQueries, attentionRoutes } from './routes/attention.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { plansRoutes } from './routes/plans.ts';
@@ -42,6 +43,8 @@ export interface ServerDeps {
   attention: AttentionQueries;
   alerts: AlertStore;
   notifier: { test(): Promise<ChannelTestResult[]> };
+  /** Coding-agent sessions; without it the agent routes are not served. */
+  agents?: AgentQueries;
   telemetry: Telemetry;
   watcherStats: () => { events: number; errors: number };
 }
@@ -138,6 +141,8 @@ export async function buildServer(deps: ServerDeps) {
     store: deps.alerts,
     notifier: deps.notifier,
   });
+  if (deps.agents)
+    await app.register(agentRoutes, { agents: deps.agents, telemetry: deps.telemetry });
   await app.register(protocolRoutes, {
     hub,
     allowedOrigins: config.allowedOrigins,

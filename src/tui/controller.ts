@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import type { AgentSummary } from '../shared/agents.ts';
 import type { SessionStatus } from '../shared/model.ts';
 import type { PlanDetail } from '../shared/plans.ts';
 import {
@@ -19,6 +20,8 @@ export interface BuildsState {
   url: string | null;
   status: 'off' | 'connecting' | 'connected' | 'disconnected';
   sessions: SessionStatus[];
+  /** Coding-agent sessions (Claude Code, Codex) of the same server, most recent first. */
+  agents?: AgentSummary[];
   error: string | null;
 }
 

@@ -69,8 +69,9 @@ test('plans --connect: the Builds screen shows a running server’s sessions, li
   tmux('send-keys', '-t', session, 'Tab');
   const builds = await waitForScreen(
     session,
-    (s) => s.includes('connected') && s.includes('weather-app'),
-    'the Builds screen with the session',
+    // The sessions and agents topics arrive as separate snapshots: wait for both rows.
+    (s) => s.includes('connected') && s.includes('weather-app') && s.includes('c0ffee00'),
+    'the Builds screen with the session and the agent',
   );
   assert.match(builds.screen, new RegExp(`Builds from ${server.url} connected`));
   assert.match(builds.screen, /Session\s+Phase\s+Step\s+Status\s+Detail/);

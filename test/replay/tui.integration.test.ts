@@ -17,7 +17,7 @@ after(async () => {
   cleanup();
 });
 
-function escape(text: string): string {
+function literal(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
@@ -50,7 +50,7 @@ test('the Builds screen follows a replayed real-template build: each phase once,
     await writeFile(file, JSON.stringify(doc));
     const phase = String(doc.current_phase);
     const row = new RegExp(
-      `${project}\\s+${escape(phase)}\\s+${escape(String(doc.phase_number))}\\s+${escape(String(doc.status))}`,
+      `${project}\\s+${literal(phase)}\\s+${literal(String(doc.phase_number))}\\s+${literal(String(doc.status))}`,
     );
     await waitForScreen(session, (s) => row.test(s), `${phase} ${doc.status} on screen`);
   }

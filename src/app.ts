@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config.ts';
-import { MemoryHub } from './hub/hub.ts';
-import { LogBook } from './hub/logbook.ts';
-import { MetricsEngine } from './hub/metrics-engine.ts';
+import { createEngines, type Engines } from './engines.ts';
+import type { MemoryHub } from './hub/hub.ts';
+import type { MetricsEngine } from './hub/metrics-engine.ts';
 import { PlansEngine } from './hub/plans-engine.ts';
-import { SessionEngine } from './hub/session-engine.ts';
+import type { SessionEngine } from './hub/session-engine.ts';
 import { buildServer } from './server/server.ts';
 import { topic } from './shared/topics.ts';
 import { RootWatcher } from './sources/watcher.ts';
@@ -60,27 +60,14 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
     const telemetry = new Telemetry();
     const store = timeStoreWrites(SqliteStore.open(config.dbPath, { logger }), telemetry);
     closers.push(() => store.close());
-    const hub = new MemoryHub();
-    const logs = new LogBook(hub, { store, logger });
-    const sessions = new SessionEngine({ hub, store, logs, logger });
-    const metrics = new MetricsEngine({
-      hub,
-      sessions,
-      store,
-      logs,
-      logger,
-      tokenBudget: config.tokenBudget,
-      telemetry,
-    });
-    closers.push(() => metrics.close());
-    const plans = new PlansEngine({ hub, logger });
 
     // The store and the engines forget the same sessions, so memory does not keep what history dropped.
+    let engines: Engines | null = null;
     const retain = async () => {
       const before = Date.now() - config.retentionDays * DAY_MS;
       // Engines first: lines still on their way to the store are dropped, not saved after the prune.
-      const forgotten = sessions.prune(before);
-      metrics.forget(forgotten);
+      const forgotten = engines?.sessions.prune(before) ?? [];
+      engines?.metrics.forget(forgotten);
       const pruned = await store.prune(before);
       if (pruned.sessions > 0 || forgotten.length > 0) {
         logger.info(
@@ -89,14 +76,22 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
         );
       }
     };
+    // Retention runs before the engines restore, so memory never holds what history dropped.
     await retain();
-    await logs.loadHeads();
-    await sessions.restore();
-    await metrics.restore();
+    engines = await createEngines({
+      store,
+      logger,
+      telemetry,
+      ...(config.tokenBudget === undefined ? {} : { tokenBudget: config.tokenBudget }),
+    });
+    const { hub, logs, sessions, metrics, close: closeEngines, handlers } = engines;
+    closers.push(closeEngines);
+    const plans = new PlansEngine({ hub, logger });
+    closers.push(() => plans.close());
 
     const watcher = new RootWatcher({
       roots: config.roots,
-      handlers: [...sessions.handlers(), ...metrics.handlers(), ...plans.handlers()],
+      handlers: [...handlers, ...plans.handlers()],
       logger,
       ...(config.pollMs ? { pollMs: config.pollMs } : {}),
     });

@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
+import { metricsSink } from './core/metrics/inputs.ts';
 import { MemoryHub } from './hub/hub.ts';
 import { LogBook } from './hub/logbook.ts';
 import { MetricsEngine } from './hub/metrics-engine.ts';
 import { SessionEngine } from './hub/session-engine.ts';
+import { JsonlLogHandler, ProjectMetricsHandler } from './sources/metrics-files.ts';
 import { SessionFilesHandler } from './sources/phase-files.ts';
 import type { FileHandler } from './sources/types.ts';
 import type { LogStore, MetricsStore, SessionStore } from './store/types.ts';
@@ -30,9 +32,7 @@ export interface Engines {
   logs: LogBook;
   sessions: SessionEngine;
   metrics: MetricsEngine;
-  /** The session source: phase files and checkpoints, into `sessions.apply`. */
-  sessionFiles: SessionFilesHandler;
-  /** Every file handler to give the root watcher. */
+  /** Every file handler to give the root watcher: session files, JSONL tails, project metric files. */
   handlers: FileHandler[];
   /** Closes the sources, then the engines (timers, pending reads); not the store. */
   close(): void;
@@ -40,8 +40,9 @@ export interface Engines {
 
 /**
  * The one place sources are connected to engines: the session source emits
- * `SessionFileEvent`s into `SessionEngine.apply`; engines import no session
- * source. Restores both engines from the store before returning.
+ * `SessionFileEvent`s into `SessionEngine.apply`, the metric sources
+ * `MetricsFileEvent`s into `MetricsEngine.apply`; engines import no source.
+ * Restores both engines from the store before returning.
  */
 export async function createEngines(opts: EnginesOptions): Promise<Engines> {
   const { store, logger } = opts;
@@ -73,15 +74,18 @@ export async function createEngines(opts: EnginesOptions): Promise<Engines> {
   await sessions.restore();
   opts.onSessionsRestored?.();
   await metrics.restore();
+  const sink = metricsSink((event) => metrics.apply(event));
+  const tails = new JsonlLogHandler(sink, store);
+  const projectFiles = new ProjectMetricsHandler(sink);
   return {
     hub,
     logs,
     sessions,
     metrics,
-    sessionFiles,
-    handlers: [sessionFiles, ...metrics.handlers()],
+    handlers: [sessionFiles, tails, projectFiles],
     close() {
       sessionFiles.close();
+      projectFiles.close();
       metrics.close();
       sessions.close();
     },

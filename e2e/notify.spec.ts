@@ -32,7 +32,7 @@ test('browser notifications are opt-in by a button, then announce a finished ses
 
   await server.writePhase(
     'notify-me',
-    phaseDoc('notify-me', { phase_number: '7/7', status: 'completed' }),
+    phaseDoc('notify-me', { current_phase: 'Complete', status: 'completed' }),
   );
   await expect(page).toHaveTitle(/completed/);
   await expect

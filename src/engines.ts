@@ -11,6 +11,8 @@ import type { LogStore, MetricsStore, SessionStore } from './store/types.ts';
 import type { Telemetry } from './telemetry.ts';
 
 export interface EnginesOptions {
+  /** The hub the engines publish to (default: an in-process `MemoryHub`). */
+  hub?: MemoryHub;
   store: SessionStore & MetricsStore & LogStore;
   /** Keep logs in the store too (default true; some tests keep them in memory). */
   persistLogs?: boolean;
@@ -46,7 +48,7 @@ export interface Engines {
  */
 export async function createEngines(opts: EnginesOptions): Promise<Engines> {
   const { store, logger } = opts;
-  const hub = new MemoryHub();
+  const hub = opts.hub ?? new MemoryHub();
   const logs = opts.persistLogs === false ? new LogBook(hub) : new LogBook(hub, { store, logger });
   const sessions = new SessionEngine({
     hub,

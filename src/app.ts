@@ -2,14 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AttentionConfig } from './attention-config.ts';
 import type { AppConfig } from './config.ts';
+import { createEngines, type Engines } from './engines.ts';
 import { AgentsEngine } from './hub/agents-engine.ts';
 import { AttentionEngine } from './hub/attention-engine.ts';
 import { InProcessBus } from './hub/fanout.ts';
 import { MemoryHub } from './hub/hub.ts';
-import { LogBook } from './hub/logbook.ts';
-import { MetricsEngine } from './hub/metrics-engine.ts';
+import type { MetricsEngine } from './hub/metrics-engine.ts';
 import { PlansEngine } from './hub/plans-engine.ts';
-import { SessionEngine } from './hub/session-engine.ts';
+import type { SessionEngine } from './hub/session-engine.ts';
 import {
   type Channel,
   DesktopChannel,
@@ -87,30 +87,18 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
       telemetry,
     );
     closers.push(() => store.close());
-    const hub = new MemoryHub({ bus: new InProcessBus({ codec: wireCodec }) });
-    const logs = new LogBook(hub, { store, logger });
-    const sessions = new SessionEngine({ hub, store, logs, logger });
-    const metrics = new MetricsEngine({
-      hub,
-      sessions,
-      store,
-      logs,
-      logger,
-      tokenBudget: config.tokenBudget,
-      telemetry,
-    });
-    closers.push(() => metrics.close());
-    const plans = new PlansEngine({ hub, logger });
-    const prices = loadPrices(config.agents?.pricesFile ?? null);
-    const agents = new AgentsEngine({ hub, prices });
 
     // The store and the engines forget the same sessions, so memory does not keep what history dropped.
+    const hub = new MemoryHub({ bus: new InProcessBus({ codec: wireCodec }) });
+    const prices = loadPrices(config.agents?.pricesFile ?? null);
+    const agents = new AgentsEngine({ hub, prices });
+    let engines: Engines | null = null;
     const retain = async () => {
       const before = Date.now() - config.retentionDays * DAY_MS;
       // Engines first: lines still on their way to the store are dropped, not saved after the prune.
-      const forgotten = sessions.prune(before);
+      const forgotten = engines?.sessions.prune(before) ?? [];
+      engines?.metrics.forget(forgotten);
       agents.forget(before);
-      metrics.forget(forgotten);
       const pruned = await store.prune(before);
       if (pruned.sessions > 0 || forgotten.length > 0) {
         logger.info(
@@ -119,10 +107,19 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
         );
       }
     };
+    // Retention runs before the engines restore, so memory never holds what history dropped.
     await retain();
-    await logs.loadHeads();
-    await sessions.restore();
-    await metrics.restore();
+    engines = await createEngines({
+      hub,
+      store,
+      logger,
+      telemetry,
+      ...(config.tokenBudget === undefined ? {} : { tokenBudget: config.tokenBudget }),
+    });
+    const { logs, sessions, metrics, close: closeEngines, handlers } = engines;
+    closers.push(closeEngines);
+    const plans = new PlansEngine({ hub, logger });
+    closers.push(() => plans.close());
 
     // Attention reads the hub's topics only; it starts before the watcher so it sees every change.
     // Alerts live in SQLite; beside PostgreSQL history they use the local database file, as
@@ -160,7 +157,7 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
 
     const watcher = new RootWatcher({
       roots: config.roots,
-      handlers: [...sessions.handlers(), ...metrics.handlers(), ...plans.handlers()],
+      handlers: [...handlers, ...plans.handlers()],
       logger,
       ...(config.pollMs ? { pollMs: config.pollMs } : {}),
     });

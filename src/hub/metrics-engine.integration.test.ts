@@ -492,7 +492,7 @@ describe('MetricsEngine', () => {
     const w = await world(root);
     const watcher = new RootWatcher({
       roots: [root],
-      handlers: [...w.sessions.handlers(), ...w.metrics.handlers()],
+      handlers: w.handlers,
       logger,
     });
     try {

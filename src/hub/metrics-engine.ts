@@ -3,6 +3,14 @@ import type { Logger } from 'pino';
 import { MetricsAccount, type MetricsWarning } from '../core/metrics/account.ts';
 import { type AgentUpdate, parseAgentUpdate } from '../core/metrics/agents.ts';
 import { type EventLine, eventLine, parseBroadcast } from '../core/metrics/events.ts';
+import type {
+  DecisionFile,
+  JsonlBatch,
+  JsonlKind,
+  MetricsFileEvent,
+  MetricsFileProblem,
+  TestResultsFile,
+} from '../core/metrics/inputs.ts';
 import {
   DEFAULT_TOKEN_BUDGET,
   readSessionLogLine,
@@ -11,17 +19,6 @@ import {
 import type { Analytics, SessionMetrics, TokenPoint } from '../shared/metrics.ts';
 import type { SessionDetail } from '../shared/model.ts';
 import { topic } from '../shared/topics.ts';
-import {
-  type DecisionFile,
-  type JsonlBatch,
-  type JsonlKind,
-  JsonlLogHandler,
-  type MetricsFileProblem,
-  type MetricsFileSink,
-  ProjectMetricsHandler,
-  type TestResultsFile,
-} from '../sources/metrics-files.ts';
-import type { FileHandler } from '../sources/types.ts';
 import type { MetricsStore, SessionStore } from '../store/types.ts';
 import type { Telemetry } from '../telemetry.ts';
 import { AnalyticsBook } from './analytics-book.ts';
@@ -86,7 +83,6 @@ export class MetricsEngine {
   readonly #seenEvents = new Map<string, Set<string>>();
   /** Keyed `id:<session id>` or `dir:<project folder>`. */
   readonly #pending: PendingInputs;
-  #handlers: [JsonlLogHandler, ProjectMetricsHandler] | null = null;
   #analyticsTimer: NodeJS.Timeout | null = null;
   /** Each session's share of the analytics; only changed sessions are read again. */
   readonly #book: AnalyticsBook;
@@ -116,19 +112,28 @@ export class MetricsEngine {
     this.#unsubscribe = this.#sessions.onChange((key) => this.#sessionChanged(key));
   }
 
-  /** The session.jsonl/events.jsonl tails and the `.context-foundry` readers, for the root watcher. */
-  handlers(): FileHandler[] {
-    if (!this.#handlers) {
-      const sink: MetricsFileSink = {
-        jsonlBatch: (b) => this.#jsonlBatch(b),
-        jsonlReset: (kind, id, reason) => this.#jsonlReset(kind, id, reason),
-        testResults: (f) => this.#testResults(f),
-        decisionFile: (f) => this.#decisionFile(f),
-        problem: (p) => this.#problem(p),
-      };
-      this.#handlers = [new JsonlLogHandler(sink, this.#store), new ProjectMetricsHandler(sink)];
+  /**
+   * Applies what the metric sources read (wired by `createEngines`): JSONL
+   * lines (resolves true once durably accounted), a log read again from its
+   * start, test results, decision files, problems.
+   */
+  apply(event: MetricsFileEvent): Promise<boolean> | undefined {
+    switch (event.kind) {
+      case 'jsonl':
+        return this.#jsonlBatch(event.batch);
+      case 'jsonl_reset':
+        this.#jsonlReset(event.log, event.sessionId, event.reason);
+        return undefined;
+      case 'test_results':
+        this.#testResults(event.file);
+        return undefined;
+      case 'decisions':
+        this.#decisionFile(event.file);
+        return undefined;
+      case 'problem':
+        this.#problem(event.problem);
+        return undefined;
     }
-    return [...this.#handlers];
   }
 
   /** Loads the stored metrics of every stored session and publishes them. */
@@ -215,12 +220,11 @@ export class MetricsEngine {
     if (keys.length > 0) this.#scheduleAnalytics();
   }
 
-  /** Stops timers and the handlers' pending re-reads. */
+  /** Stops timers (the sources are closed by whoever opened them). */
   close(): void {
     this.#unsubscribe();
     if (this.#analyticsTimer) clearTimeout(this.#analyticsTimer);
     this.#analyticsTimer = null;
-    this.#handlers?.[1].close();
   }
 
   // --- inputs -----------------------------------------------------------

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
 import { pino } from 'pino';
 import type { SessionDetail, SessionStatus } from '../shared/model.ts';
+import { SessionFilesHandler } from '../sources/phase-files.ts';
 import type { FileEvent, FileHandler } from '../sources/types.ts';
 import { RootWatcher } from '../sources/watcher.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
@@ -34,18 +35,23 @@ async function setup(
     store,
     logs,
     logger: silent,
-    confirmMs: opts.confirmMs ?? 60_000,
     ...(opts.settleMs === undefined ? {} : { settleMs: opts.settleMs }),
   });
+  // One source for phase files and checkpoints, as `createEngines` wires it.
+  const files = new SessionFilesHandler((event) => engine.apply(event), {
+    confirmMs: opts.confirmMs ?? 60_000,
+  });
   t.after(async () => {
+    files.close();
     engine.close();
     await store.close();
   });
   await engine.restore();
-  const [phase, checkpoint] = engine.handlers() as [FileHandler, FileHandler];
+  const phase: FileHandler = files;
+  const checkpoint: FileHandler = files;
   const feed = (handler: FileHandler, path: string, kind: FileEvent['kind'] = 'change') =>
     handler.handle({ kind, path, root: dir }) as Promise<void>;
-  return { dir, store, hub, logs, engine, phase, checkpoint, feed };
+  return { dir, store, hub, logs, engine, phase, checkpoint, feed, files };
 }
 
 function phaseDoc(fields: Record<string, unknown> = {}) {
@@ -522,11 +528,11 @@ describe('SessionEngine with checkpoints', () => {
 
 describe('SessionEngine behind the root watcher', () => {
   it('follows a project created after start, through a symlink loop in the tree', async (t) => {
-    const { dir, engine } = await setup(t);
+    const { dir, engine, files } = await setup(t);
     const root = join(dir, 'root');
     await mkdir(join(root, 'loops'), { recursive: true });
     await symlink(root, join(root, 'loops', 'back'));
-    const watcher = new RootWatcher({ roots: [root], handlers: engine.handlers(), logger: silent });
+    const watcher = new RootWatcher({ roots: [root], handlers: [files], logger: silent });
     t.after(() => watcher.stop());
     await watcher.start();
     const arrived = new Promise<void>((done) => {

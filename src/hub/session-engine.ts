@@ -8,6 +8,7 @@ import {
   withWarnings,
 } from '../core/session/derive.ts';
 import { type PhaseDocument, parsePhaseDocument } from '../core/session/document.ts';
+import type { FileDocument, FileProblem, SessionFileEvent } from '../core/session/events.ts';
 import { SessionKeys } from '../core/session/keys.ts';
 import { endOf, startsNewRun } from '../core/session/run.ts';
 import { buildTimeline } from '../core/session/timeline.ts';
@@ -19,14 +20,6 @@ import type {
   SessionWarning,
 } from '../shared/model.ts';
 import { topic } from '../shared/topics.ts';
-import { CheckpointHandler } from '../sources/checkpoints.ts';
-import {
-  type FileDocument,
-  type FileProblem,
-  PhaseFileHandler,
-  type SessionSink,
-} from '../sources/phase-files.ts';
-import type { FileHandler } from '../sources/types.ts';
 import type { SessionStore } from '../store/types.ts';
 import type { LogBook } from './logbook.ts';
 import type { Hub } from './types.ts';
@@ -80,9 +73,7 @@ export class SessionEngine {
   /** Problems of files no session is known for yet, logged once each. */
   readonly #orphanProblems = new Map<string, string>();
   readonly #listeners = new Set<(key: string) => void>();
-  readonly #handlers: (PhaseFileHandler | CheckpointHandler)[] = [];
 
-  readonly #confirmMs: number | undefined;
   readonly #settleMs: number;
   /** Pending ends waiting to settle, by session key. */
   readonly #settles = new Map<string, ReturnType<typeof setTimeout>>();
@@ -95,12 +86,9 @@ export class SessionEngine {
     logs: LogBook;
     logger: Logger;
     now?: () => number;
-    /** How long a bad read waits for the completing write before it is reported (default 300 ms). */
-    confirmMs?: number;
     /** How long a possible end waits for a next phase (default `END_SETTLE_MS`). */
     settleMs?: number;
   }) {
-    this.#confirmMs = opts.confirmMs;
     this.#settleMs = opts.settleMs ?? END_SETTLE_MS;
     this.#hub = opts.hub;
     this.#store = opts.store;
@@ -150,18 +138,11 @@ export class SessionEngine {
     this.#publishList();
   }
 
-  /** The phase-file and checkpoint handlers to give the root watcher. */
-  handlers(): FileHandler[] {
-    if (this.#handlers.length === 0) {
-      const sink: SessionSink = {
-        document: (d) => this.#fileDocument(d),
-        problem: (p) => this.#fileProblem(p),
-        gone: (path) => this.#fileGone(path),
-      };
-      const opts = this.#confirmMs === undefined ? {} : { confirmMs: this.#confirmMs };
-      this.#handlers.push(new PhaseFileHandler(sink, opts), new CheckpointHandler(sink, opts));
-    }
-    return [...this.#handlers];
+  /** Applies what the session sources read (`SessionFilesHandler`): a document, a lasting problem, a file gone. */
+  apply(event: SessionFileEvent): void {
+    if (event.kind === 'document') this.#fileDocument(event.value);
+    else if (event.kind === 'problem') this.#fileProblem(event.value);
+    else this.#fileGone(event.path);
   }
 
   /**
@@ -295,9 +276,8 @@ export class SessionEngine {
     if (removed) this.#publishList();
   }
 
-  /** Cancels the handlers' pending re-reads. */
+  /** Cancels pending end settlements. */
   close(): void {
-    for (const handler of this.#handlers) handler.close();
     for (const timer of this.#settles.values()) clearTimeout(timer);
     this.#settles.clear();
   }

@@ -139,3 +139,19 @@ test('GET /api/plans and /api/plans/:id, with 404 and 400 answers', async (t) =>
     assert.equal(res.json().error, 'bad_request');
   }
 });
+
+test('planFolderOf finds plans inside grouping folders, at any depth', () => {
+  assert.equal(
+    planFolderOf('work-space/plans/a_paused/DEMO/execution/feedbacks/APPROVED_01.md'),
+    'work-space/plans/a_paused/DEMO',
+  );
+  assert.equal(
+    planFolderOf('p/work-space/plans/a_real-use-cases/X/subplans/SUBPLAN_X_01.md'),
+    'p/work-space/plans/a_real-use-cases/X',
+  );
+  assert.equal(
+    planFolderOf('work-space/plans/a_paused/X/PLAN_X.md'),
+    'work-space/plans/a_paused/X',
+  );
+  assert.equal(planFolderOf('work-space/plans/a_paused/X/documentation/INDEX.md'), null);
+});

@@ -52,7 +52,14 @@ export function App({
   const rowCount = plan?.achievements.length ?? 0;
   const selectedRow = Math.min(rowCursor, Math.max(0, rowCount - 1));
 
+  // Keys typed faster than a frame arrive as one string ("jjj"): each counts.
   useInput((input, key) => {
+    const chars = [...input];
+    if (chars.length > 1 && !key.ctrl && !key.meta) for (const ch of chars) handleKey(ch, key);
+    else handleKey(input, key);
+  });
+
+  function handleKey(input: string, key: Parameters<Parameters<typeof useInput>[0]>[1]) {
     if (input === 'q' || (key.ctrl && input === 'c')) {
       exit();
       return;
@@ -85,8 +92,10 @@ export function App({
       return;
     }
     if (shownScreen === 'plans') {
-      if (up) setPlanCursor(Math.max(0, selectedPlan - 1));
-      else if (down) setPlanCursor(Math.min(plans.length - 1, selectedPlan + 1));
+      // Functional updates: several keys before one render each move one row.
+      const last = Math.max(0, plans.length - 1);
+      if (up) setPlanCursor((c) => Math.max(0, Math.min(c, last) - 1));
+      else if (down) setPlanCursor((c) => Math.min(last, Math.min(c, last) + 1));
       else if (key.return && plans[selectedPlan]) {
         setOpenId(plans[selectedPlan].id);
         setRowCursor(0);
@@ -102,13 +111,13 @@ export function App({
     }
     if (shownScreen === 'plan' && plan) {
       if (isBack) setScreen('plans');
-      else if (up) setRowCursor(Math.max(0, selectedRow - 1));
-      else if (down) setRowCursor(Math.min(rowCount - 1, selectedRow + 1));
+      else if (up) setRowCursor((c) => Math.max(0, Math.min(c, rowCount - 1) - 1));
+      else if (down) setRowCursor((c) => Math.min(rowCount - 1, Math.min(c, rowCount - 1) + 1));
       else if (ACTION_KEYS[input]) {
         void controller.run(plan.id, ACTION_KEYS[input], plan.achievements[selectedRow]?.id);
       }
     }
-  });
+  }
 
   // Keep the frame shorter than the terminal: Ink clears the whole screen otherwise.
   const actionLines = state.action ? Math.min(8, state.action.lines.length) : 0;
@@ -180,6 +189,11 @@ export function App({
       {state.action ? <ActionPanel run={state.action} lines={actionLines} /> : null}
       <Footer
         loadedAt={state.loadedAt}
+        changedAt={plans.reduce<number | null>(
+          (m, p) => (m === null || p.changedAt > m ? p.changedAt : m),
+          null,
+        )}
+        sourceError={state.error}
         refreshing={state.refreshing}
         hints={HINTS[shownScreen]}
         now={now}

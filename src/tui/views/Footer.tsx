@@ -1,17 +1,8 @@
 import { Text } from 'ink';
 import { useEffect, useState } from 'react';
-import { clock } from './format.ts';
+import { age, clock } from './format.ts';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-
-/** "12s", "5m", "3h", "2d": how long ago. */
-export function ago(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h`;
-  return `${Math.floor(s / 86_400)}d`;
-}
 
 /** Re-renders every 15 s so ages stay true without a state change. */
 function useTick(now: () => number): number {
@@ -64,7 +55,7 @@ export function Footer({
         <Text color="gray">
           {loadedAt === null
             ? 'Loading…'
-            : `Last change ${changedAt ? `${ago(t - changedAt)} ago (${clock(changedAt)})` : '—'}`}
+            : `Last change ${changedAt ? `${age(t - changedAt)} ago (${clock(changedAt)})` : '—'}`}
         </Text>
       )}
       {sourceError !== null && !refreshing ? (

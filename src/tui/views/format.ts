@@ -57,3 +57,36 @@ export function windowAround(cursor: number, length: number, count: number): [nu
   const start = Math.min(Math.max(0, cursor - Math.floor(count / 2)), length - count);
   return [start, start + count];
 }
+
+/**
+ * Cuts text to `width` cells in the middle, so names sharing a long prefix
+ * (`ENTITY-RESOLUTION-ANALYSIS`, `ENTITY-RESOLUTION-REFACTOR`) stay apart.
+ */
+export function fitMiddle(text: string, width: number): string {
+  const chars = [...text];
+  if (chars.length <= width) return text;
+  if (width <= 1) return fit(text, width);
+  const tail = Math.floor((width - 1) / 2);
+  const head = width - 1 - tail;
+  return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - tail).join('')}`;
+}
+
+/** "12s", "5m", "3h", "2d", "5w": how long ago, in at most three cells. */
+export function age(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h`;
+  if (s < 14 * 86_400) return `${Math.floor(s / 86_400)}d`;
+  if (s < 100 * 7 * 86_400) return `${Math.floor(s / (7 * 86_400))}w`;
+  return `${Math.floor(s / (365 * 86_400))}y`;
+}
+
+/** Short status words for narrow terminals. */
+export const PLAN_STATUS_SHORT: Record<PlanStatus, string> = {
+  needs_attention: '⚠ fix',
+  in_progress: '◐ doing',
+  ready: '▶ ready',
+  complete: '✔ done',
+  not_started: '○ new',
+};

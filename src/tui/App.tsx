@@ -169,12 +169,13 @@ export function App({
         </Text>
         <Text color="gray">
           {' '}
-          {state.plansDir} · {plans.length} plan{plans.length === 1 ? '' : 's'}
+          {plans.length} plan{plans.length === 1 ? '' : 's'}
           {filter.group === 'all' ? '' : ` in ${groupLabel(filter.group)}`}
           {filter.query || searching ? ` matching "${filter.query}${searching ? '▏' : ''}"` : ''} ·{' '}
           {state.watch.mode === 'poll'
             ? `polling every ${(state.watch.pollMs ?? 0) / 1000}s`
-            : 'watching'}
+            : 'watching'}{' '}
+          · {state.plansDir}
         </Text>
       </Text>
       {notices.map((n) => (

@@ -46,7 +46,7 @@ test('the plan dashboard under tmux: open, refresh, live change, second instance
     (s) => /Last updated: \d\d:\d\d:\d\d/.test(s) && s.includes('OTHER'),
     'the plans list',
   );
-  assert.match(list.screen, /#\s+Plan\s+Progress\s+Last\s+Next\s+Status/);
+  assert.match(list.screen, /#\s+Plan\s+Progress\s+Chg\s+Last\s+Next\s+Status/);
   assert.match(list.screen, /1 DEMO-PLAN .* 0\/2 .* 1\.1 .*▶ Ready/);
 
   tmux('send-keys', '-t', first, 'Enter');

@@ -55,7 +55,7 @@ export function Footer({
         <Text color="gray">
           {loadedAt === null
             ? 'Loading…'
-            : `Last change ${changedAt ? `${age(t - changedAt)} ago (${clock(changedAt)})` : '—'}`}
+            : `Last updated: ${clock(loadedAt)} · changed ${changedAt ? `${age(t - changedAt)} ago` : '—'}`}
         </Text>
       )}
       {sourceError !== null && !refreshing ? (

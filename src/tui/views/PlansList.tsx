@@ -51,14 +51,23 @@ export const PlansList = memo(function PlansList({
   const wide = width >= 110;
   const statusWidth = wide ? 18 : 8;
   const nextWidth = Math.max(14, Math.floor((width - 40) / 3));
-  const nameWidth = Math.max(12, width - 4 - 13 - 4 - nextWidth - statusWidth - 5);
+  // The last approved achievement needs a column only where there is room for it.
+  const lastWidth = wide ? 8 : 0;
+  const nameWidth = Math.max(12, width - 4 - 13 - 4 - lastWidth - nextWidth - statusWidth - 5);
   const [from, to] = windowAround(cursor, plans.length, Math.max(1, height - 1));
-  const row = (n: string, plan: string, progress: string, changed: string, next: string) =>
-    `${n.padStart(3)} ${plan.padEnd(nameWidth)} ${progress.padEnd(13)} ${changed.padStart(3)} ${fit(next, nextWidth).padEnd(nextWidth)} `;
+  const row = (
+    n: string,
+    plan: string,
+    progress: string,
+    changed: string,
+    last: string,
+    next: string,
+  ) =>
+    `${n.padStart(3)} ${plan.padEnd(nameWidth)} ${progress.padEnd(13)} ${changed.padStart(3)} ${lastWidth ? `${fit(last, lastWidth - 1).padEnd(lastWidth - 1)} ` : ''}${fit(next, nextWidth).padEnd(nextWidth)} `;
   return (
     <Box flexDirection="column">
       <Text bold wrap="truncate">
-        {row('#', 'Plan', 'Progress', 'Chg', 'Next')}
+        {row('#', 'Plan', 'Progress', 'Chg', 'Last', 'Next')}
         Status
       </Text>
       {plans.slice(from, to).map((p, i) => {
@@ -74,6 +83,7 @@ export const PlansList = memo(function PlansList({
               fit(`${name}${tag}`, nameWidth),
               bar(p.progress.done, p.progress.total, 6),
               age(now - p.changedAt),
+              p.last ?? '—',
               p.next.join(', ') || '—',
             )}
             <Text color={s.color}>{wide ? s.label : PLAN_STATUS_SHORT[p.status]}</Text>

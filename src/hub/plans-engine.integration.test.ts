@@ -4,9 +4,14 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Fastify from 'fastify';
 import pino from 'pino';
+import {
+  planText,
+  tempDir,
+  writeFixtureFile,
+  writePlan,
+} from '../../test/helpers/plan-fixtures.ts';
 import { plansRoutes } from '../server/routes/plans.ts';
 import type { PlanDetail } from '../shared/plans.ts';
-import { planText, tempDir, writeFixtureFile, writePlan } from '../sources/plans/fixtures.ts';
 import { RootWatcher } from '../sources/watcher.ts';
 import { MemoryHub } from './hub.ts';
 import { PlansEngine, planFolderOf } from './plans-engine.ts';

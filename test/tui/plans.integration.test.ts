@@ -2,13 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import {
-  planText,
-  tempDir,
-  writeFixtureFile,
-  writePlan,
-} from '../../src/sources/plans/fixtures.ts';
 import { LOCK_NAME } from '../../src/sources/plans/lock.ts';
+import { planText, tempDir, writeFixtureFile, writePlan } from '../helpers/plan-fixtures.ts';
 import { hasTmux, killSession, startDashboard, tmux, waitForScreen } from './helpers.ts';
 
 const skip = hasTmux

@@ -3,7 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { tempDir, writePlan } from '../../src/sources/plans/fixtures.ts';
+import { tempDir, writePlan } from '../helpers/plan-fixtures.ts';
 import { capture, hasTmux, killSession, REPO, tmux, waitForScreen } from './helpers.ts';
 
 /**

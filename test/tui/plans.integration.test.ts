@@ -46,7 +46,8 @@ test('the plan dashboard under tmux: open, refresh, live change, second instance
 
   tmux('send-keys', '-t', first, 'Enter');
   const detail = await waitForScreen(first, (s) => s.includes('Health:'), 'the plan detail');
-  assert.match(detail.screen, /1\.1\s+\*\*Setup\*\* 🚀\s+▶ Ready to execute/);
+  assert.match(detail.screen, /1\.1\s+Setup 🚀\s+▶ Ready to execute/);
+  assert.doesNotMatch(detail.screen, /\*\*Setup/, 'titles render their markdown');
   assert.match(detail.screen, /Subplans: 1 created, 1 waiting/);
 
   tmux('send-keys', '-t', first, 'r');
@@ -61,7 +62,7 @@ test('the plan dashboard under tmux: open, refresh, live change, second instance
   writeFixtureFile(dir, { path: 'execution/feedbacks/APPROVED_11.md' });
   const live = await waitForScreen(
     first,
-    (s) => /1\.1\s+\*\*Setup\*\* 🚀\s+✔ Approved/.test(s),
+    (s) => /1\.1\s+Setup 🚀\s+✔ Approved/.test(s),
     'the APPROVED file to show',
     1000,
   );

@@ -24,6 +24,23 @@ export function clock(at: number): string {
     .join(':');
 }
 
+/** The terminal cells `text` takes (emoji two, combining marks none). */
+export function cells(text: string): number {
+  let n = 0;
+  for (const ch of text) n += cellWidth(ch);
+  return n;
+}
+
+function cellWidth(ch: string): number {
+  return /\p{Extended_Pictographic}|[\u1100-\u115F\u2E80-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]/u.test(
+    ch,
+  )
+    ? 2
+    : /[\u0300-\u036F]|\u200D|\uFE0F/u.test(ch)
+      ? 0
+      : 1;
+}
+
 /** Cuts text to `width` terminal cells (emoji count as two), with an ellipsis. */
 export function fit(text: string, width: number): string {
   if (width <= 0) return '';

@@ -1,3 +1,4 @@
+import type { AttentionData } from './attention.ts';
 import type { Analytics, SessionMetrics } from './metrics.ts';
 import type { LogLine, SessionDetail, SessionStatus } from './model.ts';
 import type { PlanDetail, PlanSummary } from './plans.ts';
@@ -13,7 +14,8 @@ export type TopicKind =
   | 'metrics'
   | 'plans'
   | 'plan'
-  | 'analytics';
+  | 'analytics'
+  | 'attention';
 
 /** The data each topic kind carries. Collections are keyed by id so merge patches stay small. */
 export interface TopicData {
@@ -25,10 +27,17 @@ export interface TopicData {
   plans: { plans: Record<string, PlanSummary> };
   plan: PlanDetail;
   analytics: Analytics;
+  /** The open alerts (see `src/shared/attention.ts`). */
+  attention: AttentionData;
 }
 
 const PER_ITEM: ReadonlySet<TopicKind> = new Set(['session', 'logs', 'metrics', 'plan']);
-const COLLECTIONS: ReadonlySet<TopicKind> = new Set(['sessions', 'plans', 'analytics']);
+const COLLECTIONS: ReadonlySet<TopicKind> = new Set([
+  'sessions',
+  'plans',
+  'analytics',
+  'attention',
+]);
 
 /** Builds a topic name: `topic('session', 'weather-app')` → `session:weather-app`. */
 export function topic(kind: TopicKind, id?: string): string {

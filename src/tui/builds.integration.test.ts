@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { planText, tempDir, writePlan } from '../../test/helpers/plan-fixtures.ts';
 import { startServer } from '../../test/helpers/server.ts';
 import { DEFAULT_COMMANDS } from '../sources/plans/actions.ts';
-import { planText, tempDir, writePlan } from '../sources/plans/fixtures.ts';
 import { buildsSource } from './builds.ts';
 import { type BuildsState, PlansController, type PlansState } from './controller.ts';
 

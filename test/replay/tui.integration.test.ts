@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { planText, tempDir, writePlan } from '../../src/sources/plans/fixtures.ts';
+import { planText, tempDir, writePlan } from '../helpers/plan-fixtures.ts';
 import { type ServerProcess, startServer } from '../helpers/server.ts';
 import { hasTmux, killSession, startDashboard, tmux, waitForScreen } from '../tui/helpers.ts';
 import { currentTemplate, secondRun } from './corpus.ts';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { planText, tempDir, writePlan } from '../../src/sources/plans/fixtures.ts';
 import { claudeAssistant, claudePrompt, lines } from '../helpers/agent-transcripts.ts';
+import { planText, tempDir, writePlan } from '../helpers/plan-fixtures.ts';
 import { type ServerProcess, startServer } from '../helpers/server.ts';
 import { hasTmux, killSession, startDashboard, tmux, waitForScreen } from './helpers.ts';
 

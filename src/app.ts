@@ -1,17 +1,30 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { AttentionConfig } from './attention-config.ts';
 import type { AppConfig } from './config.ts';
 import { AgentsEngine } from './hub/agents-engine.ts';
+import { AttentionEngine } from './hub/attention-engine.ts';
+import { InProcessBus } from './hub/fanout.ts';
 import { MemoryHub } from './hub/hub.ts';
 import { LogBook } from './hub/logbook.ts';
 import { MetricsEngine } from './hub/metrics-engine.ts';
 import { PlansEngine } from './hub/plans-engine.ts';
 import { SessionEngine } from './hub/session-engine.ts';
+import {
+  type Channel,
+  DesktopChannel,
+  parseWebhookUrl,
+  WebhookChannel,
+} from './notify/channels.ts';
+import { Notifier } from './notify/notifier.ts';
+import { wireCodec } from './server/encode.ts';
 import { buildServer } from './server/server.ts';
 import { topic } from './shared/topics.ts';
 import { loadPrices, startAgentTranscripts } from './sources/agents/index.ts';
 import { RootWatcher } from './sources/watcher.ts';
+import { type AlertStore, SqliteAlertStore } from './store/alert-store.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
+import type { HistoryStore } from './store/types.ts';
 import { Telemetry, timeStoreWrites } from './telemetry.ts';
 
 const DAY_MS = 86_400_000;
@@ -25,7 +38,10 @@ export interface App {
   readonly metrics: MetricsEngine;
   readonly plans: PlansEngine;
   readonly agents: AgentsEngine;
-  readonly store: SqliteStore;
+  readonly store: HistoryStore;
+  readonly attention: AttentionEngine;
+  readonly notifier: Notifier;
+  readonly alerts: AlertStore;
   readonly telemetry: Telemetry;
   readonly server: FastifyInstance | null;
   /** Base URL once listening. */
@@ -61,9 +77,17 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
   };
   try {
     const telemetry = new Telemetry();
-    const store = timeStoreWrites(SqliteStore.open(config.dbPath, { logger }), telemetry);
+    const store = timeStoreWrites<HistoryStore>(
+      config.storeUrl
+        ? // Loaded only when asked for: the embedded default never pays for the driver.
+          await (await import('./store/postgres-store.ts')).PostgresStore.open(config.storeUrl, {
+            logger,
+          })
+        : SqliteStore.open(config.dbPath, { logger }),
+      telemetry,
+    );
     closers.push(() => store.close());
-    const hub = new MemoryHub();
+    const hub = new MemoryHub({ bus: new InProcessBus({ codec: wireCodec }) });
     const logs = new LogBook(hub, { store, logger });
     const sessions = new SessionEngine({ hub, store, logs, logger });
     const metrics = new MetricsEngine({
@@ -100,6 +124,40 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
     await sessions.restore();
     await metrics.restore();
 
+    // Attention reads the hub's topics only; it starts before the watcher so it sees every change.
+    // Alerts live in SQLite; beside PostgreSQL history they use the local database file, as
+    // the PostgreSQL store has no alert tables yet.
+    const alertDb =
+      store instanceof SqliteStore ? store : SqliteStore.open(config.dbPath, { logger });
+    if (alertDb !== store) closers.push(() => alertDb.close());
+    const alerts = new SqliteAlertStore(alertDb.database, logger);
+    const attentionConfig = new AttentionConfig({
+      file: config.attentionConfigPath ?? null,
+      logger,
+    });
+    const attention = new AttentionEngine({
+      hub,
+      store: alerts,
+      logger,
+      thresholdsFor: (status) => attentionConfig.thresholdsFor(status),
+    });
+    closers.push(() => attention.close());
+    let url: string | null = null;
+    const notifier = new Notifier({
+      store: alerts,
+      channels: notificationChannels(config, logger),
+      logger,
+      dashboardUrl: () => url,
+    });
+    closers.push(() => notifier.close());
+    attention.onRaised((alert) => {
+      notifier
+        .notify(alert)
+        .catch((error: unknown) => logger.warn({ err: error }, 'notify failed'));
+    });
+    await attention.start();
+    if (listen) notifier.start();
+
     const watcher = new RootWatcher({
       roots: config.roots,
       handlers: [...sessions.handlers(), ...metrics.handlers(), ...plans.handlers()],
@@ -135,7 +193,6 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
     closers.push(() => clearInterval(logSweep));
 
     let server: FastifyInstance | null = null;
-    let url: string | null = null;
     let loginPath: string | null = null;
     if (listen) {
       const built = await buildServer({
@@ -148,6 +205,9 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
         plans,
         agents,
         store,
+        attention,
+        alerts,
+        notifier,
         telemetry,
         watcherStats: () => watcher.stats,
       });
@@ -162,7 +222,10 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
       metrics,
       plans,
       agents,
+      attention,
+      notifier,
       store,
+      alerts,
       telemetry,
       server,
       url,
@@ -173,4 +236,17 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
     await stop();
     throw error;
   }
+}
+
+/** The channels `serve` was given; a desktop channel only where notify-send is installed. */
+function notificationChannels(config: AppConfig, logger: Logger): Channel[] {
+  const channels: Channel[] = (config.webhooks ?? []).map(
+    (text) => new WebhookChannel(parseWebhookUrl(text)),
+  );
+  if (config.desktopNotify) {
+    const desktop = DesktopChannel.detect();
+    if (desktop) channels.push(desktop);
+    else logger.info('desktop notifications off: notify-send is not installed');
+  }
+  return channels;
 }

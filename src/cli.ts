@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { register as registerDemo } from './commands/demo.ts';
 import { CliError, EXIT } from './commands/errors.ts';
 import { register as registerHooks } from './commands/hooks.ts';
+import { register as registerNotify } from './commands/notify.ts';
 import { register as registerPlans } from './commands/plans.ts';
 import { register as registerPush } from './commands/push.ts';
 import { register as registerServe } from './commands/serve.ts';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     registerDemo,
     registerPlans,
     registerHooks,
+    registerNotify,
   ]) {
     register(program);
   }

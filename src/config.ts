@@ -8,6 +8,8 @@ export interface AppConfig {
   port: number;
   host: string;
   dbPath: string;
+  /** `postgres://…`: history in PostgreSQL instead of the SQLite file at `dbPath`. */
+  storeUrl?: string | null;
   retentionDays: number;
   token: string | null;
   allowedOrigins: string[];
@@ -17,6 +19,12 @@ export interface AppConfig {
   webDir: string;
   /** Claude Code and Codex transcripts to follow; absent or null: none. */
   agents?: AgentSourcesConfig | null;
+  /** Server-wide attention thresholds (`serve --attention-config`); projects override them. */
+  attentionConfigPath?: string | null;
+  /** Outgoing webhooks for alerts (`serve --webhook`, repeatable). Hold secrets: never log them. */
+  webhooks?: string[];
+  /** Desktop notifications through notify-send on the server's machine (`serve --desktop-notify`). */
+  desktopNotify?: boolean;
 }
 
 export const DEFAULT_PORT = 8080;

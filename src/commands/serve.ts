@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type App, createApp } from '../app.ts';
+import { AttentionConfig } from '../attention-config.ts';
 import {
   type AppConfig,
   DEFAULT_HOST,
@@ -14,7 +15,9 @@ import {
   defaultWebDir,
 } from '../config.ts';
 import { createLogger, type LogFormat } from '../logger.ts';
+import { parseWebhookUrl } from '../notify/channels.ts';
 import { isLoopback } from '../server/security.ts';
+import { redact } from '../store/redact.ts';
 import { CliError, EXIT } from './errors.ts';
 import { checkRoots, collect, parsePort, parsePositiveInt } from './options.ts';
 
@@ -23,6 +26,7 @@ interface ServeFlags {
   port?: number;
   host?: string;
   db?: string;
+  store?: string;
   retentionDays: number;
   token?: string;
   insecure?: boolean;
@@ -35,6 +39,33 @@ interface ServeFlags {
   /** commander's negation of `--agents`: false with `--no-agents`. */
   agents: boolean;
   prices?: string;
+  webhook?: string[];
+  attentionConfig?: string;
+  desktopNotify?: boolean;
+}
+
+/** Checks each `--webhook` without ever echoing it: the URL holds the receiver's secret. */
+function checkWebhooks(urls: readonly string[]): string[] {
+  return urls.map((text, i) => {
+    try {
+      parseWebhookUrl(text);
+    } catch (error) {
+      throw new CliError(`invalid --webhook #${i + 1}: ${(error as Error).message}`, EXIT.usage);
+    }
+    return text;
+  });
+}
+
+function checkAttentionConfig(path: string | undefined): string | null {
+  if (path === undefined) return null;
+  try {
+    new AttentionConfig({ file: path, logger: createLogger({ level: 'silent' }) });
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    const why = e.code ? `cannot read it (${e.code})` : e.message;
+    throw new CliError(`--attention-config ${path}: ${why}`, EXIT.usage);
+  }
+  return resolve(path);
 }
 
 export function resolveServeConfig(flags: ServeFlags, env = process.env): AppConfig {
@@ -52,12 +83,16 @@ export function resolveServeConfig(flags: ServeFlags, env = process.env): AppCon
     port: flags.port ?? (env.LIVESTREAM_PORT ? parsePort(env.LIVESTREAM_PORT) : DEFAULT_PORT),
     host,
     dbPath,
+    storeUrl: parseStoreUrl(flags.store ?? env.LIVESTREAM_STORE),
     retentionDays: flags.retentionDays,
     token,
     allowedOrigins: flags.allowOrigin ?? [],
     pollMs: flags.poll ? flags.poll * 1000 : null,
     tokenBudget: flags.tokenBudget,
     webDir: defaultWebDir(),
+    webhooks: checkWebhooks(flags.webhook ?? []),
+    attentionConfigPath: checkAttentionConfig(flags.attentionConfig),
+    desktopNotify: flags.desktopNotify === true,
     agents: resolveAgents(flags, env, dbPath),
   };
 }
@@ -81,6 +116,16 @@ function resolveAgents(
     pricesFile: flags.prices ? resolve(flags.prices) : null,
     checkpointPath: dbPath === ':memory:' ? null : `${dbPath}.agents.json`,
   };
+}
+
+/** `postgres://…` or `postgresql://…`; anything else is a usage error naming what is accepted. */
+function parseStoreUrl(value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  if (/^postgres(ql)?:\/\//.test(value)) return value;
+  throw new CliError(
+    `--store takes a PostgreSQL URL (postgres://user@host:5432/db); for SQLite use --db <path>`,
+    EXIT.usage,
+  );
 }
 
 function explainListenError(error: NodeJS.ErrnoException, config: AppConfig): never {
@@ -113,6 +158,9 @@ async function serve(flags: ServeFlags): Promise<void> {
     app = await createApp({ config, logger });
   } catch (error) {
     const err = error as NodeJS.ErrnoException;
+    if (config.storeUrl && /PostgreSQL/.test(err.message)) {
+      throw new CliError(`${err.message} (check --store)`, EXIT.unavailable);
+    }
     if (err.code === 'ERR_SQLITE_ERROR' || /database|sqlite/i.test(err.message)) {
       throw new CliError(
         `cannot open the database ${config.dbPath}: ${err.message} (pass --db <path>)`,
@@ -124,7 +172,10 @@ async function serve(flags: ServeFlags): Promise<void> {
   // One write, so whoever waits for the "listening" line sees the rest with it.
   const lines = [`Livestream listening on ${app.url}`];
   if (app.loginPath) lines.push(`Open ${app.url}${app.loginPath} once in your browser to log in.`);
-  lines.push(`Watching ${config.roots.join(', ')}; history in ${config.dbPath}`);
+  const history = config.storeUrl ? redact(config.storeUrl) : config.dbPath;
+  lines.push(`Watching ${config.roots.join(', ')}; history in ${history}`);
+  const channels = app.notifier.channels.map((c) => c.label);
+  if (channels.length > 0) lines.push(`Alerts go to ${channels.join(', ')}`);
   if (config.agents) {
     const dirs = [...config.agents.claudeDirs, ...config.agents.codexDirs].join(', ');
     lines.push(`Following coding agents in ${dirs} (${app.agents.list().length} sessions)`);
@@ -158,6 +209,10 @@ export function register(program: Command): void {
     .option(
       '--db <path>',
       'SQLite history file (default ~/.livestream/livestream.db; env LIVESTREAM_DB)',
+    )
+    .option(
+      '--store <url>',
+      'keep history in PostgreSQL instead of SQLite: postgres://user@host/db (env LIVESTREAM_STORE)',
     )
     .option(
       '--retention-days <n>',
@@ -196,5 +251,15 @@ export function register(program: Command): void {
     )
     .option('--no-agents', 'do not follow Claude Code and Codex sessions')
     .option('--prices <file>', 'price file laid over the shipped model price table')
+    .option(
+      '--webhook <url>',
+      'POST a JSON event for every alert (a Slack body for hooks.slack.com); repeatable',
+      collect,
+    )
+    .option(
+      '--attention-config <file>',
+      'attention thresholds for every project (JSON: {"attention": {…}}); projects override them in .livestream.json',
+    )
+    .option('--desktop-notify', 'desktop notifications for alerts (notify-send, when installed)')
     .action((flags: ServeFlags) => serve(flags));
 }

@@ -3,6 +3,7 @@ import { createApp } from '../app.ts';
 import { DEFAULT_RETENTION_DAYS, DEFAULT_TOKEN_BUDGET, defaultWebDir } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { type AgentSummary, totalTokens } from '../shared/agents.ts';
+import { type Alert, alertLabel, attentionQueue } from '../shared/attention.ts';
 import type { SessionStatus } from '../shared/model.ts';
 import { CliError, EXIT } from './errors.ts';
 import { checkRoots, collect, serverUrl } from './options.ts';
@@ -101,10 +102,31 @@ async function agentsFromServer(url: string, token: string | undefined): Promise
   }
 }
 
-async function fromServer(url: string, token: string | undefined): Promise<SessionStatus[] | null> {
+/** The queue as text: "weather-app  Failed  5m  Failed in Test (failed)". */
+export function formatQueue(queue: readonly Alert[], now: number): string {
+  const rows = queue.map((a) => [
+    a.sessionId,
+    alertLabel(a.kind),
+    `${ago(now - a.since)}`,
+    a.reason,
+  ]);
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r) => r.map((c, i) => (i < 3 ? c.padEnd(widths[i] ?? 0) : c)).join('  '))
+    .join('\n');
+}
+
+/** Sessions and the attention queue of a server. */
+interface Snapshot {
+  sessions: SessionStatus[];
+  attention: Alert[];
+}
+
+async function fromServer(url: string, token: string | undefined): Promise<Snapshot | null> {
   try {
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
     const response = await fetch(`${url}/api/sessions`, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
+      headers,
       signal: AbortSignal.timeout(2000),
     });
     if (response.status === 401) {
@@ -112,14 +134,22 @@ async function fromServer(url: string, token: string | undefined): Promise<Sessi
     }
     if (!response.ok)
       throw new CliError(`the server at ${url} answered ${response.status}`, EXIT.failure);
-    return ((await response.json()) as { sessions: SessionStatus[] }).sessions;
+    const { sessions } = (await response.json()) as { sessions: SessionStatus[] };
+    // An older server has no attention API: sessions alone are still an answer.
+    const attention = await fetch(`${url}/api/attention`, {
+      headers,
+      signal: AbortSignal.timeout(2000),
+    })
+      .then(async (r) => (r.ok ? ((await r.json()) as { queue: Alert[] }).queue : []))
+      .catch(() => []);
+    return { sessions, attention };
   } catch (error) {
     if (error instanceof CliError) throw error;
     return null;
   }
 }
 
-async function fromRoots(roots: string[]): Promise<SessionStatus[]> {
+async function fromRoots(roots: string[]): Promise<Snapshot> {
   const app = await createApp({
     config: {
       roots: checkRoots(roots),
@@ -137,7 +167,11 @@ async function fromRoots(roots: string[]): Promise<SessionStatus[]> {
     listen: false,
   });
   try {
-    return app.sessions.list();
+    await app.attention.idle();
+    return {
+      sessions: app.sessions.list(),
+      attention: attentionQueue(app.attention.open(), Date.now()),
+    };
   } finally {
     await app.stop();
   }
@@ -145,46 +179,48 @@ async function fromRoots(roots: string[]): Promise<SessionStatus[]> {
 
 async function status(flags: StatusFlags): Promise<void> {
   const token = flags.token ?? process.env.LIVESTREAM_TOKEN;
-  let sessions: SessionStatus[] | null = null;
+  let snapshot: Snapshot | null = null;
   let agents: AgentSummary[] = [];
   let origin: string;
   if (flags.root && flags.root.length > 0) {
-    sessions = await fromRoots(flags.root);
+    snapshot = await fromRoots(flags.root);
     origin = flags.root.join(', ');
   } else {
     const url = serverUrl(flags.url);
-    sessions = await fromServer(url, token);
-    if (sessions !== null) agents = await agentsFromServer(url, token);
+    snapshot = await fromServer(url, token);
+    if (snapshot !== null) agents = await agentsFromServer(url, token);
     origin = url;
-    if (sessions === null) {
+    if (snapshot === null) {
       if (flags.url)
         throw new CliError(
           `no server answered at ${url}: start one with 'livestream serve'`,
           EXIT.unavailable,
         );
-      sessions = await fromRoots([process.cwd()]);
+      snapshot = await fromRoots([process.cwd()]);
       origin = `${process.cwd()} (no server at ${url})`;
     }
   }
+  const { sessions, attention } = snapshot;
   if (flags.json) {
     process.stdout.write(
-      `${JSON.stringify({ source: origin, sessions, count: sessions.length, agents, agentCostUsd: Math.round(agents.reduce((sum, a) => sum + a.costUsd, 0) * 1e6) / 1e6 }, null, 2)}\n`,
+      `${JSON.stringify({ source: origin, sessions, count: sessions.length, attention, agents, agentCostUsd: Math.round(agents.reduce((sum, a) => sum + a.costUsd, 0) * 1e6) / 1e6 }, null, 2)}\n`,
     );
     return;
   }
-  if (agents.length > 0) {
-    const parts = [formatAgentTable(agents, Date.now())];
-    if (sessions.length > 0) parts.unshift(formatTable(sessions, Date.now()), '');
-    process.stdout.write(`${parts.join('\n')}\n`);
-    return;
-  }
-  if (sessions.length === 0) {
+  if (sessions.length === 0 && agents.length === 0) {
     process.stdout.write(
       `No build sessions in ${origin}.\nPoint an orchestrator at a folder (it writes .context-foundry/current-phase.json), or run 'livestream demo' to see one.\n`,
     );
     return;
   }
-  process.stdout.write(`${formatTable(sessions, Date.now())}\n`);
+  const now = Date.now();
+  if (attention.length > 0) {
+    process.stdout.write(`NEEDS ATTENTION\n${formatQueue(attention, now)}\n\n`);
+  }
+  const tables: string[] = [];
+  if (sessions.length > 0) tables.push(formatTable(sessions, now));
+  if (agents.length > 0) tables.push(formatAgentTable(agents, now));
+  process.stdout.write(`${tables.join('\n\n')}\n`);
 }
 
 export function register(program: Command): void {

@@ -69,6 +69,9 @@ export type BroadcastResult =
  * session that is not known yet are held (bounded, nothing saved) and
  * replayed when the session appears.
  */
+/** Event identities remembered per session: far more than a runner's copies can lag each other. */
+const MAX_SEEN_EVENTS = 4096;
+
 export class MetricsEngine {
   readonly #hub: Hub;
   readonly #sessions: SessionEngine;
@@ -79,6 +82,8 @@ export class MetricsEngine {
   readonly #now: () => number;
   readonly #telemetry: Telemetry | undefined;
   readonly #accounts = new Map<string, MetricsAccount>();
+  /** Identities of the events each session's log already has (bounded), to drop the broadcast copy. */
+  readonly #seenEvents = new Map<string, Set<string>>();
   /** Keyed `id:<session id>` or `dir:<project folder>`. */
   readonly #pending: PendingInputs;
   #handlers: [JsonlLogHandler, ProjectMetricsHandler] | null = null;
@@ -203,6 +208,7 @@ export class MetricsEngine {
   forget(keys: readonly string[]): void {
     for (const key of keys) {
       this.#accounts.delete(key);
+      this.#seenEvents.delete(key);
       this.#hub.remove(topic('metrics', key));
       this.#book.forget(key);
     }
@@ -391,6 +397,16 @@ export class MetricsEngine {
   }
 
   #appendEvent(key: string, line: EventLine): void {
+    if (line.identity !== null) {
+      let seen = this.#seenEvents.get(key);
+      if (!seen) {
+        seen = new Set();
+        this.#seenEvents.set(key, seen);
+      }
+      if (seen.has(line.identity)) return;
+      seen.add(line.identity);
+      if (seen.size > MAX_SEEN_EVENTS) seen.delete(seen.values().next().value as string);
+    }
     this.#logs.append(key, { at: line.at, level: 'event', text: line.text, kind: line.kind });
   }
 

@@ -20,7 +20,10 @@ after(async () => {
 const silent = pino({ level: 'silent' });
 const T0 = Date.UTC(2025, 0, 13, 0, 30);
 
-async function setup(t: TestContext, opts: { dir?: string; confirmMs?: number } = {}) {
+async function setup(
+  t: TestContext,
+  opts: { dir?: string; confirmMs?: number; settleMs?: number } = {},
+) {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'ls-engine-')));
   if (!opts.dir) temps.push(dir);
   const store = SqliteStore.open(join(dir, 'history.db'), { logger: silent });
@@ -32,6 +35,7 @@ async function setup(t: TestContext, opts: { dir?: string; confirmMs?: number } 
     logs,
     logger: silent,
     confirmMs: opts.confirmMs ?? 60_000,
+    ...(opts.settleMs === undefined ? {} : { settleMs: opts.settleMs }),
   });
   t.after(async () => {
     engine.close();
@@ -230,9 +234,46 @@ describe('SessionEngine with phase files', () => {
     assert.equal(engine.list().length, 0);
   });
 
+  it('Feedback 7/8 completed ends an 8-phase build once nothing follows; GitHub Integration after it continues', async (t) => {
+    const { engine, hub } = await setup(t, { settleMs: 40 });
+    const feedback = { current_phase: 'Feedback', phase_number: '7/8', status: 'completed' };
+    engine.ingestPush(phaseDoc({ session_id: 'eight', ...feedback }), T0);
+    engine.ingestPush(phaseDoc({ session_id: 'current', ...feedback }), T0);
+    assert.equal(
+      engine.get('eight')?.status.state,
+      'active',
+      'not ended yet: GitHub Integration may follow',
+    );
+    engine.ingestPush(
+      phaseDoc({
+        session_id: 'current',
+        current_phase: 'GitHub Integration',
+        phase_number: '7.5/8',
+        status: 'configuring',
+      }),
+      T0 + 10,
+    );
+    await new Promise<void>((resolve) => {
+      const off = hub.fanout.subscribe('session:eight', () => {
+        if (engine.get('eight')?.status.state === 'completed') {
+          off();
+          resolve();
+        }
+      });
+    });
+    const eight = engine.get('eight')?.status;
+    assert.equal(eight?.progressPercent, 100);
+    assert.equal(eight?.template, 'cf-8');
+    assert.equal(eight?.changedAt, T0, 'ended at the last document, not at the timer');
+    assert.equal(engine.get('current')?.status.state, 'active');
+  });
+
   it('lists live sessions first, then by last change, and filters by state', async (t) => {
     const { engine } = await setup(t);
-    engine.ingestPush(phaseDoc({ session_id: 'old-done', status: 'completed' }), T0 + 5000);
+    engine.ingestPush(
+      phaseDoc({ session_id: 'old-done', current_phase: 'Complete', status: 'completed' }),
+      T0 + 5000,
+    );
     engine.ingestPush(phaseDoc({ session_id: 'live-old' }), T0);
     engine.ingestPush(phaseDoc({ session_id: 'live-new' }), T0 + 1000);
     engine.ingestPush(phaseDoc({ session_id: 'broken', status: 'failed' }), T0 + 2000);
@@ -328,6 +369,26 @@ describe('SessionEngine with bad phase files', () => {
       assert.deepEqual(recovered?.warnings, []);
     });
   }
+
+  it('a write split by pauses warns viewers once, however its halves fail to parse', async (t) => {
+    const { engine, phase, feed, path, logs, project, hub } = await withSession(t, 0);
+    const full = JSON.stringify(
+      phaseDoc({ current_phase: 'Builder', progress_detail: 'x'.repeat(200) }),
+    );
+    let seq = -1;
+    for (const cut of [10, 60, 150]) {
+      await writePhase(project, full.slice(0, cut), T0 + 1000 + cut);
+      await feed(phase, path);
+      await warning(engine);
+      if (seq < 0) seq = hub.seq;
+    }
+    assert.equal(hub.seq, seq, 'later halves (other parse errors) are not published again');
+    assert.equal(logs.tail('weather-app', 10).filter((l) => l.level === 'warn').length, 1);
+    await writePhase(project, full, T0 + 2000);
+    await feed(phase, path);
+    assert.equal(engine.get('weather-app')?.status.currentPhase, 'Builder');
+    assert.deepEqual(engine.get('weather-app')?.status.warnings, []);
+  });
 
   it('reports a lasting problem after the confirmation delay, on its own', async (t) => {
     const { engine, phase, feed, path, project } = await withSession(t, 10);

@@ -85,7 +85,11 @@ describe('the Builds screen source against a real server', () => {
     assert.equal(changed.sessions[0]?.status, 'building');
 
     writePhase(s.root, 'api', { current_phase: 'Architect', status: 'designing' });
-    writePhase(s.root, 'weather-app', { current_phase: 'Deploy', status: 'completed' });
+    writePhase(s.root, 'weather-app', {
+      current_phase: 'Feedback',
+      phase_number: '7/7',
+      status: 'completed',
+    });
     const ordered = await w.until(
       (b) => b.sessions.length === 2 && b.sessions.some((x) => x.state === 'completed'),
       'a second session and a finished one',

@@ -3,6 +3,7 @@ import type { SessionStatus } from '../../src/shared/model.ts';
 import { AgentPage } from './agents/AgentPage.tsx';
 import { ConnectionBadge } from './components/ConnectionBadge.tsx';
 import { NotifyButton } from './components/NotifyButton.tsx';
+import { useAlertNotifications } from './lib/attention.ts';
 import { type FinishedDetail, useFinishWatcher } from './lib/finished.ts';
 import { useConn, useLive } from './lib/live.tsx';
 import { type Route, useRoute } from './lib/route.ts';
@@ -35,6 +36,7 @@ export function App() {
   const conn = useConn();
   const [finished, setFinished] = useState<FinishedDetail | null>(null);
   useFinishWatcher(sessions?.sessions, setFinished);
+  useAlertNotifications(useLive('attention')?.alerts);
 
   const routeKey =
     route.view === 'session' || route.view === 'plan' || route.view === 'agent'
@@ -61,7 +63,7 @@ export function App() {
       </header>
       <main id="main">
         {route.view === 'overview' && <Overview />}
-        {route.view === 'session' && <SessionPage key={route.id} id={route.id} />}
+        {route.view === 'session' && <SessionPage key={route.id} id={route.id} at={route.at} />}
         {route.view === 'plan' && <PlanPage key={route.id} id={route.id} />}
         {route.view === 'agent' && <AgentPage key={route.id} id={route.id} />}
         {route.view === 'not_found' && (

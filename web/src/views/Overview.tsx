@@ -1,3 +1,4 @@
+import { AttentionQueue } from '../components/AttentionQueue.tsx';
 import { ConnectionAware } from '../components/ConnectionAware.tsx';
 import { PlanList } from '../components/PlanList.tsx';
 import { SessionList } from '../components/SessionList.tsx';
@@ -14,6 +15,7 @@ export function Overview() {
   return (
     <div className="overview">
       <ConnectionAware />
+      <AttentionQueue />
       <div className="overview-meta">
         <Updated at={sessionsAt} />
       </div>

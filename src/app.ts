@@ -2,12 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AttentionConfig } from './attention-config.ts';
 import type { AppConfig } from './config.ts';
+import { createEngines, type Engines } from './engines.ts';
+import { AgentsEngine } from './hub/agents-engine.ts';
 import { AttentionEngine } from './hub/attention-engine.ts';
+import { InProcessBus } from './hub/fanout.ts';
 import { MemoryHub } from './hub/hub.ts';
-import { LogBook } from './hub/logbook.ts';
-import { MetricsEngine } from './hub/metrics-engine.ts';
+import type { MetricsEngine } from './hub/metrics-engine.ts';
 import { PlansEngine } from './hub/plans-engine.ts';
-import { SessionEngine } from './hub/session-engine.ts';
+import type { SessionEngine } from './hub/session-engine.ts';
 import {
   type Channel,
   DesktopChannel,
@@ -15,11 +17,14 @@ import {
   WebhookChannel,
 } from './notify/channels.ts';
 import { Notifier } from './notify/notifier.ts';
+import { wireCodec } from './server/encode.ts';
 import { buildServer } from './server/server.ts';
 import { topic } from './shared/topics.ts';
+import { loadPrices, startAgentTranscripts } from './sources/agents/index.ts';
 import { RootWatcher } from './sources/watcher.ts';
 import { type AlertStore, SqliteAlertStore } from './store/alert-store.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
+import type { HistoryStore } from './store/types.ts';
 import { Telemetry, timeStoreWrites } from './telemetry.ts';
 
 const DAY_MS = 86_400_000;
@@ -32,10 +37,11 @@ export interface App {
   readonly sessions: SessionEngine;
   readonly metrics: MetricsEngine;
   readonly plans: PlansEngine;
+  readonly store: HistoryStore;
   readonly attention: AttentionEngine;
   readonly notifier: Notifier;
-  readonly store: SqliteStore;
   readonly alerts: AlertStore;
+  readonly agents: AgentsEngine;
   readonly telemetry: Telemetry;
   readonly server: FastifyInstance | null;
   /** Base URL once listening. */
@@ -71,29 +77,28 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
   };
   try {
     const telemetry = new Telemetry();
-    const store = timeStoreWrites(SqliteStore.open(config.dbPath, { logger }), telemetry);
-    closers.push(() => store.close());
-    const hub = new MemoryHub();
-    const logs = new LogBook(hub, { store, logger });
-    const sessions = new SessionEngine({ hub, store, logs, logger });
-    const metrics = new MetricsEngine({
-      hub,
-      sessions,
-      store,
-      logs,
-      logger,
-      tokenBudget: config.tokenBudget,
+    const store = timeStoreWrites<HistoryStore>(
+      config.storeUrl
+        ? // Loaded only when asked for: the embedded default never pays for the driver.
+          await (await import('./store/postgres-store.ts')).PostgresStore.open(config.storeUrl, {
+            logger,
+          })
+        : SqliteStore.open(config.dbPath, { logger }),
       telemetry,
-    });
-    closers.push(() => metrics.close());
-    const plans = new PlansEngine({ hub, logger });
+    );
+    closers.push(() => store.close());
 
     // The store and the engines forget the same sessions, so memory does not keep what history dropped.
+    const hub = new MemoryHub({ bus: new InProcessBus({ codec: wireCodec }) });
+    const prices = loadPrices(config.agents?.pricesFile ?? null);
+    const agents = new AgentsEngine({ hub, prices });
+    let engines: Engines | null = null;
     const retain = async () => {
       const before = Date.now() - config.retentionDays * DAY_MS;
       // Engines first: lines still on their way to the store are dropped, not saved after the prune.
-      const forgotten = sessions.prune(before);
-      metrics.forget(forgotten);
+      const forgotten = engines?.sessions.prune(before) ?? [];
+      engines?.metrics.forget(forgotten);
+      agents.forget(before);
       const pruned = await store.prune(before);
       if (pruned.sessions > 0 || forgotten.length > 0) {
         logger.info(
@@ -102,13 +107,27 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
         );
       }
     };
+    // Retention runs before the engines restore, so memory never holds what history dropped.
     await retain();
-    await logs.loadHeads();
-    await sessions.restore();
-    await metrics.restore();
+    engines = await createEngines({
+      hub,
+      store,
+      logger,
+      telemetry,
+      ...(config.tokenBudget === undefined ? {} : { tokenBudget: config.tokenBudget }),
+    });
+    const { logs, sessions, metrics, close: closeEngines, handlers } = engines;
+    closers.push(closeEngines);
+    const plans = new PlansEngine({ hub, logger });
+    closers.push(() => plans.close());
 
     // Attention reads the hub's topics only; it starts before the watcher so it sees every change.
-    const alerts = new SqliteAlertStore(store.database, logger);
+    // Alerts live in SQLite; beside PostgreSQL history they use the local database file, as
+    // the PostgreSQL store has no alert tables yet.
+    const alertDb =
+      store instanceof SqliteStore ? store : SqliteStore.open(config.dbPath, { logger });
+    if (alertDb !== store) closers.push(() => alertDb.close());
+    const alerts = new SqliteAlertStore(alertDb.database, logger);
     const attentionConfig = new AttentionConfig({
       file: config.attentionConfigPath ?? null,
       logger,
@@ -138,13 +157,25 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
 
     const watcher = new RootWatcher({
       roots: config.roots,
-      handlers: [...sessions.handlers(), ...metrics.handlers(), ...plans.handlers()],
+      handlers: [...handlers, ...plans.handlers()],
       logger,
       ...(config.pollMs ? { pollMs: config.pollMs } : {}),
     });
     closers.push(() => watcher.stop());
     await watcher.start();
     await plans.idle();
+    if (config.agents) {
+      const agentSources = await startAgentTranscripts({
+        config: config.agents,
+        sink: agents,
+        prices,
+        logger,
+        ...(config.pollMs ? { pollMs: config.pollMs } : {}),
+      });
+      closers.push(() => agentSources.stop());
+      // Transcripts older than the retention period were read once; they do not stay.
+      agents.forget(Date.now() - config.retentionDays * DAY_MS);
+    }
 
     const retention = setInterval(() => {
       retain().catch((error: unknown) => logger.warn({ err: error }, 'retention failed'));
@@ -169,6 +200,7 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
         sessions,
         metrics,
         plans,
+        agents,
         store,
         attention,
         alerts,
@@ -190,6 +222,7 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
       notifier,
       store,
       alerts,
+      agents,
       telemetry,
       server,
       url,

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type App, createApp } from '../app.ts';
@@ -8,12 +9,15 @@ import {
   DEFAULT_PORT,
   DEFAULT_RETENTION_DAYS,
   DEFAULT_TOKEN_BUDGET,
+  defaultClaudeDirs,
+  defaultCodexDirs,
   defaultDbPath,
   defaultWebDir,
 } from '../config.ts';
 import { createLogger, type LogFormat } from '../logger.ts';
 import { parseWebhookUrl } from '../notify/channels.ts';
 import { isLoopback } from '../server/security.ts';
+import { redact } from '../store/redact.ts';
 import { CliError, EXIT } from './errors.ts';
 import { checkRoots, collect, parsePort, parsePositiveInt } from './options.ts';
 
@@ -22,6 +26,7 @@ interface ServeFlags {
   port?: number;
   host?: string;
   db?: string;
+  store?: string;
   retentionDays: number;
   token?: string;
   insecure?: boolean;
@@ -29,6 +34,11 @@ interface ServeFlags {
   poll?: number;
   tokenBudget: number;
   logFormat?: LogFormat;
+  claudeDir?: string[];
+  codexDir?: string[];
+  /** commander's negation of `--agents`: false with `--no-agents`. */
+  agents: boolean;
+  prices?: string;
   webhook?: string[];
   attentionConfig?: string;
   desktopNotify?: boolean;
@@ -67,11 +77,13 @@ export function resolveServeConfig(flags: ServeFlags, env = process.env): AppCon
       EXIT.usage,
     );
   }
+  const dbPath = flags.db ?? defaultDbPath(env);
   return {
     roots: checkRoots(flags.root && flags.root.length > 0 ? flags.root : [process.cwd()]),
     port: flags.port ?? (env.LIVESTREAM_PORT ? parsePort(env.LIVESTREAM_PORT) : DEFAULT_PORT),
     host,
-    dbPath: flags.db ?? defaultDbPath(env),
+    dbPath,
+    storeUrl: parseStoreUrl(flags.store ?? env.LIVESTREAM_STORE),
     retentionDays: flags.retentionDays,
     token,
     allowedOrigins: flags.allowOrigin ?? [],
@@ -81,7 +93,39 @@ export function resolveServeConfig(flags: ServeFlags, env = process.env): AppCon
     webhooks: checkWebhooks(flags.webhook ?? []),
     attentionConfigPath: checkAttentionConfig(flags.attentionConfig),
     desktopNotify: flags.desktopNotify === true,
+    agents: resolveAgents(flags, env, dbPath),
   };
+}
+
+/** Which agent transcripts `serve` follows: the defaults, the flags' folders, or none. */
+function resolveAgents(
+  flags: ServeFlags,
+  env: NodeJS.ProcessEnv,
+  dbPath: string,
+): AppConfig['agents'] {
+  if (!flags.agents) return null;
+  // A default folder that does not exist is not watched (no warning for a tool not installed);
+  // one named by a flag is, and is picked up when it appears.
+  return {
+    claudeDirs: flags.claudeDir?.length
+      ? flags.claudeDir.map((d) => resolve(d))
+      : defaultClaudeDirs(env).filter((d) => existsSync(d)),
+    codexDirs: flags.codexDir?.length
+      ? flags.codexDir.map((d) => resolve(d))
+      : defaultCodexDirs(env).filter((d) => existsSync(d)),
+    pricesFile: flags.prices ? resolve(flags.prices) : null,
+    checkpointPath: dbPath === ':memory:' ? null : `${dbPath}.agents.json`,
+  };
+}
+
+/** `postgres://…` or `postgresql://…`; anything else is a usage error naming what is accepted. */
+function parseStoreUrl(value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  if (/^postgres(ql)?:\/\//.test(value)) return value;
+  throw new CliError(
+    `--store takes a PostgreSQL URL (postgres://user@host:5432/db); for SQLite use --db <path>`,
+    EXIT.usage,
+  );
 }
 
 function explainListenError(error: NodeJS.ErrnoException, config: AppConfig): never {
@@ -114,6 +158,9 @@ async function serve(flags: ServeFlags): Promise<void> {
     app = await createApp({ config, logger });
   } catch (error) {
     const err = error as NodeJS.ErrnoException;
+    if (config.storeUrl && /PostgreSQL/.test(err.message)) {
+      throw new CliError(`${err.message} (check --store)`, EXIT.unavailable);
+    }
     if (err.code === 'ERR_SQLITE_ERROR' || /database|sqlite/i.test(err.message)) {
       throw new CliError(
         `cannot open the database ${config.dbPath}: ${err.message} (pass --db <path>)`,
@@ -125,9 +172,14 @@ async function serve(flags: ServeFlags): Promise<void> {
   // One write, so whoever waits for the "listening" line sees the rest with it.
   const lines = [`Livestream listening on ${app.url}`];
   if (app.loginPath) lines.push(`Open ${app.url}${app.loginPath} once in your browser to log in.`);
-  lines.push(`Watching ${config.roots.join(', ')}; history in ${config.dbPath}`);
+  const history = config.storeUrl ? redact(config.storeUrl) : config.dbPath;
+  lines.push(`Watching ${config.roots.join(', ')}; history in ${history}`);
   const channels = app.notifier.channels.map((c) => c.label);
   if (channels.length > 0) lines.push(`Alerts go to ${channels.join(', ')}`);
+  if (config.agents) {
+    const dirs = [...config.agents.claudeDirs, ...config.agents.codexDirs].join(', ');
+    lines.push(`Following coding agents in ${dirs} (${app.agents.list().length} sessions)`);
+  }
   if (app.sessions.list().length === 0) {
     lines.push(
       'No build sessions yet: point an orchestrator at a watched folder (it writes .context-foundry/current-phase.json) or POST to /api/phase-update, or run `livestream demo` in another terminal.',
@@ -157,6 +209,10 @@ export function register(program: Command): void {
     .option(
       '--db <path>',
       'SQLite history file (default ~/.livestream/livestream.db; env LIVESTREAM_DB)',
+    )
+    .option(
+      '--store <url>',
+      'keep history in PostgreSQL instead of SQLite: postgres://user@host/db (env LIVESTREAM_STORE)',
     )
     .option(
       '--retention-days <n>',
@@ -193,5 +249,17 @@ export function register(program: Command): void {
       'attention thresholds for every project (JSON: {"attention": {…}}); projects override them in .livestream.json',
     )
     .option('--desktop-notify', 'desktop notifications for alerts (notify-send, when installed)')
+    .option(
+      '--claude-dir <dir>',
+      'Claude Code folder holding projects/, repeatable (default $CLAUDE_CONFIG_DIR, or ~/.claude and ~/.config/claude)',
+      collect,
+    )
+    .option(
+      '--codex-dir <dir>',
+      'Codex folder holding sessions/, repeatable (default $CODEX_HOME or ~/.codex)',
+      collect,
+    )
+    .option('--no-agents', 'do not follow Claude Code and Codex sessions')
+    .option('--prices <file>', 'price file laid over the shipped model price table')
     .action((flags: ServeFlags) => serve(flags));
 }

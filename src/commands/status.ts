@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createApp } from '../app.ts';
 import { DEFAULT_RETENTION_DAYS, DEFAULT_TOKEN_BUDGET, defaultWebDir } from '../config.ts';
 import { createLogger } from '../logger.ts';
+import { type AgentSummary, totalTokens } from '../shared/agents.ts';
 import { type Alert, alertLabel, attentionQueue } from '../shared/attention.ts';
 import type { SessionStatus } from '../shared/model.ts';
 import { CliError, EXIT } from './errors.ts';
@@ -59,9 +60,66 @@ export function formatQueue(queue: readonly Alert[], now: number): string {
     .join('\n');
 }
 
-/** Sessions and the attention queue of a server. */
+/** "1.2M", "45k", "900": token counts for a terminal column. */
+export function compact(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${Math.round(n / 1e3)}k`;
+  return String(n);
+}
+
+/** A plain-text table of coding-agent sessions, tokens beside cost. */
+export function formatAgentTable(agents: AgentSummary[], now: number): string {
+  const rows = agents.map((a) => [
+    a.id.slice(0, 8),
+    a.kind,
+    a.project || '-',
+    a.state === 'waiting' && a.waitingFor ? `waiting (${a.waitingFor.reason})` : a.state,
+    a.model ?? '-',
+    compact(totalTokens(a.usage)),
+    `$${a.costUsd.toFixed(2)}${a.unpricedResponses > 0 ? '+' : ''}`,
+    String(a.toolCalls),
+    String(a.subagents),
+    `${ago(now - a.lastAt)} ago`,
+  ]);
+  const header = [
+    'AGENT',
+    'KIND',
+    'PROJECT',
+    'STATE',
+    'MODEL',
+    'TOKENS',
+    'COST',
+    'TOOLS',
+    'SUB',
+    'UPDATED',
+  ];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+async function agentsFromServer(url: string, token: string | undefined): Promise<AgentSummary[]> {
+  try {
+    const response = await fetch(`${url}/api/agents`, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      signal: AbortSignal.timeout(2000),
+    });
+    // An older server, or one started with --no-agents, has no agents to show.
+    if (!response.ok) return [];
+    return ((await response.json()) as { agents: AgentSummary[] }).agents;
+  } catch {
+    return [];
+  }
+}
+
+/** Sessions, coding agents and the attention queue of a server. */
 interface Snapshot {
   sessions: SessionStatus[];
+  agents: AgentSummary[];
   attention: Alert[];
 }
 
@@ -85,7 +143,8 @@ async function fromServer(url: string, token: string | undefined): Promise<Snaps
     })
       .then(async (r) => (r.ok ? ((await r.json()) as { queue: Alert[] }).queue : []))
       .catch(() => []);
-    return { sessions, attention };
+    const agents = await agentsFromServer(url, token);
+    return { sessions, agents, attention };
   } catch (error) {
     if (error instanceof CliError) throw error;
     return null;
@@ -113,6 +172,7 @@ async function fromRoots(roots: string[]): Promise<Snapshot> {
     await app.attention.idle();
     return {
       sessions: app.sessions.list(),
+      agents: [],
       attention: attentionQueue(app.attention.open(), Date.now()),
     };
   } finally {
@@ -141,11 +201,21 @@ async function status(flags: StatusFlags): Promise<void> {
       origin = `${process.cwd()} (no server at ${url})`;
     }
   }
-  const { sessions, attention } = snapshot;
+  const { sessions, agents, attention } = snapshot;
   if (flags.json) {
     process.stdout.write(
-      `${JSON.stringify({ source: origin, sessions, count: sessions.length, attention }, null, 2)}\n`,
+      `${JSON.stringify({ source: origin, sessions, count: sessions.length, agents, agentCostUsd: Math.round(agents.reduce((sum, a) => sum + a.costUsd, 0) * 1e6) / 1e6, attention }, null, 2)}\n`,
     );
+    return;
+  }
+  const now = Date.now();
+  if (attention.length > 0) {
+    process.stdout.write(`NEEDS ATTENTION\n${formatQueue(attention, now)}\n\n`);
+  }
+  if (agents.length > 0) {
+    const parts = [formatAgentTable(agents, now)];
+    if (sessions.length > 0) parts.unshift(formatTable(sessions, now), '');
+    process.stdout.write(`${parts.join('\n')}\n`);
     return;
   }
   if (sessions.length === 0) {
@@ -153,10 +223,6 @@ async function status(flags: StatusFlags): Promise<void> {
       `No build sessions in ${origin}.\nPoint an orchestrator at a folder (it writes .context-foundry/current-phase.json), or run 'livestream demo' to see one.\n`,
     );
     return;
-  }
-  const now = Date.now();
-  if (attention.length > 0) {
-    process.stdout.write(`NEEDS ATTENTION\n${formatQueue(attention, now)}\n\n`);
   }
   process.stdout.write(`${formatTable(sessions, now)}\n`);
 }

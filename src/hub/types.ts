@@ -3,7 +3,7 @@ import type { DeltaMessage, SnapshotMessage } from '../shared/protocol.ts';
 /** A topic's current state in the hub. */
 export interface TopicState {
   version: number;
-  /** The hub seq of the last change to this topic. */
+  /** The bus seq of the last change to this topic. */
   seq: number;
   data: unknown;
 }
@@ -11,29 +11,98 @@ export interface TopicState {
 /** Receives every change the hub accepted, in seq order. */
 export type DeltaListener = (delta: DeltaMessage) => void;
 
+/** A change as a hub decided it, before the bus gave it its place (`seq`) in the shared order. */
+export type Change = DeltaMessage extends infer D
+  ? D extends unknown
+    ? Omit<D, 'seq'>
+    : never
+  : never;
+
 /**
- * Carries the hub's deltas to subscribers. In-process by default; a Redis
- * pub/sub implementation can replace it without touching producers or views.
+ * Delivery to this process's subscribers: what the WebSocket connections,
+ * the legacy endpoint and the metrics use.
  */
 export interface FanOut {
-  publish(delta: DeltaMessage): void;
-  /** Returns the unsubscribe function. */
+  /** Deltas of one topic, in seq order. Returns the unsubscribe function. */
   subscribe(topic: string, listener: DeltaListener): () => void;
-  /** Listens to every topic (the replay buffer, metrics, the legacy endpoint). */
+  /** Deltas of every topic, in seq order. Returns the unsubscribe function. */
   subscribeAll(listener: DeltaListener): () => void;
-  /** Whether a listener in this process follows the topic (what may leave memory asks this). */
+  /**
+   * Whether anyone follows the topic, on any replica the bus connects: what
+   * decides whether a topic may leave memory. The embedded bus knows only
+   * this process; a shared bus also counts the listeners other replicas
+   * announced.
+   */
   hasListeners(topic: string): boolean;
+}
+
+/**
+ * The seam between hubs and everything that orders, keeps and carries their
+ * changes: the shared sequence, the replay log and the fan-out. The embedded
+ * default (`InProcessBus`) keeps all three in this process; a Redis- or
+ * Postgres-backed bus keeps them where every replica sees them, so that a
+ * client resumes against any replica.
+ *
+ * The contract a shared implementation fills:
+ * - **One order.** `publish` gives each change the next `seq` of one
+ *   sequence shared by all replicas (the writer holding the sequence assigns
+ *   it, e.g. under a lease in Redis); `epoch` names that sequence and changes
+ *   only when its history is lost (a Redis flushed or restarted without
+ *   persistence), never when one replica restarts.
+ * - **Delivered in order, to every replica.** Every published delta reaches
+ *   `subscribe`/`subscribeAll` listeners of every replica in seq order; the
+ *   writer's own listeners get it once it is durable in the log (so a client
+ *   never holds a seq that a failover could hand out again). Deltas published
+ *   by other replicas also reach `follow` first, so the local hub applies
+ *   them to its copy of the state before any client sees them.
+ * - **Replay.** `since` answers from the log, bounded; null when the log no
+ *   longer reaches back that far (the client then gets snapshots).
+ * - **Presence.** `hasListeners` covers every replica.
+ */
+export interface Bus extends FanOut {
+  /** Names the shared sequence; a client holding another epoch resyncs. */
+  readonly epoch: string;
+  /** Seq of the newest delta delivered in this process. */
+  readonly seq: number;
+  /**
+   * Appends a change to the log under the next seq and delivers it. Returns
+   * the delta with its seq.
+   */
+  publish(change: Change): DeltaMessage;
+  /**
+   * Deltas after `seq` for the given topics, in order, from the bounded log;
+   * null when it no longer reaches back that far (or `seq` is in the future).
+   */
+  since(seq: number, topics: ReadonlySet<string>): DeltaMessage[] | null;
+  /**
+   * Deltas other replicas published, in seq order, each before this
+   * process's subscribers get it. A replica that joins late is first handed
+   * each topic's current state as a whole-state delta (a `replace` at the
+   * root with the topic's version and seq). The embedded bus never calls it.
+   * Returns the unsubscribe function.
+   */
+  follow(apply: DeltaListener): () => void;
+  /** Replay log occupancy, for tests and /metrics. */
+  readonly replayStats: ReplayStats;
+  close(): Promise<void>;
+}
+
+export interface ReplayStats {
+  deltas: number;
+  bytes: number;
+  /** Seq of the newest delta evicted: resume works from here on. */
+  floor: number;
 }
 
 /**
  * The live state: the one place that decides what changed. Producers hand it
  * whole states; it compares canonical forms, and only a real change gets a
- * version, a seq and a delta.
+ * version and, from the bus, a seq.
  */
 export interface Hub {
-  /** New on every start. */
+  /** The bus's epoch. */
   readonly epoch: string;
-  /** Seq of the last accepted change. */
+  /** Seq of the last change delivered here. */
   readonly seq: number;
   readonly fanout: FanOut;
   /** Replaces a topic's state; returns the delta, or null when nothing changed. */
@@ -45,8 +114,8 @@ export interface Hub {
   get(topic: string): TopicState | undefined;
   snapshot(topic: string): SnapshotMessage;
   /**
-   * The deltas after `seq` for the given topics, in order, from the bounded
-   * replay buffer; null when the buffer no longer reaches back that far.
+   * The deltas after `seq` for the given topics, in order, from the bus's
+   * bounded replay log; null when it no longer reaches back that far.
    */
   since(seq: number, topics: ReadonlySet<string>): DeltaMessage[] | null;
   topics(): IterableIterator<string>;

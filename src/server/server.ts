@@ -2,20 +2,23 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config.ts';
-import type { AttentionEngine } from '../hub/attention-engine.ts';
-import type { MemoryHub } from '../hub/hub.ts';
-import type { LogBook } from '../hub/logbook.ts';
-import type { MetricsEngine } from '../hub/metrics-engine.ts';
-import type { PlansEngine } from '../hub/plans-engine.ts';
-import type { SessionEngine } from '../hub/session-engine.ts';
-import type { Notifier } from '../notify/notifier.ts';
+import type { Hub } from '../hub/types.ts';
+import type { ChannelTestResult } from '../notify/notifier.ts';
 import { parseTopic, topic } from '../shared/topics.ts';
 import type { AlertStore } from '../store/alert-store.ts';
-import type { SqliteStore } from '../store/sqlite-store.ts';
 import { registerProcessMetrics, type Telemetry } from '../telemetry.ts';
 import { installErrorHandler, sendError } from './errors.ts';
+import type {
+  HealthQuery,
+  LogQueries,
+  MetricsQueries,
+  PlanQueries,
+  ReplayGauge,
+  SessionQueries,
+} from './queries.ts';
 import { RateLimiter } from './rate-limit.ts';
-import { attentionRoutes } from './routes/attention.ts';
+import { type AgentQueries, agentRoutes } from './routes/agents.ts';
+import { type AttentionQueries, attentionRoutes } from './routes/attention.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { plansRoutes } from './routes/plans.ts';
 import { type ReplaySources, replayFrame, replayRoutes } from './routes/replay.ts';
@@ -25,18 +28,23 @@ import { staticRoutes } from './static.ts';
 import { legacyRoutes } from './ws/legacy.ts';
 import { protocolRoutes, websocketServerOptions, wsStats } from './ws/protocol.ts';
 
+/** Everything the server reads and writes through: small interfaces, no engine or store class. */
 export interface ServerDeps {
   config: AppConfig;
   logger: Logger;
-  hub: MemoryHub;
-  logs: LogBook;
-  sessions: SessionEngine;
-  metrics: MetricsEngine;
-  plans: PlansEngine;
-  store: SqliteStore;
-  attention: AttentionEngine;
+  /** Live topics for the WebSocket endpoints, with the replay log's size for /metrics. */
+  hub: Hub & ReplayGauge;
+  logs: LogQueries;
+  sessions: SessionQueries;
+  metrics: MetricsQueries;
+  plans: PlanQueries;
+  /** Store health, and the stored history a replay rebuilds a moment from. */
+  store: HealthQuery & ReplaySources['store'];
+  attention: AttentionQueries;
   alerts: AlertStore;
-  notifier: Notifier;
+  notifier: { test(): Promise<ChannelTestResult[]> };
+  /** Coding-agent sessions; without it the agent routes are not served. */
+  agents?: AgentQueries;
   telemetry: Telemetry;
   watcherStats: () => { events: number; errors: number };
 }
@@ -133,6 +141,8 @@ export async function buildServer(deps: ServerDeps) {
     store: deps.alerts,
     notifier: deps.notifier,
   });
+  if (deps.agents)
+    await app.register(agentRoutes, { agents: deps.agents, telemetry: deps.telemetry });
   await app.register(protocolRoutes, {
     hub,
     allowedOrigins: config.allowedOrigins,
@@ -157,7 +167,7 @@ export async function buildServer(deps: ServerDeps) {
 }
 
 /** Loads the logs of the `logs:<key>` topics among `names` that are not in memory. */
-function warmLogs(logs: LogBook, names: readonly string[]): Promise<void> | null {
+function warmLogs(logs: Pick<LogQueries, 'warm'>, names: readonly string[]): Promise<void> | null {
   const loads: Promise<void>[] = [];
   for (const name of names) {
     const parsed = parseTopic(name);

@@ -1,3 +1,4 @@
+import type { AgentDetail, AgentSummary } from './agents.ts';
 import type { AttentionData } from './attention.ts';
 import type { Analytics, SessionMetrics } from './metrics.ts';
 import type { LogLine, SessionDetail, SessionStatus } from './model.ts';
@@ -15,7 +16,9 @@ export type TopicKind =
   | 'plans'
   | 'plan'
   | 'analytics'
-  | 'attention';
+  | 'attention'
+  | 'agents'
+  | 'agent';
 
 /** The data each topic kind carries. Collections are keyed by id so merge patches stay small. */
 export interface TopicData {
@@ -29,14 +32,18 @@ export interface TopicData {
   analytics: Analytics;
   /** The open alerts (see `src/shared/attention.ts`). */
   attention: AttentionData;
+  /** Coding-agent sessions (Claude Code, Codex), keyed by session id. */
+  agents: { agents: Record<string, AgentSummary> };
+  agent: AgentDetail;
 }
 
-const PER_ITEM: ReadonlySet<TopicKind> = new Set(['session', 'logs', 'metrics', 'plan']);
+const PER_ITEM: ReadonlySet<TopicKind> = new Set(['session', 'logs', 'metrics', 'plan', 'agent']);
 const COLLECTIONS: ReadonlySet<TopicKind> = new Set([
   'sessions',
   'plans',
   'analytics',
   'attention',
+  'agents',
 ]);
 
 /** Builds a topic name: `topic('session', 'weather-app')` → `session:weather-app`. */

@@ -79,6 +79,9 @@ export interface SessionStore {
   close(): Promise<void>;
 }
 
+/** Everything the application keeps history in: one object fills all of it (SQLite or PostgreSQL). */
+export type HistoryStore = SessionStore & MetricsStore & LogStore & StoreHealthEvents;
+
 /** Measured metrics history (issue 5), in the same database. */
 export interface MetricsStore {
   addTokenPoint(sessionKey: string, point: TokenPoint): Promise<void>;

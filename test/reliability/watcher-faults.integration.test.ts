@@ -144,7 +144,16 @@ describe('inotify watch limit reached', () => {
         '--port',
         '0',
       ],
-      { env: { ...process.env, LIVESTREAM_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        // Not the machine's own Claude Code or Codex history: its watches would share the limit.
+        env: {
+          ...process.env,
+          LIVESTREAM_LOG_LEVEL: 'warn',
+          CLAUDE_CONFIG_DIR: join(dir, 'no-claude'),
+          CODEX_HOME: join(dir, 'no-codex'),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     let output = '';
     child.stdout?.on('data', (c: Buffer) => {

@@ -1,13 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import type { MetricsEngine } from '../../hub/metrics-engine.ts';
-import type { SessionEngine } from '../../hub/session-engine.ts';
 import { PROMETHEUS_CONTENT_TYPE, type Telemetry } from '../../telemetry.ts';
 import { sendError } from '../errors.ts';
 import { badRequest, sessionIdParams } from '../params.ts';
+import type { MetricsQueries, SessionQueries } from '../queries.ts';
 
 export interface MetricsRoutesOptions {
-  metrics: MetricsEngine;
-  sessions: SessionEngine;
+  metrics: MetricsQueries;
+  sessions: Pick<SessionQueries, 'get' | 'keyFor'>;
   telemetry: Telemetry;
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { PlansEngine } from '../../hub/plans-engine.ts';
 import { sendError } from '../errors.ts';
+import type { PlanQueries } from '../queries.ts';
 
 /** A plan id: a folder name, optionally `@project`; never a path. */
 const planId = z
@@ -15,7 +15,7 @@ const planId = z
 /** `GET /api/plans` and `GET /api/plans/:id`. */
 export async function plansRoutes(
   app: FastifyInstance,
-  opts: { plans: PlansEngine },
+  opts: { plans: PlanQueries },
 ): Promise<void> {
   app.get('/api/plans', async () => {
     const plans = opts.plans.list();

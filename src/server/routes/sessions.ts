@@ -1,11 +1,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import type { LogBook } from '../../hub/logbook.ts';
-import type { SessionEngine } from '../../hub/session-engine.ts';
 import { SESSION_STATES, type SessionState } from '../../shared/model.ts';
-import type { SessionStore } from '../../store/types.ts';
 import { sendError } from '../errors.ts';
 import { badRequest, sessionIdParams } from '../params.ts';
+import type { HealthQuery, LogQueries, SessionQueries } from '../queries.ts';
 
 const sessionsQuery = z.object({
   state: z.enum(SESSION_STATES as [SessionState, ...SessionState[]]).optional(),
@@ -16,9 +14,9 @@ const logsQuery = z.object({
 });
 
 export interface SessionRoutesOptions {
-  sessions: SessionEngine;
-  logs: LogBook;
-  store: SessionStore;
+  sessions: SessionQueries;
+  logs: Pick<LogQueries, 'read'>;
+  store: HealthQuery;
   /** Live WebSocket connections, for /api/health. */
   connections: () => number;
   /** Counts accepted pushes (for /metrics). */
@@ -96,7 +94,10 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOpt
 
   app.post('/api/phase-update', async (request, reply) => {
     const result = sessions.ingestPush(request.body, Date.now());
-    if (!result.ok) return sendError(reply, 400, 'bad_request', result.error);
+    if (!result.ok) {
+      const code = result.status === 409 ? 'session_unknown' : 'bad_request';
+      return sendError(reply, result.status, code, result.error);
+    }
     // The store commits this turn's writes on setImmediate; acknowledge after it,
     // so a crash right after the 200 cannot lose an acknowledged phase change.
     await new Promise<void>((resolve) => setImmediate(resolve));

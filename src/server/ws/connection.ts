@@ -1,7 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
 import { z } from 'zod';
-import { encodeBuffer } from '../../hub/hub.ts';
 import type { Hub } from '../../hub/types.ts';
 import {
   type ClientMessage,
@@ -13,6 +12,7 @@ import {
   type ServerMessage,
 } from '../../shared/protocol.ts';
 import { parseTopic } from '../../shared/topics.ts';
+import { encodeBuffer } from '../encode.ts';
 import type { CompressionGate } from './compression.ts';
 import type { WsStats } from './stats.ts';
 

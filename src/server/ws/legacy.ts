@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
-import { encode } from '../../hub/hub.ts';
 import type { Hub } from '../../hub/types.ts';
 import { type LegacyStatus, toLegacyStatus } from '../../shared/legacy.ts';
 import type { LogLine, SessionDetail } from '../../shared/model.ts';
 import type { DeltaMessage, LegacyMessage } from '../../shared/protocol.ts';
 import { topic } from '../../shared/topics.ts';
+import { encode } from '../encode.ts';
 import { type CompressionGate, compressionGate } from './compression.ts';
 import { SLOW_CONSUMER_CLOSE } from './connection.ts';
 import { Heartbeat } from './heartbeat.ts';

@@ -1,8 +1,10 @@
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { WebSocket } from 'ws';
+import { InProcessBus } from '../../hub/fanout.ts';
 import { MemoryHub } from '../../hub/hub.ts';
 import type { ServerMessage } from '../../shared/protocol.ts';
+import { wireCodec } from '../encode.ts';
 import { CompressionGate } from './compression.ts';
 import { legacyRoutes } from './legacy.ts';
 import { type ProtocolOptions, protocolRoutes, websocketServerOptions } from './protocol.ts';
@@ -29,7 +31,9 @@ export async function startTestServer(
     maxCompressing?: number;
   } = {},
 ): Promise<TestServer> {
-  const hub = (options.hub as MemoryHub | undefined) ?? new MemoryHub();
+  const hub =
+    (options.hub as MemoryHub | undefined) ??
+    new MemoryHub({ bus: new InProcessBus({ codec: wireCodec }) });
   const stats = new WsStats();
   const compression = new CompressionGate(options.maxCompressing);
   const app = Fastify({ logger: false, forceCloseConnections: true });

@@ -15,6 +15,7 @@ test('hash routes round-trip ids with any characters', () => {
   assert.deepEqual(parseHash(''), { view: 'overview' });
   assert.deepEqual(parseHash('#/'), { view: 'overview' });
   assert.deepEqual(parseHash('#/plan/DEMO-PLAN'), { view: 'plan', id: 'DEMO-PLAN' });
+  assert.deepEqual(parseHash('#/agent/5f3c%3A1'), { view: 'agent', id: '5f3c:1' });
   assert.equal(parseHash('#/session/%E0%A4%A').view, 'not_found');
   assert.equal(parseHash('#/nope').view, 'not_found');
 });

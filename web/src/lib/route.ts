@@ -1,10 +1,11 @@
 import { useSyncExternalStore } from 'react';
 
-/** Hash routes keep the server's SPA fallback trivial: `#/`, `#/session/<id>`, `#/plan/<id>`. */
+/** Hash routes keep the server's SPA fallback trivial: `#/`, `#/session/<id>`, `#/plan/<id>`, `#/agent/<id>`. */
 export type Route =
   | { view: 'overview' }
   | { view: 'session'; id: string; at: number | null }
   | { view: 'plan'; id: string }
+  | { view: 'agent'; id: string }
   | { view: 'not_found'; hash: string };
 
 function safeDecode(text: string): string | null {
@@ -22,10 +23,11 @@ export function parseHash(hash: string): Route {
   const path = q < 0 ? full : full.slice(0, q);
   const at = q < 0 ? null : Number(new URLSearchParams(full.slice(q + 1)).get('at') ?? Number.NaN);
   if (path === '' || path === '/') return { view: 'overview' };
-  const match = /^\/(session|plan)\/(.+)$/.exec(path);
+  const match = /^\/(session|plan|agent)\/(.+)$/.exec(path);
   const id = match?.[2] === undefined ? null : safeDecode(match[2]);
   if (match && id) {
     if (match[1] === 'plan') return { view: 'plan', id };
+    if (match[1] === 'agent') return { view: 'agent', id };
     return { view: 'session', id, at: at !== null && Number.isFinite(at) ? at : null };
   }
   return { view: 'not_found', hash: path };

@@ -10,6 +10,7 @@ export function Overview() {
   const entry = useLiveEntry('sessions');
   const sessions = entry?.data;
   const plans = useLive('plans');
+  const agents = useLive('agents');
   const sessionsAt = entry?.receivedAt ?? null;
   return (
     <div className="overview">
@@ -21,7 +22,7 @@ export function Overview() {
       {sessions === undefined ? (
         <p className="empty">Loading sessions…</p>
       ) : (
-        <SessionList sessions={sessions?.sessions ?? {}} />
+        <SessionList sessions={sessions?.sessions ?? {}} agents={agents?.agents ?? {}} />
       )}
       {plans === undefined ? (
         <p className="empty">Loading plans…</p>

@@ -42,7 +42,7 @@ export function SessionPage({ id, at = null }: { id: string; at?: number | null 
           <LiveStateBadge s={s} />
         </div>
         <div className="actions">
-          <Updated at={s.changedAt} label="Changed" />
+          <Updated at={s.changedAt} label="Changed" final={s.state !== 'active'} />
           <ExportButton detail={detail} />
         </div>
       </header>

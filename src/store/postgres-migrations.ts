@@ -1,0 +1,152 @@
+import type { Pool } from 'pg';
+import type { Migration } from './migrations.ts';
+import { SchemaTooNewError } from './migrations.ts';
+
+/**
+ * The PostgreSQL schema history, oldest first: the same tables as SQLite's
+ * (JSON kept as text, so both stores share one row mapping), epoch ms as
+ * BIGINT. Versions are consecutive from 1 and never edited once released.
+ */
+export const PG_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE sessions (
+        key TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL,
+        project_dir TEXT,
+        state TEXT NOT NULL,
+        changed_at BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        document TEXT NOT NULL
+      );
+      CREATE INDEX sessions_changed_at ON sessions (changed_at);
+      CREATE INDEX sessions_state ON sessions (state, changed_at);
+
+      CREATE TABLE transitions (
+        id BIGSERIAL PRIMARY KEY,
+        session_key TEXT NOT NULL
+          REFERENCES sessions (key) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+        from_phase TEXT,
+        to_phase TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        phase_number TEXT,
+        status TEXT NOT NULL,
+        UNIQUE (session_key, at, to_phase)
+      );
+
+      CREATE TABLE tail_offsets (
+        path TEXT PRIMARY KEY,
+        byte_offset BIGINT NOT NULL,
+        ino BIGINT NOT NULL,
+        size BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+
+      CREATE TABLE token_points (
+        id BIGSERIAL PRIMARY KEY,
+        session_key TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        input BIGINT NOT NULL,
+        output BIGINT NOT NULL,
+        cumulative_input BIGINT NOT NULL,
+        cumulative_output BIGINT NOT NULL,
+        context_percent DOUBLE PRECISION,
+        model TEXT,
+        phase TEXT,
+        UNIQUE (session_key, at, cumulative_input, cumulative_output)
+      );
+      CREATE INDEX token_points_at ON token_points (at);
+
+      CREATE TABLE test_iterations (
+        session_key TEXT NOT NULL,
+        iteration INTEGER NOT NULL,
+        total INTEGER,
+        passed INTEGER,
+        failed INTEGER,
+        skipped INTEGER,
+        duration_ms BIGINT,
+        source TEXT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (session_key, iteration)
+      );
+
+      CREATE TABLE agents (
+        session_key TEXT NOT NULL,
+        agent_id TEXT NOT NULL,
+        started_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (session_key, agent_id)
+      );
+
+      CREATE TABLE decisions (
+        session_key TEXT NOT NULL,
+        id TEXT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (session_key, id)
+      );
+
+      CREATE TABLE log_lines (
+        session_key TEXT NOT NULL,
+        n BIGINT NOT NULL,
+        at BIGINT NOT NULL,
+        level TEXT NOT NULL,
+        text TEXT NOT NULL,
+        kind TEXT,
+        PRIMARY KEY (session_key, n)
+      );
+
+      CREATE TABLE livestream_meta (
+        key TEXT PRIMARY KEY,
+        value BIGINT NOT NULL
+      );
+      INSERT INTO livestream_meta (key, value) VALUES ('transition_deletions', 0);
+    `,
+  },
+];
+
+/** Any number: the migrations of all replicas queue on this advisory lock. */
+const MIGRATION_LOCK = 7_365_301;
+
+/**
+ * Brings the schema up to date, one transaction per step, under an advisory
+ * lock so that replicas starting together migrate once. The version lives in
+ * `livestream_schema`.
+ */
+export async function migratePostgres(
+  pool: Pool,
+  location: string,
+  migrations: readonly Migration[] = PG_MIGRATIONS,
+): Promise<{ from: number; to: number }> {
+  const latest = migrations.at(-1)?.version ?? 0;
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await client.query('CREATE TABLE IF NOT EXISTS livestream_schema (version INTEGER NOT NULL)');
+    const read = async () =>
+      Number(
+        (await client.query('SELECT max(version) AS v FROM livestream_schema')).rows[0]?.v ?? 0,
+      );
+    const from = await read();
+    if (from > latest) throw new SchemaTooNewError(location, from, latest);
+    for (const step of migrations) {
+      if (step.version <= from) continue;
+      await client.query('BEGIN');
+      try {
+        await client.query(step.sql);
+        await client.query('INSERT INTO livestream_schema (version) VALUES ($1)', [step.version]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+    }
+    return { from, to: await read() };
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    client.release();
+  }
+}

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
+import { metricsSink } from '../src/core/metrics/inputs.ts';
 import { readSessionLogLine } from '../src/core/metrics/tokens.ts';
 import { MemoryHub } from '../src/hub/hub.ts';
 import { LogBook } from '../src/hub/logbook.ts';
@@ -12,6 +13,7 @@ import { MetricsEngine } from '../src/hub/metrics-engine.ts';
 import { SessionEngine } from '../src/hub/session-engine.ts';
 import type { SessionMetrics } from '../src/shared/metrics.ts';
 import { JsonlTail } from '../src/sources/jsonl-tail.ts';
+import { JsonlLogHandler } from '../src/sources/metrics-files.ts';
 import type { FileHandler } from '../src/sources/types.ts';
 import { SqliteStore } from '../src/store/sqlite-store.ts';
 import type { TailOffset } from '../src/store/types.ts';
@@ -130,7 +132,10 @@ export async function run(): Promise<Record<string, number>> {
       { session_id: 'bench', current_phase: 'Builder', status: 'in_progress' },
       Date.now(),
     );
-    const [handler] = metrics.handlers() as [FileHandler];
+    const handler: FileHandler = new JsonlLogHandler(
+      metricsSink((event) => metrics.apply(event)),
+      store,
+    );
     const engine = await measured(async () => {
       await handler.handle({ kind: 'add', path, root: dir });
       return metrics.get('bench') as SessionMetrics;

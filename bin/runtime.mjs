@@ -21,5 +21,11 @@ export const NODE_FLAGS = ['--max-semi-space-size=8'];
  * user wins.
  */
 export function runtimeEnv(env = process.env) {
-  return { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', ...env };
+  return {
+    MALLOC_ARENA_MAX: '2',
+    MALLOC_MMAP_THRESHOLD_: '131072',
+    ...env,
+    // Our tsconfig, not the one of the folder the user runs in (JSX broke outside the checkout).
+    TSX_TSCONFIG_PATH: decodeURIComponent(new URL('../tsconfig.json', import.meta.url).pathname),
+  };
 }

@@ -30,7 +30,10 @@ test('browser notifications are opt-in by a button, then announce a finished ses
   await expect(button).toHaveAttribute('aria-pressed', 'true');
   await expect(button).toHaveText('Notifications: on');
 
-  await server.writePhase('notify-me', phaseDoc('notify-me', { status: 'completed' }));
+  await server.writePhase(
+    'notify-me',
+    phaseDoc('notify-me', { current_phase: 'Complete', status: 'completed' }),
+  );
   await expect(page).toHaveTitle(/completed/);
   await expect
     .poll(() => page.evaluate(() => (window as unknown as { shown: string[] }).shown))

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,12 @@ export class ServerProcess {
   port = 0;
   output = '';
 
-  private constructor(readonly root: string) {}
+  /** Claude Code and Codex folders of this server (never the machine's own `~/.claude`). */
+  readonly agentHome: string;
+
+  private constructor(readonly root: string) {
+    this.agentHome = `${root}.agents`;
+  }
 
   static async start(): Promise<ServerProcess> {
     const root = await mkdtemp(join(tmpdir(), 'livestream-e2e-'));
@@ -43,6 +48,10 @@ export class ServerProcess {
         String(port),
         '--db',
         join(this.root, 'ls.db'),
+        '--claude-dir',
+        join(this.agentHome, 'claude'),
+        '--codex-dir',
+        join(this.agentHome, 'codex'),
       ],
       { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: runtimeEnv(env) },
     );
@@ -88,6 +97,14 @@ export class ServerProcess {
   async dispose(): Promise<void> {
     await this.stop();
     await rm(this.root, { recursive: true, force: true });
+    await rm(this.agentHome, { recursive: true, force: true });
+  }
+
+  /** Appends to a file under the agent home (`claude/projects/…`, `codex/sessions/…`). */
+  async appendAgentFile(relative: string, text: string): Promise<void> {
+    const path = join(this.agentHome, relative);
+    await mkdir(dirname(path), { recursive: true });
+    await appendFile(path, text);
   }
 
   /** Writes `<root>/<project>/.context-foundry/current-phase.json`. */

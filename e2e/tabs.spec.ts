@@ -22,7 +22,7 @@ test('two tabs agree on every change', async ({ context, server }) => {
   }
   await server.writePhase(
     'shared',
-    phaseDoc('shared', { current_phase: 'Deploy', status: 'completed' }),
+    phaseDoc('shared', { current_phase: 'Complete', status: 'completed' }),
   );
   await expect(a.locator('li[data-session="shared"]')).toHaveClass(/state-completed/);
   await expect(b.locator('.session-page')).toHaveAttribute('data-state', 'completed');

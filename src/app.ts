@@ -1,16 +1,28 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { AttentionConfig } from './attention-config.ts';
 import type { AppConfig } from './config.ts';
+import { createEngines, type Engines } from './engines.ts';
+import { AgentsEngine } from './hub/agents-engine.ts';
+import { AttentionEngine } from './hub/attention-engine.ts';
 import { InProcessBus } from './hub/fanout.ts';
 import { MemoryHub } from './hub/hub.ts';
-import { LogBook } from './hub/logbook.ts';
-import { MetricsEngine } from './hub/metrics-engine.ts';
+import type { MetricsEngine } from './hub/metrics-engine.ts';
 import { PlansEngine } from './hub/plans-engine.ts';
-import { SessionEngine } from './hub/session-engine.ts';
+import type { SessionEngine } from './hub/session-engine.ts';
+import {
+  type Channel,
+  DesktopChannel,
+  parseWebhookUrl,
+  WebhookChannel,
+} from './notify/channels.ts';
+import { Notifier } from './notify/notifier.ts';
 import { wireCodec } from './server/encode.ts';
 import { buildServer } from './server/server.ts';
 import { topic } from './shared/topics.ts';
+import { loadPrices, startAgentTranscripts } from './sources/agents/index.ts';
 import { RootWatcher } from './sources/watcher.ts';
+import { type AlertStore, SqliteAlertStore } from './store/alert-store.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import type { HistoryStore } from './store/types.ts';
 import { Telemetry, timeStoreWrites } from './telemetry.ts';
@@ -26,6 +38,10 @@ export interface App {
   readonly metrics: MetricsEngine;
   readonly plans: PlansEngine;
   readonly store: HistoryStore;
+  readonly attention: AttentionEngine;
+  readonly notifier: Notifier;
+  readonly alerts: AlertStore;
+  readonly agents: AgentsEngine;
   readonly telemetry: Telemetry;
   readonly server: FastifyInstance | null;
   /** Base URL once listening. */
@@ -71,27 +87,18 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
       telemetry,
     );
     closers.push(() => store.close());
-    const hub = new MemoryHub({ bus: new InProcessBus({ codec: wireCodec }) });
-    const logs = new LogBook(hub, { store, logger });
-    const sessions = new SessionEngine({ hub, store, logs, logger });
-    const metrics = new MetricsEngine({
-      hub,
-      sessions,
-      store,
-      logs,
-      logger,
-      tokenBudget: config.tokenBudget,
-      telemetry,
-    });
-    closers.push(() => metrics.close());
-    const plans = new PlansEngine({ hub, logger });
 
     // The store and the engines forget the same sessions, so memory does not keep what history dropped.
+    const hub = new MemoryHub({ bus: new InProcessBus({ codec: wireCodec }) });
+    const prices = loadPrices(config.agents?.pricesFile ?? null);
+    const agents = new AgentsEngine({ hub, prices });
+    let engines: Engines | null = null;
     const retain = async () => {
       const before = Date.now() - config.retentionDays * DAY_MS;
       // Engines first: lines still on their way to the store are dropped, not saved after the prune.
-      const forgotten = sessions.prune(before);
-      metrics.forget(forgotten);
+      const forgotten = engines?.sessions.prune(before) ?? [];
+      engines?.metrics.forget(forgotten);
+      agents.forget(before);
       const pruned = await store.prune(before);
       if (pruned.sessions > 0 || forgotten.length > 0) {
         logger.info(
@@ -100,20 +107,75 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
         );
       }
     };
+    // Retention runs before the engines restore, so memory never holds what history dropped.
     await retain();
-    await logs.loadHeads();
-    await sessions.restore();
-    await metrics.restore();
+    engines = await createEngines({
+      hub,
+      store,
+      logger,
+      telemetry,
+      ...(config.tokenBudget === undefined ? {} : { tokenBudget: config.tokenBudget }),
+    });
+    const { logs, sessions, metrics, close: closeEngines, handlers } = engines;
+    closers.push(closeEngines);
+    const plans = new PlansEngine({ hub, logger });
+    closers.push(() => plans.close());
+
+    // Attention reads the hub's topics only; it starts before the watcher so it sees every change.
+    // Alerts live in SQLite; beside PostgreSQL history they use the local database file, as
+    // the PostgreSQL store has no alert tables yet.
+    const alertDb =
+      store instanceof SqliteStore ? store : SqliteStore.open(config.dbPath, { logger });
+    if (alertDb !== store) closers.push(() => alertDb.close());
+    const alerts = new SqliteAlertStore(alertDb.database, logger);
+    const attentionConfig = new AttentionConfig({
+      file: config.attentionConfigPath ?? null,
+      logger,
+    });
+    const attention = new AttentionEngine({
+      hub,
+      store: alerts,
+      logger,
+      thresholdsFor: (status) => attentionConfig.thresholdsFor(status),
+    });
+    closers.push(() => attention.close());
+    let url: string | null = null;
+    const notifier = new Notifier({
+      store: alerts,
+      channels: notificationChannels(config, logger),
+      logger,
+      dashboardUrl: () => url,
+    });
+    closers.push(() => notifier.close());
+    attention.onRaised((alert) => {
+      notifier
+        .notify(alert)
+        .catch((error: unknown) => logger.warn({ err: error }, 'notify failed'));
+    });
+    await attention.start();
+    if (listen) notifier.start();
 
     const watcher = new RootWatcher({
       roots: config.roots,
-      handlers: [...sessions.handlers(), ...metrics.handlers(), ...plans.handlers()],
+      handlers: [...handlers, ...plans.handlers()],
       logger,
       ...(config.pollMs ? { pollMs: config.pollMs } : {}),
     });
     closers.push(() => watcher.stop());
     await watcher.start();
     await plans.idle();
+    if (config.agents) {
+      const agentSources = await startAgentTranscripts({
+        config: config.agents,
+        sink: agents,
+        prices,
+        logger,
+        ...(config.pollMs ? { pollMs: config.pollMs } : {}),
+      });
+      closers.push(() => agentSources.stop());
+      // Transcripts older than the retention period were read once; they do not stay.
+      agents.forget(Date.now() - config.retentionDays * DAY_MS);
+    }
 
     const retention = setInterval(() => {
       retain().catch((error: unknown) => logger.warn({ err: error }, 'retention failed'));
@@ -128,7 +190,6 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
     closers.push(() => clearInterval(logSweep));
 
     let server: FastifyInstance | null = null;
-    let url: string | null = null;
     let loginPath: string | null = null;
     if (listen) {
       const built = await buildServer({
@@ -139,7 +200,11 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
         sessions,
         metrics,
         plans,
+        agents,
         store,
+        attention,
+        alerts,
+        notifier,
         telemetry,
         watcherStats: () => watcher.stats,
       });
@@ -148,9 +213,37 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
       closers.push(() => built.app.close());
       url = await built.listen();
     }
-    return { hub, sessions, metrics, plans, store, telemetry, server, url, loginPath, stop };
+    return {
+      hub,
+      sessions,
+      metrics,
+      plans,
+      attention,
+      notifier,
+      store,
+      alerts,
+      agents,
+      telemetry,
+      server,
+      url,
+      loginPath,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** The channels `serve` was given; a desktop channel only where notify-send is installed. */
+function notificationChannels(config: AppConfig, logger: Logger): Channel[] {
+  const channels: Channel[] = (config.webhooks ?? []).map(
+    (text) => new WebhookChannel(parseWebhookUrl(text)),
+  );
+  if (config.desktopNotify) {
+    const desktop = DesktopChannel.detect();
+    if (desktop) channels.push(desktop);
+    else logger.info('desktop notifications off: notify-send is not installed');
+  }
+  return channels;
 }

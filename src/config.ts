@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { AgentSourcesConfig } from './sources/agents/index.ts';
 
 /** Everything `serve` (and `tui --connect`-less modes) needs to run. */
 export interface AppConfig {
@@ -16,6 +17,14 @@ export interface AppConfig {
   pollMs: number | null;
   tokenBudget: number;
   webDir: string;
+  /** Server-wide attention thresholds (`serve --attention-config`); projects override them. */
+  attentionConfigPath?: string | null;
+  /** Outgoing webhooks for alerts (`serve --webhook`, repeatable). Hold secrets: never log them. */
+  webhooks?: string[];
+  /** Desktop notifications through notify-send on the server's machine (`serve --desktop-notify`). */
+  desktopNotify?: boolean;
+  /** Claude Code and Codex transcripts to follow; absent or null: none. */
+  agents?: AgentSourcesConfig | null;
 }
 
 export const DEFAULT_PORT = 8080;
@@ -30,4 +39,21 @@ export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
 /** The built dashboard, relative to this source tree. */
 export function defaultWebDir(): string {
   return resolve(import.meta.dirname, '..', 'dist', 'web');
+}
+
+/**
+ * Claude Code's configuration folders: `$CLAUDE_CONFIG_DIR` (comma-separated)
+ * when set, else `~/.claude` and `~/.config/claude`.
+ */
+export function defaultClaudeDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  const configured = env.CLAUDE_CONFIG_DIR?.split(',')
+    .map((d) => d.trim())
+    .filter((d) => d !== '');
+  if (configured && configured.length > 0) return configured.map((d) => resolve(d));
+  return [join(homedir(), '.claude'), join(homedir(), '.config', 'claude')];
+}
+
+/** Codex's home: `$CODEX_HOME`, else `~/.codex`. */
+export function defaultCodexDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  return [resolve(env.CODEX_HOME ?? join(homedir(), '.codex'))];
 }

@@ -185,6 +185,26 @@ describe('livestream CLI end to end', () => {
     assert.deepEqual(ids.sort(), ['pushed-build', 'weather-app']);
   });
 
+  test('push fills session_id from the project folder; --strict says why a 4xx refused it', async () => {
+    const project = join(dir, 'todo-cli', '.context-foundry');
+    await mkdir(project, { recursive: true });
+    const file = join(project, 'current-phase.json');
+    // The template's later documents carry no session_id.
+    await writeFile(
+      file,
+      JSON.stringify({ current_phase: 'Test', phase_number: '4/7', status: 'testing' }),
+    );
+    const pushed = await exitOf(['push', file, '--url', server.url]);
+    assert.equal(pushed.code, 0, pushed.out);
+    assert.match(pushed.out, /session todo-cli/);
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, JSON.stringify({ session_id: 'x' }));
+    const refused = await exitOf(['push', bad, '--url', server.url, '--strict']);
+    assert.equal(refused.code, 1, refused.out);
+    assert.match(refused.out, /refused: .*current_phase.*\(HTTP 400\)/);
+    assert.doesNotMatch(refused.out, /not reachable/);
+  });
+
   test('history survives a restart', async () => {
     await server.stop();
     server = await startServer(['--root', root, '--db', db]);

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type DemoPhaseEvent, runDemo } from '../demo/run.ts';
+import { DEMO_SCENARIOS, type DemoScenario } from '../demo/scenarios.ts';
 import { CliError, EXIT } from './errors.ts';
 
 interface DemoFlags {
@@ -10,6 +11,17 @@ interface DemoFlags {
   rate?: number;
   speed: number;
   once?: boolean;
+  scenario: DemoScenario;
+}
+
+function parseScenario(value: string): DemoScenario {
+  if (!(DEMO_SCENARIOS as readonly string[]).includes(value)) {
+    throw new CliError(
+      `invalid --scenario '${value}': use one of ${DEMO_SCENARIOS.join(', ')}`,
+      EXIT.usage,
+    );
+  }
+  return value as DemoScenario;
 }
 
 const MAX_SESSIONS = 10_000;
@@ -74,6 +86,12 @@ export function register(program: Command): void {
     )
     .option('--speed <x>', 'time multiplier (2 = twice as fast)', parsePositive('--speed', 1000), 1)
     .option('--once', 'stop when the builds have completed instead of starting new ones')
+    .option(
+      '--scenario <name>',
+      `what the builds do: ${DEMO_SCENARIOS.join(', ')} (stuck, test-loop and runaway never complete)`,
+      parseScenario,
+      'normal',
+    )
     .action(async (flags: DemoFlags) => {
       const root = checkRoot(flags.root);
       const controller = new AbortController();
@@ -92,6 +110,7 @@ export function register(program: Command): void {
             sessions: flags.sessions,
             speed: flags.speed,
             once: flags.once === true,
+            scenario: flags.scenario,
             ...(flags.rate === undefined ? {} : { rate: flags.rate }),
             onPhase: (e) => process.stdout.write(phaseLine(root, e)),
           },

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { CliError, EXIT } from './errors.ts';
 import { parsePositiveInt, serverUrl } from './options.ts';
@@ -30,9 +31,12 @@ async function push(file: string | undefined, flags: PushFlags): Promise<void> {
   } catch {
     return fail(`cannot read ${path}`, EXIT.usage);
   }
+  body = withSessionId(body, path);
   const token = flags.token ?? process.env.LIVESTREAM_TOKEN;
+  let response: Response;
+  let text: string;
   try {
-    const response = await fetch(url, {
+    response = await fetch(url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -41,20 +45,7 @@ async function push(file: string | undefined, flags: PushFlags): Promise<void> {
       body,
       signal: AbortSignal.timeout(flags.timeout),
     });
-    const text = await response.text();
-    if (!response.ok) {
-      let message = text;
-      try {
-        message = (JSON.parse(text) as { message?: string }).message ?? text;
-      } catch {
-        // not JSON: show the text as it is
-      }
-      return fail(`server refused the update (${response.status}): ${message}`, EXIT.failure);
-    }
-    const answer = JSON.parse(text) as { session_id?: string; changed?: boolean };
-    process.stdout.write(
-      `pushed ${path} → session ${answer.session_id ?? '?'}${answer.changed === false ? ' (unchanged)' : ''}\n`,
-    );
+    text = await response.text();
   } catch (error) {
     const reason =
       (error as Error).name === 'TimeoutError'
@@ -62,6 +53,44 @@ async function push(file: string | undefined, flags: PushFlags): Promise<void> {
         : 'not reachable';
     return fail(`server at ${url} ${reason}`, EXIT.unavailable);
   }
+  if (!response.ok) {
+    let message = text;
+    try {
+      message = (JSON.parse(text) as { message?: string }).message ?? text;
+    } catch {
+      // not JSON: show the text as it is
+    }
+    return fail(`refused: ${message} (HTTP ${response.status})`, EXIT.failure);
+  }
+  let answer: { session_id?: string; changed?: boolean } = {};
+  try {
+    answer = JSON.parse(text) as typeof answer;
+  } catch {
+    // an answer that is not JSON still means delivered
+  }
+  process.stdout.write(
+    `pushed ${path} → session ${answer.session_id ?? '?'}${answer.changed === false ? ' (unchanged)' : ''}\n`,
+  );
+}
+
+/**
+ * The template writes `session_id` only in a phase group's first document;
+ * the file's project folder (the parent of `.context-foundry/`) names the
+ * session for the others, as the file watcher does.
+ */
+function withSessionId(body: string, path: string): string {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return body;
+  const record = doc as Record<string, unknown>;
+  if (typeof record.session_id === 'string' && record.session_id.trim() !== '') return body;
+  const folder = dirname(resolve(path));
+  if (basename(folder) !== '.context-foundry') return body;
+  return JSON.stringify({ ...record, session_id: basename(dirname(folder)) });
 }
 
 export function register(program: Command): void {

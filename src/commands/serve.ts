@@ -1,15 +1,21 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { type App, createApp } from '../app.ts';
+import { AttentionConfig } from '../attention-config.ts';
 import {
   type AppConfig,
   DEFAULT_HOST,
   DEFAULT_PORT,
   DEFAULT_RETENTION_DAYS,
   DEFAULT_TOKEN_BUDGET,
+  defaultClaudeDirs,
+  defaultCodexDirs,
   defaultDbPath,
   defaultWebDir,
 } from '../config.ts';
 import { createLogger, type LogFormat } from '../logger.ts';
+import { parseWebhookUrl } from '../notify/channels.ts';
 import { isLoopback } from '../server/security.ts';
 import { redact } from '../store/redact.ts';
 import { CliError, EXIT } from './errors.ts';
@@ -28,6 +34,38 @@ interface ServeFlags {
   poll?: number;
   tokenBudget: number;
   logFormat?: LogFormat;
+  claudeDir?: string[];
+  codexDir?: string[];
+  /** commander's negation of `--agents`: false with `--no-agents`. */
+  agents: boolean;
+  prices?: string;
+  webhook?: string[];
+  attentionConfig?: string;
+  desktopNotify?: boolean;
+}
+
+/** Checks each `--webhook` without ever echoing it: the URL holds the receiver's secret. */
+function checkWebhooks(urls: readonly string[]): string[] {
+  return urls.map((text, i) => {
+    try {
+      parseWebhookUrl(text);
+    } catch (error) {
+      throw new CliError(`invalid --webhook #${i + 1}: ${(error as Error).message}`, EXIT.usage);
+    }
+    return text;
+  });
+}
+
+function checkAttentionConfig(path: string | undefined): string | null {
+  if (path === undefined) return null;
+  try {
+    new AttentionConfig({ file: path, logger: createLogger({ level: 'silent' }) });
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    const why = e.code ? `cannot read it (${e.code})` : e.message;
+    throw new CliError(`--attention-config ${path}: ${why}`, EXIT.usage);
+  }
+  return resolve(path);
 }
 
 export function resolveServeConfig(flags: ServeFlags, env = process.env): AppConfig {
@@ -39,11 +77,12 @@ export function resolveServeConfig(flags: ServeFlags, env = process.env): AppCon
       EXIT.usage,
     );
   }
+  const dbPath = flags.db ?? defaultDbPath(env);
   return {
     roots: checkRoots(flags.root && flags.root.length > 0 ? flags.root : [process.cwd()]),
     port: flags.port ?? (env.LIVESTREAM_PORT ? parsePort(env.LIVESTREAM_PORT) : DEFAULT_PORT),
     host,
-    dbPath: flags.db ?? defaultDbPath(env),
+    dbPath,
     storeUrl: parseStoreUrl(flags.store ?? env.LIVESTREAM_STORE),
     retentionDays: flags.retentionDays,
     token,
@@ -51,6 +90,31 @@ export function resolveServeConfig(flags: ServeFlags, env = process.env): AppCon
     pollMs: flags.poll ? flags.poll * 1000 : null,
     tokenBudget: flags.tokenBudget,
     webDir: defaultWebDir(),
+    webhooks: checkWebhooks(flags.webhook ?? []),
+    attentionConfigPath: checkAttentionConfig(flags.attentionConfig),
+    desktopNotify: flags.desktopNotify === true,
+    agents: resolveAgents(flags, env, dbPath),
+  };
+}
+
+/** Which agent transcripts `serve` follows: the defaults, the flags' folders, or none. */
+function resolveAgents(
+  flags: ServeFlags,
+  env: NodeJS.ProcessEnv,
+  dbPath: string,
+): AppConfig['agents'] {
+  if (!flags.agents) return null;
+  // A default folder that does not exist is not watched (no warning for a tool not installed);
+  // one named by a flag is, and is picked up when it appears.
+  return {
+    claudeDirs: flags.claudeDir?.length
+      ? flags.claudeDir.map((d) => resolve(d))
+      : defaultClaudeDirs(env).filter((d) => existsSync(d)),
+    codexDirs: flags.codexDir?.length
+      ? flags.codexDir.map((d) => resolve(d))
+      : defaultCodexDirs(env).filter((d) => existsSync(d)),
+    pricesFile: flags.prices ? resolve(flags.prices) : null,
+    checkpointPath: dbPath === ':memory:' ? null : `${dbPath}.agents.json`,
   };
 }
 
@@ -110,6 +174,12 @@ async function serve(flags: ServeFlags): Promise<void> {
   if (app.loginPath) lines.push(`Open ${app.url}${app.loginPath} once in your browser to log in.`);
   const history = config.storeUrl ? redact(config.storeUrl) : config.dbPath;
   lines.push(`Watching ${config.roots.join(', ')}; history in ${history}`);
+  const channels = app.notifier.channels.map((c) => c.label);
+  if (channels.length > 0) lines.push(`Alerts go to ${channels.join(', ')}`);
+  if (config.agents) {
+    const dirs = [...config.agents.claudeDirs, ...config.agents.codexDirs].join(', ');
+    lines.push(`Following coding agents in ${dirs} (${app.agents.list().length} sessions)`);
+  }
   if (app.sessions.list().length === 0) {
     lines.push(
       'No build sessions yet: point an orchestrator at a watched folder (it writes .context-foundry/current-phase.json) or POST to /api/phase-update, or run `livestream demo` in another terminal.',
@@ -169,5 +239,27 @@ export function register(program: Command): void {
       DEFAULT_TOKEN_BUDGET,
     )
     .option('--log-format <format>', 'pretty or json (default: pretty on a terminal)')
+    .option(
+      '--webhook <url>',
+      'POST a JSON event for every alert (a Slack body for hooks.slack.com); repeatable',
+      collect,
+    )
+    .option(
+      '--attention-config <file>',
+      'attention thresholds for every project (JSON: {"attention": {…}}); projects override them in .livestream.json',
+    )
+    .option('--desktop-notify', 'desktop notifications for alerts (notify-send, when installed)')
+    .option(
+      '--claude-dir <dir>',
+      'Claude Code folder holding projects/, repeatable (default $CLAUDE_CONFIG_DIR, or ~/.claude and ~/.config/claude)',
+      collect,
+    )
+    .option(
+      '--codex-dir <dir>',
+      'Codex folder holding sessions/, repeatable (default $CODEX_HOME or ~/.codex)',
+      collect,
+    )
+    .option('--no-agents', 'do not follow Claude Code and Codex sessions')
+    .option('--prices <file>', 'price file laid over the shipped model price table')
     .action((flags: ServeFlags) => serve(flags));
 }

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { createApp } from '../app.ts';
 import { DEFAULT_RETENTION_DAYS, DEFAULT_TOKEN_BUDGET, defaultWebDir } from '../config.ts';
 import { createLogger } from '../logger.ts';
+import { type AgentSummary, totalTokens } from '../shared/agents.ts';
+import { type Alert, alertLabel, attentionQueue } from '../shared/attention.ts';
 import type { SessionStatus } from '../shared/model.ts';
 import { CliError, EXIT } from './errors.ts';
 import { checkRoots, collect, serverUrl } from './options.ts';
@@ -44,10 +46,88 @@ export function formatTable(sessions: SessionStatus[], now: number): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-async function fromServer(url: string, token: string | undefined): Promise<SessionStatus[] | null> {
+/** The queue as text: "weather-app  Failed  5m  Failed in Test (failed)". */
+export function formatQueue(queue: readonly Alert[], now: number): string {
+  const rows = queue.map((a) => [
+    a.sessionId,
+    alertLabel(a.kind),
+    `${ago(now - a.since)}`,
+    a.reason,
+  ]);
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r) => r.map((c, i) => (i < 3 ? c.padEnd(widths[i] ?? 0) : c)).join('  '))
+    .join('\n');
+}
+
+/** "1.2M", "45k", "900": token counts for a terminal column. */
+export function compact(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${Math.round(n / 1e3)}k`;
+  return String(n);
+}
+
+/** A plain-text table of coding-agent sessions, tokens beside cost. */
+export function formatAgentTable(agents: AgentSummary[], now: number): string {
+  const rows = agents.map((a) => [
+    a.id.slice(0, 8),
+    a.kind,
+    a.project || '-',
+    a.state === 'waiting' && a.waitingFor ? `waiting (${a.waitingFor.reason})` : a.state,
+    a.model ?? '-',
+    compact(totalTokens(a.usage)),
+    `$${a.costUsd.toFixed(2)}${a.unpricedResponses > 0 ? '+' : ''}`,
+    String(a.toolCalls),
+    String(a.subagents),
+    `${ago(now - a.lastAt)} ago`,
+  ]);
+  const header = [
+    'AGENT',
+    'KIND',
+    'PROJECT',
+    'STATE',
+    'MODEL',
+    'TOKENS',
+    'COST',
+    'TOOLS',
+    'SUB',
+    'UPDATED',
+  ];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+async function agentsFromServer(url: string, token: string | undefined): Promise<AgentSummary[]> {
   try {
-    const response = await fetch(`${url}/api/sessions`, {
+    const response = await fetch(`${url}/api/agents`, {
       headers: token ? { authorization: `Bearer ${token}` } : {},
+      signal: AbortSignal.timeout(2000),
+    });
+    // An older server, or one started with --no-agents, has no agents to show.
+    if (!response.ok) return [];
+    return ((await response.json()) as { agents: AgentSummary[] }).agents;
+  } catch {
+    return [];
+  }
+}
+
+/** Sessions, coding agents and the attention queue of a server. */
+interface Snapshot {
+  sessions: SessionStatus[];
+  agents: AgentSummary[];
+  attention: Alert[];
+}
+
+async function fromServer(url: string, token: string | undefined): Promise<Snapshot | null> {
+  try {
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    const response = await fetch(`${url}/api/sessions`, {
+      headers,
       signal: AbortSignal.timeout(2000),
     });
     if (response.status === 401) {
@@ -55,14 +135,23 @@ async function fromServer(url: string, token: string | undefined): Promise<Sessi
     }
     if (!response.ok)
       throw new CliError(`the server at ${url} answered ${response.status}`, EXIT.failure);
-    return ((await response.json()) as { sessions: SessionStatus[] }).sessions;
+    const { sessions } = (await response.json()) as { sessions: SessionStatus[] };
+    // An older server has no attention API: sessions alone are still an answer.
+    const attention = await fetch(`${url}/api/attention`, {
+      headers,
+      signal: AbortSignal.timeout(2000),
+    })
+      .then(async (r) => (r.ok ? ((await r.json()) as { queue: Alert[] }).queue : []))
+      .catch(() => []);
+    const agents = await agentsFromServer(url, token);
+    return { sessions, agents, attention };
   } catch (error) {
     if (error instanceof CliError) throw error;
     return null;
   }
 }
 
-async function fromRoots(roots: string[]): Promise<SessionStatus[]> {
+async function fromRoots(roots: string[]): Promise<Snapshot> {
   const app = await createApp({
     config: {
       roots: checkRoots(roots),
@@ -80,7 +169,12 @@ async function fromRoots(roots: string[]): Promise<SessionStatus[]> {
     listen: false,
   });
   try {
-    return app.sessions.list();
+    await app.attention.idle();
+    return {
+      sessions: app.sessions.list(),
+      agents: [],
+      attention: attentionQueue(app.attention.open(), Date.now()),
+    };
   } finally {
     await app.stop();
   }
@@ -88,29 +182,40 @@ async function fromRoots(roots: string[]): Promise<SessionStatus[]> {
 
 async function status(flags: StatusFlags): Promise<void> {
   const token = flags.token ?? process.env.LIVESTREAM_TOKEN;
-  let sessions: SessionStatus[] | null = null;
+  let snapshot: Snapshot | null = null;
   let origin: string;
   if (flags.root && flags.root.length > 0) {
-    sessions = await fromRoots(flags.root);
+    snapshot = await fromRoots(flags.root);
     origin = flags.root.join(', ');
   } else {
     const url = serverUrl(flags.url);
-    sessions = await fromServer(url, token);
+    snapshot = await fromServer(url, token);
     origin = url;
-    if (sessions === null) {
+    if (snapshot === null) {
       if (flags.url)
         throw new CliError(
           `no server answered at ${url}: start one with 'livestream serve'`,
           EXIT.unavailable,
         );
-      sessions = await fromRoots([process.cwd()]);
+      snapshot = await fromRoots([process.cwd()]);
       origin = `${process.cwd()} (no server at ${url})`;
     }
   }
+  const { sessions, agents, attention } = snapshot;
   if (flags.json) {
     process.stdout.write(
-      `${JSON.stringify({ source: origin, sessions, count: sessions.length }, null, 2)}\n`,
+      `${JSON.stringify({ source: origin, sessions, count: sessions.length, agents, agentCostUsd: Math.round(agents.reduce((sum, a) => sum + a.costUsd, 0) * 1e6) / 1e6, attention }, null, 2)}\n`,
     );
+    return;
+  }
+  const now = Date.now();
+  if (attention.length > 0) {
+    process.stdout.write(`NEEDS ATTENTION\n${formatQueue(attention, now)}\n\n`);
+  }
+  if (agents.length > 0) {
+    const parts = [formatAgentTable(agents, now)];
+    if (sessions.length > 0) parts.unshift(formatTable(sessions, now), '');
+    process.stdout.write(`${parts.join('\n')}\n`);
     return;
   }
   if (sessions.length === 0) {
@@ -119,7 +224,7 @@ async function status(flags: StatusFlags): Promise<void> {
     );
     return;
   }
-  process.stdout.write(`${formatTable(sessions, Date.now())}\n`);
+  process.stdout.write(`${formatTable(sessions, now)}\n`);
 }
 
 export function register(program: Command): void {

@@ -8,6 +8,7 @@ import { parsePhaseJson } from '../core/session/document.ts';
 import { MemoryHub } from '../hub/hub.ts';
 import { LogBook } from '../hub/logbook.ts';
 import { SessionEngine } from '../hub/session-engine.ts';
+import { SessionFilesHandler } from '../sources/phase-files.ts';
 import { RootWatcher } from '../sources/watcher.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import { type DemoPhaseEvent, runDemo } from './run.ts';
@@ -134,9 +135,11 @@ describe('runDemo', () => {
     const store = SqliteStore.open(join(root, 'db', 'history.db'), { logger });
     const hub = new MemoryHub();
     const engine = new SessionEngine({ hub, store, logs: new LogBook(hub), logger });
-    const watcher = new RootWatcher({ roots: [root], handlers: engine.handlers(), logger });
+    const files = new SessionFilesHandler((event) => engine.apply(event));
+    const watcher = new RootWatcher({ roots: [root], handlers: [files], logger });
     t.after(async () => {
       await watcher.stop();
+      files.close();
       engine.close();
       await store.close();
     });

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { buildScript, type DemoStep, demoAppName } from './script.ts';
+import { type DemoScenario, scenarioScript } from './scenarios.ts';
+import { type DemoStep, demoAppName } from './script.ts';
 import { createProject, type DemoProject, writeStep } from './writer.ts';
 
 export interface DemoOptions {
@@ -19,6 +20,8 @@ export interface DemoOptions {
   tag?: string;
   /** Called on every phase change (and the completion). */
   onPhase?: (event: DemoPhaseEvent) => void;
+  /** What the builds do (default `normal`; see `DemoScenario`). */
+  scenario?: DemoScenario;
   /** Clock for file contents (tests). */
   now?: () => number;
 }
@@ -69,7 +72,11 @@ export async function runDemo(opts: DemoOptions, signal?: AbortSignal): Promise<
     const sessionId = `${demoAppName(index)}-${tag}`;
     const project = await createProject(join(dir, sessionId), sessionId, now());
     summary.sessions++;
-    return { index, project, script: buildScript(demoAppName(index)) };
+    return {
+      index,
+      project,
+      script: scenarioScript(opts.scenario ?? 'normal', demoAppName(index)),
+    };
   };
   const slots: Slot[] = [];
   for (let i = 0; i < sessions; i++) slots.push(await open());

@@ -10,6 +10,8 @@ export interface DemoStep {
   testResults?: { iteration: number; total: number; failed: number; durationS: number };
   /** Writes the feedback and common-issues files. */
   feedback?: boolean;
+  /** Tokens this step spends (default: a few thousand, varying). */
+  tokens?: { input: number; output: number };
 }
 
 /**

@@ -167,8 +167,8 @@ async function writeFeedback(cf: string, now: number): Promise<void> {
 }
 
 async function appendTokens(project: DemoProject, step: DemoStep, now: number): Promise<void> {
-  const input = 3000 + ((project.step * 7919) % 5000);
-  const output = 600 + ((project.step * 104_729) % 1400);
+  const input = step.tokens?.input ?? 3000 + ((project.step * 7919) % 5000);
+  const output = step.tokens?.output ?? 600 + ((project.step * 104_729) % 1400);
   project.totalInput += input;
   project.totalOutput += output;
   const line = {

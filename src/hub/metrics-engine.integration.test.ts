@@ -300,13 +300,13 @@ describe('MetricsEngine', () => {
       await w.project(join(cf, 'patterns', 'common-issues.json'));
       let decisions = w.metrics.get(key)?.decisions.data ?? [];
       assert.equal(decisions.length, 5);
-      const issue = decisions.find((d) => d.id === 'issue-1');
+      const issue = decisions.find((d) => d.id === 'issue:issue-1');
       assert.deepEqual(
         [issue?.kind, issue?.phase, issue?.solution],
         ['issue', 'Test', 'added proxy'],
       );
       assert.equal(decisions.find((d) => d.title === 'Missing env var')?.phase, 'Builder, Deploy');
-      assert.equal(decisions.find((d) => d.id === 'cors')?.kind, 'common_issue');
+      assert.equal(decisions.find((d) => d.id === 'common_issue:cors')?.kind, 'common_issue');
       assert.ok(w.metrics.get(key)?.warnings.some((x) => x.code === 'odd_entries'));
 
       await writeFile(
@@ -316,7 +316,10 @@ describe('MetricsEngine', () => {
       await w.project(join(cf, 'feedback', 'build-feedback-2025.json'));
       decisions = w.metrics.get(key)?.decisions.data ?? [];
       assert.equal(decisions.length, 5, 'updated in place, not re-inserted');
-      assert.equal(decisions.find((d) => d.id === 'issue-1')?.solution, 'same-origin API route');
+      assert.equal(
+        decisions.find((d) => d.id === 'issue:issue-1')?.solution,
+        'same-origin API route',
+      );
       assert.equal((await w.store.decisions(key)).length, 5);
 
       const analytics = await w.metrics.analytics();
@@ -489,7 +492,7 @@ describe('MetricsEngine', () => {
     const w = await world(root);
     const watcher = new RootWatcher({
       roots: [root],
-      handlers: [...w.sessions.handlers(), ...w.metrics.handlers()],
+      handlers: w.handlers,
       logger,
     });
     try {

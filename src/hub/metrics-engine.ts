@@ -3,6 +3,14 @@ import type { Logger } from 'pino';
 import { MetricsAccount, type MetricsWarning } from '../core/metrics/account.ts';
 import { type AgentUpdate, parseAgentUpdate } from '../core/metrics/agents.ts';
 import { type EventLine, eventLine, parseBroadcast } from '../core/metrics/events.ts';
+import type {
+  DecisionFile,
+  JsonlBatch,
+  JsonlKind,
+  MetricsFileEvent,
+  MetricsFileProblem,
+  TestResultsFile,
+} from '../core/metrics/inputs.ts';
 import {
   DEFAULT_TOKEN_BUDGET,
   readSessionLogLine,
@@ -11,17 +19,6 @@ import {
 import type { Analytics, SessionMetrics, TokenPoint } from '../shared/metrics.ts';
 import type { SessionDetail } from '../shared/model.ts';
 import { topic } from '../shared/topics.ts';
-import {
-  type DecisionFile,
-  type JsonlBatch,
-  type JsonlKind,
-  JsonlLogHandler,
-  type MetricsFileProblem,
-  type MetricsFileSink,
-  ProjectMetricsHandler,
-  type TestResultsFile,
-} from '../sources/metrics-files.ts';
-import type { FileHandler } from '../sources/types.ts';
 import type { MetricsStore, SessionStore } from '../store/types.ts';
 import type { Telemetry } from '../telemetry.ts';
 import { AnalyticsBook } from './analytics-book.ts';
@@ -69,6 +66,9 @@ export type BroadcastResult =
  * session that is not known yet are held (bounded, nothing saved) and
  * replayed when the session appears.
  */
+/** Event identities remembered per session: far more than a runner's copies can lag each other. */
+const MAX_SEEN_EVENTS = 4096;
+
 export class MetricsEngine {
   readonly #hub: Hub;
   readonly #sessions: SessionEngine;
@@ -79,9 +79,10 @@ export class MetricsEngine {
   readonly #now: () => number;
   readonly #telemetry: Telemetry | undefined;
   readonly #accounts = new Map<string, MetricsAccount>();
+  /** Identities of the events each session's log already has (bounded), to drop the broadcast copy. */
+  readonly #seenEvents = new Map<string, Set<string>>();
   /** Keyed `id:<session id>` or `dir:<project folder>`. */
   readonly #pending: PendingInputs;
-  #handlers: [JsonlLogHandler, ProjectMetricsHandler] | null = null;
   #analyticsTimer: NodeJS.Timeout | null = null;
   /** Each session's share of the analytics; only changed sessions are read again. */
   readonly #book: AnalyticsBook;
@@ -111,19 +112,28 @@ export class MetricsEngine {
     this.#unsubscribe = this.#sessions.onChange((key) => this.#sessionChanged(key));
   }
 
-  /** The session.jsonl/events.jsonl tails and the `.context-foundry` readers, for the root watcher. */
-  handlers(): FileHandler[] {
-    if (!this.#handlers) {
-      const sink: MetricsFileSink = {
-        jsonlBatch: (b) => this.#jsonlBatch(b),
-        jsonlReset: (kind, id, reason) => this.#jsonlReset(kind, id, reason),
-        testResults: (f) => this.#testResults(f),
-        decisionFile: (f) => this.#decisionFile(f),
-        problem: (p) => this.#problem(p),
-      };
-      this.#handlers = [new JsonlLogHandler(sink, this.#store), new ProjectMetricsHandler(sink)];
+  /**
+   * Applies what the metric sources read (wired by `createEngines`): JSONL
+   * lines (resolves true once durably accounted), a log read again from its
+   * start, test results, decision files, problems.
+   */
+  apply(event: MetricsFileEvent): Promise<boolean> | undefined {
+    switch (event.kind) {
+      case 'jsonl':
+        return this.#jsonlBatch(event.batch);
+      case 'jsonl_reset':
+        this.#jsonlReset(event.log, event.sessionId, event.reason);
+        return undefined;
+      case 'test_results':
+        this.#testResults(event.file);
+        return undefined;
+      case 'decisions':
+        this.#decisionFile(event.file);
+        return undefined;
+      case 'problem':
+        this.#problem(event.problem);
+        return undefined;
     }
-    return [...this.#handlers];
   }
 
   /** Loads the stored metrics of every stored session and publishes them. */
@@ -203,18 +213,18 @@ export class MetricsEngine {
   forget(keys: readonly string[]): void {
     for (const key of keys) {
       this.#accounts.delete(key);
+      this.#seenEvents.delete(key);
       this.#hub.remove(topic('metrics', key));
       this.#book.forget(key);
     }
     if (keys.length > 0) this.#scheduleAnalytics();
   }
 
-  /** Stops timers and the handlers' pending re-reads. */
+  /** Stops timers (the sources are closed by whoever opened them). */
   close(): void {
     this.#unsubscribe();
     if (this.#analyticsTimer) clearTimeout(this.#analyticsTimer);
     this.#analyticsTimer = null;
-    this.#handlers?.[1].close();
   }
 
   // --- inputs -----------------------------------------------------------
@@ -391,6 +401,16 @@ export class MetricsEngine {
   }
 
   #appendEvent(key: string, line: EventLine): void {
+    if (line.identity !== null) {
+      let seen = this.#seenEvents.get(key);
+      if (!seen) {
+        seen = new Set();
+        this.#seenEvents.set(key, seen);
+      }
+      if (seen.has(line.identity)) return;
+      seen.add(line.identity);
+      if (seen.size > MAX_SEEN_EVENTS) seen.delete(seen.values().next().value as string);
+    }
     this.#logs.append(key, { at: line.at, level: 'event', text: line.text, kind: line.kind });
   }
 

@@ -1,12 +1,8 @@
 import type { Logger } from 'pino';
 import type { AgentUpdate } from '../core/metrics/agents.ts';
 import type { EventLine } from '../core/metrics/events.ts';
+import type { DecisionFile, MetricsFileProblem, TestResultsFile } from '../core/metrics/inputs.ts';
 import type { TokenReading } from '../core/metrics/tokens.ts';
-import type {
-  DecisionFile,
-  MetricsFileProblem,
-  TestResultsFile,
-} from '../sources/metrics-files.ts';
 
 /**
  * Unknown sessions whose inputs are held at once; the oldest is dropped past

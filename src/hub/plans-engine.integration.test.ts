@@ -4,9 +4,14 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Fastify from 'fastify';
 import pino from 'pino';
+import {
+  planText,
+  tempDir,
+  writeFixtureFile,
+  writePlan,
+} from '../../test/helpers/plan-fixtures.ts';
 import { plansRoutes } from '../server/routes/plans.ts';
 import type { PlanDetail } from '../shared/plans.ts';
-import { planText, tempDir, writeFixtureFile, writePlan } from '../sources/plans/fixtures.ts';
 import { RootWatcher } from '../sources/watcher.ts';
 import { MemoryHub } from './hub.ts';
 import { PlansEngine, planFolderOf } from './plans-engine.ts';
@@ -138,4 +143,20 @@ test('GET /api/plans and /api/plans/:id, with 404 and 400 answers', async (t) =>
     assert.equal(res.statusCode, 400, bad);
     assert.equal(res.json().error, 'bad_request');
   }
+});
+
+test('planFolderOf finds plans inside grouping folders, at any depth', () => {
+  assert.equal(
+    planFolderOf('work-space/plans/a_paused/DEMO/execution/feedbacks/APPROVED_01.md'),
+    'work-space/plans/a_paused/DEMO',
+  );
+  assert.equal(
+    planFolderOf('p/work-space/plans/a_real-use-cases/X/subplans/SUBPLAN_X_01.md'),
+    'p/work-space/plans/a_real-use-cases/X',
+  );
+  assert.equal(
+    planFolderOf('work-space/plans/a_paused/X/PLAN_X.md'),
+    'work-space/plans/a_paused/X',
+  );
+  assert.equal(planFolderOf('work-space/plans/a_paused/X/documentation/INDEX.md'), null);
 });

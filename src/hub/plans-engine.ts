@@ -7,21 +7,42 @@ import { readPlanFolder } from '../sources/plans/read.ts';
 import type { FileEvent, FileHandler } from '../sources/types.ts';
 import type { Hub } from './types.ts';
 
-/** The files of a plan folder that change its state, relative to the folder. */
-const PLAN_FILE =
-  /^(?:PLAN_[^/]*\.md|parallel\.json|subplans\/[^/]+|execution\/[^/]+|execution\/feedbacks\/[^/]+)$/;
+/** Files directly in a plan folder that change its state. */
+const TOP_FILE = /^(?:PLAN_.*\.md|parallel\.json)$/i;
 
 /**
  * Where a path relative to a watched root lies: the plan folder's path
- * (relative, `…/work-space/plans/<PLAN>`) when it is a plan file, else null.
+ * (relative, `…/work-space/plans/[<grouping>/…]<PLAN>`) when it is a plan
+ * file, else null. A plan folder is the one holding `subplans/` or
+ * `execution/`, or the folder of a PLAN_*.md / parallel.json — at any depth,
+ * so plans inside grouping folders (`a_paused/`) are found.
  */
 export function planFolderOf(relPath: string): string | null {
   const segs = relPath.split('/');
   for (let i = 0; i + 3 < segs.length; i++) {
-    if (segs[i] === 'work-space' && segs[i + 1] === 'plans') {
-      const plan = segs[i + 2] as string;
-      if (plan.startsWith('.')) return null;
-      return PLAN_FILE.test(segs.slice(i + 3).join('/')) ? segs.slice(0, i + 3).join('/') : null;
+    if (segs[i] !== 'work-space' || segs[i + 1] !== 'plans') continue;
+    const rest = segs.slice(i + 2);
+    if (rest.some((s) => s.startsWith('.'))) return null;
+    const work = rest.findIndex((s, k) => k > 0 && (s === 'subplans' || s === 'execution'));
+    if (work > 0) {
+      const inside = rest.slice(work);
+      const ok =
+        inside.length === 2 ||
+        (inside.length === 3 && inside[0] === 'execution' && inside[1] === 'feedbacks');
+      return ok ? segs.slice(0, i + 2 + work).join('/') : null;
+    }
+    return TOP_FILE.test(rest.at(-1) as string) ? segs.slice(0, -1).join('/') : null;
+  }
+  return null;
+}
+
+/** The grouping of a plan folder: the folders between `work-space/plans` and it; null when none. */
+function groupOfPlanDir(planDir: string): string | null {
+  const segs = planDir.split(/[\\/]/);
+  for (let i = segs.length - 2; i > 0; i--) {
+    if (segs[i - 1] === 'work-space' && segs[i] === 'plans') {
+      const group = segs.slice(i + 1, -1).join('/');
+      return group === '' ? null : group;
     }
   }
   return null;
@@ -134,7 +155,7 @@ export class PlansEngine {
     const id = known ?? this.#newId(planDir);
     // Reserved before the read, so two new plans of the same name never share an id.
     this.#idByDir.set(planDir, id);
-    const input = await readPlanFolder(planDir, id);
+    const input = await readPlanFolder(planDir, id, groupOfPlanDir(planDir));
     const empty =
       input !== null &&
       input.planFile === null &&

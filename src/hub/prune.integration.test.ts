@@ -36,7 +36,9 @@ async function world() {
     await store.close();
   });
   const push = (id: string, status: string, at: number) => {
-    const r = sessions.ingestPush({ session_id: id, current_phase: 'Build', status }, at);
+    // A build's `completed` ends it only on its last phase (7/7).
+    const end = status === 'completed' ? { phase_number: '7/7' } : {};
+    const r = sessions.ingestPush({ session_id: id, current_phase: 'Build', ...end, status }, at);
     assert.ok(r.ok);
     assert.ok(metrics.agentUpdate({ session_id: id, agent_id: 'a1', status: 'running' }, at).ok);
     return r.key;

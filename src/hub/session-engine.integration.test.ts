@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
 import { pino } from 'pino';
 import type { SessionDetail, SessionStatus } from '../shared/model.ts';
+import { SessionFilesHandler } from '../sources/phase-files.ts';
 import type { FileEvent, FileHandler } from '../sources/types.ts';
 import { RootWatcher } from '../sources/watcher.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
@@ -20,7 +21,10 @@ after(async () => {
 const silent = pino({ level: 'silent' });
 const T0 = Date.UTC(2025, 0, 13, 0, 30);
 
-async function setup(t: TestContext, opts: { dir?: string; confirmMs?: number } = {}) {
+async function setup(
+  t: TestContext,
+  opts: { dir?: string; confirmMs?: number; settleMs?: number } = {},
+) {
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'ls-engine-')));
   if (!opts.dir) temps.push(dir);
   const store = SqliteStore.open(join(dir, 'history.db'), { logger: silent });
@@ -31,17 +35,23 @@ async function setup(t: TestContext, opts: { dir?: string; confirmMs?: number } 
     store,
     logs,
     logger: silent,
+    ...(opts.settleMs === undefined ? {} : { settleMs: opts.settleMs }),
+  });
+  // One source for phase files and checkpoints, as `createEngines` wires it.
+  const files = new SessionFilesHandler((event) => engine.apply(event), {
     confirmMs: opts.confirmMs ?? 60_000,
   });
   t.after(async () => {
+    files.close();
     engine.close();
     await store.close();
   });
   await engine.restore();
-  const [phase, checkpoint] = engine.handlers() as [FileHandler, FileHandler];
+  const phase: FileHandler = files;
+  const checkpoint: FileHandler = files;
   const feed = (handler: FileHandler, path: string, kind: FileEvent['kind'] = 'change') =>
     handler.handle({ kind, path, root: dir }) as Promise<void>;
-  return { dir, store, hub, logs, engine, phase, checkpoint, feed };
+  return { dir, store, hub, logs, engine, phase, checkpoint, feed, files };
 }
 
 function phaseDoc(fields: Record<string, unknown> = {}) {
@@ -230,9 +240,46 @@ describe('SessionEngine with phase files', () => {
     assert.equal(engine.list().length, 0);
   });
 
+  it('Feedback 7/8 completed ends an 8-phase build once nothing follows; GitHub Integration after it continues', async (t) => {
+    const { engine, hub } = await setup(t, { settleMs: 40 });
+    const feedback = { current_phase: 'Feedback', phase_number: '7/8', status: 'completed' };
+    engine.ingestPush(phaseDoc({ session_id: 'eight', ...feedback }), T0);
+    engine.ingestPush(phaseDoc({ session_id: 'current', ...feedback }), T0);
+    assert.equal(
+      engine.get('eight')?.status.state,
+      'active',
+      'not ended yet: GitHub Integration may follow',
+    );
+    engine.ingestPush(
+      phaseDoc({
+        session_id: 'current',
+        current_phase: 'GitHub Integration',
+        phase_number: '7.5/8',
+        status: 'configuring',
+      }),
+      T0 + 10,
+    );
+    await new Promise<void>((resolve) => {
+      const off = hub.fanout.subscribe('session:eight', () => {
+        if (engine.get('eight')?.status.state === 'completed') {
+          off();
+          resolve();
+        }
+      });
+    });
+    const eight = engine.get('eight')?.status;
+    assert.equal(eight?.progressPercent, 100);
+    assert.equal(eight?.template, 'cf-8');
+    assert.equal(eight?.changedAt, T0, 'ended at the last document, not at the timer');
+    assert.equal(engine.get('current')?.status.state, 'active');
+  });
+
   it('lists live sessions first, then by last change, and filters by state', async (t) => {
     const { engine } = await setup(t);
-    engine.ingestPush(phaseDoc({ session_id: 'old-done', status: 'completed' }), T0 + 5000);
+    engine.ingestPush(
+      phaseDoc({ session_id: 'old-done', current_phase: 'Complete', status: 'completed' }),
+      T0 + 5000,
+    );
     engine.ingestPush(phaseDoc({ session_id: 'live-old' }), T0);
     engine.ingestPush(phaseDoc({ session_id: 'live-new' }), T0 + 1000);
     engine.ingestPush(phaseDoc({ session_id: 'broken', status: 'failed' }), T0 + 2000);
@@ -328,6 +375,26 @@ describe('SessionEngine with bad phase files', () => {
       assert.deepEqual(recovered?.warnings, []);
     });
   }
+
+  it('a write split by pauses warns viewers once, however its halves fail to parse', async (t) => {
+    const { engine, phase, feed, path, logs, project, hub } = await withSession(t, 0);
+    const full = JSON.stringify(
+      phaseDoc({ current_phase: 'Builder', progress_detail: 'x'.repeat(200) }),
+    );
+    let seq = -1;
+    for (const cut of [10, 60, 150]) {
+      await writePhase(project, full.slice(0, cut), T0 + 1000 + cut);
+      await feed(phase, path);
+      await warning(engine);
+      if (seq < 0) seq = hub.seq;
+    }
+    assert.equal(hub.seq, seq, 'later halves (other parse errors) are not published again');
+    assert.equal(logs.tail('weather-app', 10).filter((l) => l.level === 'warn').length, 1);
+    await writePhase(project, full, T0 + 2000);
+    await feed(phase, path);
+    assert.equal(engine.get('weather-app')?.status.currentPhase, 'Builder');
+    assert.deepEqual(engine.get('weather-app')?.status.warnings, []);
+  });
 
   it('reports a lasting problem after the confirmation delay, on its own', async (t) => {
     const { engine, phase, feed, path, project } = await withSession(t, 10);
@@ -461,11 +528,11 @@ describe('SessionEngine with checkpoints', () => {
 
 describe('SessionEngine behind the root watcher', () => {
   it('follows a project created after start, through a symlink loop in the tree', async (t) => {
-    const { dir, engine } = await setup(t);
+    const { dir, engine, files } = await setup(t);
     const root = join(dir, 'root');
     await mkdir(join(root, 'loops'), { recursive: true });
     await symlink(root, join(root, 'loops', 'back'));
-    const watcher = new RootWatcher({ roots: [root], handlers: engine.handlers(), logger: silent });
+    const watcher = new RootWatcher({ roots: [root], handlers: [files], logger: silent });
     t.after(() => watcher.stop());
     await watcher.start();
     const arrived = new Promise<void>((done) => {

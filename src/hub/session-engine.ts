@@ -5,11 +5,12 @@ import {
   applyUpdate,
   folderName,
   type SessionRecord,
-  sessionIdOf,
   withWarnings,
 } from '../core/session/derive.ts';
 import { type PhaseDocument, parsePhaseDocument } from '../core/session/document.ts';
+import type { FileDocument, FileProblem, SessionFileEvent } from '../core/session/events.ts';
 import { SessionKeys } from '../core/session/keys.ts';
+import { endOf, startsNewRun } from '../core/session/run.ts';
 import { buildTimeline } from '../core/session/timeline.ts';
 import type {
   SessionDetail,
@@ -19,26 +20,22 @@ import type {
   SessionWarning,
 } from '../shared/model.ts';
 import { topic } from '../shared/topics.ts';
-import { CheckpointHandler } from '../sources/checkpoints.ts';
-import {
-  type FileDocument,
-  type FileProblem,
-  PhaseFileHandler,
-  type SessionSink,
-} from '../sources/phase-files.ts';
-import type { FileHandler } from '../sources/types.ts';
 import type { SessionStore } from '../store/types.ts';
 import type { LogBook } from './logbook.ts';
 import type { Hub } from './types.ts';
 
 export type PushResult =
   | { ok: true; key: string; sessionId: string; changed: boolean }
-  | { ok: false; error: string };
+  | { ok: false; error: string; status: 400 | 409 };
 
 /** A checkpoint newer than the live data by more than this replaces it on screen. */
 export const LIVE_STALE_MS = 5 * 60_000;
 /** Phase changes kept in memory per session (the store keeps them all). */
 const MAX_TRANSITIONS = 1000;
+/** A build that pushed within this window is "pushing": an update without `session_id` may be its. */
+export const PUSHING_MS = 30 * 60_000;
+/** How long a pending end (Feedback 7/8 completed) waits for a next phase before the build has ended. */
+export const END_SETTLE_MS = 5 * 60_000;
 
 interface Input {
   doc: PhaseDocument;
@@ -76,9 +73,12 @@ export class SessionEngine {
   /** Problems of files no session is known for yet, logged once each. */
   readonly #orphanProblems = new Map<string, string>();
   readonly #listeners = new Set<(key: string) => void>();
-  readonly #handlers: (PhaseFileHandler | CheckpointHandler)[] = [];
 
-  readonly #confirmMs: number | undefined;
+  readonly #settleMs: number;
+  /** Pending ends waiting to settle, by session key. */
+  readonly #settles = new Map<string, ReturnType<typeof setTimeout>>();
+  /** When each session last received a push (for pushes without `session_id`). */
+  readonly #pushedAt = new Map<string, number>();
 
   constructor(opts: {
     hub: Hub;
@@ -86,10 +86,10 @@ export class SessionEngine {
     logs: LogBook;
     logger: Logger;
     now?: () => number;
-    /** How long a bad read waits for the completing write before it is reported (default 300 ms). */
-    confirmMs?: number;
+    /** How long a possible end waits for a next phase (default `END_SETTLE_MS`). */
+    settleMs?: number;
   }) {
-    this.#confirmMs = opts.confirmMs;
+    this.#settleMs = opts.settleMs ?? END_SETTLE_MS;
     this.#hub = opts.hub;
     this.#store = opts.store;
     this.#logs = opts.logs;
@@ -127,38 +127,90 @@ export class SessionEngine {
         changedAt: status.changedAt,
       });
       this.#hub.set(topic('session', status.id), this.#detail(entry));
+      const shown = entry.live ?? entry.checkpoint;
+      if (shown && status.state === 'active' && endOf(shown.doc, shown.source) === 'pending') {
+        this.#scheduleSettle(
+          status.id,
+          Math.max(0, status.changedAt + this.#settleMs - this.#now()),
+        );
+      }
     }
     this.#publishList();
   }
 
-  /** The phase-file and checkpoint handlers to give the root watcher. */
-  handlers(): FileHandler[] {
-    if (this.#handlers.length === 0) {
-      const sink: SessionSink = {
-        document: (d) => this.#fileDocument(d),
-        problem: (p) => this.#fileProblem(p),
-        gone: (path) => this.#fileGone(path),
-      };
-      const opts = this.#confirmMs === undefined ? {} : { confirmMs: this.#confirmMs };
-      this.#handlers.push(new PhaseFileHandler(sink, opts), new CheckpointHandler(sink, opts));
-    }
-    return [...this.#handlers];
+  /** Applies what the session sources read (`SessionFilesHandler`): a document, a lasting problem, a file gone. */
+  apply(event: SessionFileEvent): void {
+    if (event.kind === 'document') this.#fileDocument(event.value);
+    else if (event.kind === 'problem') this.#fileProblem(event.value);
+    else this.#fileGone(event.path);
   }
 
-  /** `POST /api/phase-update`: the body is a current-phase.json document. */
+  /**
+   * `POST /api/phase-update`: the body is a current-phase.json document. Most
+   * of the template's documents carry no `session_id`: such a push belongs to
+   * the build that is pushing (see `#pushTarget`).
+   */
   ingestPush(body: unknown, receivedAt: number): PushResult {
     const parsed = parsePhaseDocument(body);
-    if (!parsed.ok) return { ok: false, error: `invalid phase update: ${parsed.message}` };
-    const { doc } = parsed;
-    if (doc.sessionId === null) {
-      return {
-        ok: false,
-        error: 'invalid phase update: "session_id" is required (a string naming the build session)',
-      };
+    if (!parsed.ok) {
+      return { ok: false, status: 400, error: `invalid phase update: ${parsed.message}` };
     }
-    const key = this.#keys.resolve(doc.sessionId, null);
-    const changed = this.#apply(key, null, { doc, raw: body, at: receivedAt, source: 'push' });
-    return { ok: true, key, sessionId: doc.sessionId, changed };
+    let { doc } = parsed;
+    let key: string;
+    if (doc.sessionId === null) {
+      const target = this.#pushTarget(doc, receivedAt);
+      if (!target.ok) return target;
+      key = target.key;
+      doc = { ...doc, sessionId: this.#entries.get(key)?.status.sessionId ?? key };
+    } else {
+      key = this.#keys.resolve(doc.sessionId, null);
+    }
+    const input: Input = { doc, raw: body, at: receivedAt, source: 'push' };
+    const applied = this.#applyRun(key, null, input);
+    this.#pushedAt.set(applied.key, receivedAt);
+    return {
+      ok: true,
+      key: applied.key,
+      sessionId: doc.sessionId ?? key,
+      changed: applied.changed,
+    };
+  }
+
+  /**
+   * The session a push without `session_id` belongs to: the one active build
+   * that pushed in the last `PUSHING_MS`; with several, the one furthest along
+   * whose completed phases this document continues; with none pushing, the
+   * only active build.
+   * Otherwise it is refused (409) with the candidates named.
+   */
+  #pushTarget(
+    doc: PhaseDocument,
+    at: number,
+  ): { ok: true; key: string } | { ok: false; error: string; status: 409 } {
+    const active = [...this.#entries.entries()].filter(([, e]) => e.status.state === 'active');
+    const pushing = active.filter(
+      ([key]) => at - (this.#pushedAt.get(key) ?? -Infinity) <= PUSHING_MS,
+    );
+    let candidates = pushing.length > 0 ? pushing : active;
+    if (candidates.length > 1) {
+      const done = new Set(doc.phasesCompleted.map((p) => p.toLowerCase()));
+      const continued = candidates.filter(([, e]) =>
+        e.status.phasesCompleted.every((p) => done.has(p.toLowerCase())),
+      );
+      // The build furthest along among those the document continues.
+      const most = Math.max(-1, ...continued.map(([, e]) => e.status.phasesCompleted.length));
+      candidates = continued.filter(([, e]) => e.status.phasesCompleted.length === most);
+    }
+    if (candidates.length === 1) return { ok: true, key: (candidates[0] as [string, Entry])[0] };
+    const names = (pushing.length > 0 ? pushing : active).map(([key]) => key);
+    return {
+      ok: false,
+      status: 409,
+      error:
+        names.length === 0
+          ? 'phase update without "session_id" and no build is running: include "session_id" (the project folder name)'
+          : `phase update without "session_id" and several builds could be its (${names.join(', ')}): include "session_id"`,
+    };
   }
 
   /** Live sessions first, then the most recently changed. */
@@ -215,6 +267,8 @@ export class SessionEngine {
       if (!this.#entries.delete(key)) continue;
       removed = true;
       this.#keys.delete(key);
+      this.#cancelSettle(key);
+      this.#pushedAt.delete(key);
       for (const [path, owner] of this.#pathKeys) if (owner === key) this.#pathKeys.delete(path);
       this.#hub.remove(topic('session', key));
       this.#logs.forget(key);
@@ -222,9 +276,10 @@ export class SessionEngine {
     if (removed) this.#publishList();
   }
 
-  /** Cancels the handlers' pending re-reads. */
+  /** Cancels pending end settlements. */
   close(): void {
-    for (const handler of this.#handlers) handler.close();
+    for (const timer of this.#settles.values()) clearTimeout(timer);
+    this.#settles.clear();
   }
 
   #fileDocument(d: FileDocument): void {
@@ -236,26 +291,57 @@ export class SessionEngine {
         ? known
         : this.#keys.resolve(sessionId, projectDir);
     this.#orphanProblems.delete(d.path);
-    this.#pathKeys.set(d.path, key);
     const entry = this.#entries.get(key);
     const cleared = entry?.warnings.delete(d.path) ?? false;
     const input: Input = { doc: d.doc, raw: d.raw, at: d.at, source: d.source };
-    const changed = this.#apply(key, projectDir, input);
-    if (cleared && !changed) this.#publish(key, this.#entries.get(key) as Entry);
+    const applied = this.#applyRun(key, projectDir, input);
+    this.#pathKeys.set(d.path, applied.key);
+    if (cleared && !applied.changed) this.#publish(key, this.#entries.get(key) as Entry);
+  }
+
+  /**
+   * Applies an input to its session, or to a new run of it when the input
+   * starts a new build in the same folder (`startsNewRun`): the ended run
+   * keeps its key and stays viewable, the new one gets `<key>-run<N>`.
+   */
+  #applyRun(
+    key: string,
+    projectDir: string | null,
+    input: Input,
+  ): { key: string; changed: boolean } {
+    const existing = this.#entries.get(key);
+    if (existing && startsNewRun(existing.status, input.doc)) {
+      const run = (existing.status.run ?? 1) + 1;
+      const base =
+        existing.status.run && existing.status.run > 1 ? key.replace(/-run\d+$/, '') : key;
+      const next = this.#keys.fresh(`${base}-run${run}`);
+      this.#logs.append(key, {
+        at: Math.round(input.at),
+        level: 'info',
+        text: `A new build started in this folder: run ${run} is ${next}`,
+      });
+      return {
+        key: next,
+        changed: this.#apply(next, projectDir ?? existing.status.projectDir, input, run),
+      };
+    }
+    return { key, changed: this.#apply(key, projectDir, input) };
   }
 
   #fileProblem(p: FileProblem): void {
     const key = this.#pathKeys.get(p.path);
     const entry = key === undefined ? undefined : this.#entries.get(key);
     if (!entry || key === undefined) {
-      const signature = `${p.code}:${p.message}`;
+      const signature = p.code;
       if (this.#orphanProblems.get(p.path) === signature) return;
       this.#orphanProblems.set(p.path, signature);
       this.#log.warn({ path: p.path, code: p.code }, p.message);
       return;
     }
     const previous = entry.warnings.get(p.path);
-    if (previous && previous.code === p.code && previous.message === p.message) return;
+    // One ongoing problem per file and code: the halves of a write split by a
+    // pause fail with other parse messages, but viewers are told once.
+    if (previous && previous.code === p.code) return;
     const at = this.#now();
     entry.warnings.set(p.path, { code: p.code, message: p.message, at });
     this.#log.warn({ session: key, path: p.path, code: p.code }, p.message);
@@ -276,7 +362,13 @@ export class SessionEngine {
   }
 
   /** Records an input and re-derives the session from whichever input should be shown. */
-  #apply(key: string, projectDir: string | null, input: Input): boolean {
+  #apply(
+    key: string,
+    projectDir: string | null,
+    input: Input,
+    run?: number,
+    settled = false,
+  ): boolean {
     const existing = this.#entries.get(key);
     const live = input.source === 'checkpoint' ? (existing?.live ?? null) : input;
     const checkpoint = input.source === 'checkpoint' ? input : (existing?.checkpoint ?? null);
@@ -287,13 +379,17 @@ export class SessionEngine {
       existing.checkpoint = checkpoint;
     }
     if (shown !== input) return false;
+    if (!settled) this.#cancelSettle(key);
     const result = applyUpdate(existing?.record ?? null, {
       key,
       doc: input.doc,
       source: input.source,
       projectDir: projectDir ?? existing?.status.projectDir ?? null,
       at: input.at,
+      ...(run === undefined ? {} : { run }),
+      settled,
     });
+    if (result.pendingEnd) this.#scheduleSettle(key, this.#settleMs);
     if (!result.changed) return false;
     const record: SessionRecord =
       result.record.transitions.length > MAX_TRANSITIONS
@@ -318,9 +414,8 @@ export class SessionEngine {
       projectDir: status.projectDir,
       changedAt: status.changedAt,
     });
-    if (result.transition) {
-      void this.#store.addTransition(result.transition).catch((e: unknown) => this.#storeFailed(e));
-      const t = result.transition;
+    for (const t of result.transitions ?? []) {
+      void this.#store.addTransition(t).catch((e: unknown) => this.#storeFailed(e));
       const number = t.phaseNumber ? ` (${t.phaseNumber})` : '';
       const text =
         t.from === null
@@ -337,6 +432,26 @@ export class SessionEngine {
     }
     this.#publish(key, entry);
     return true;
+  }
+
+  #scheduleSettle(key: string, ms: number): void {
+    this.#cancelSettle(key);
+    const timer = setTimeout(() => {
+      this.#settles.delete(key);
+      const entry = this.#entries.get(key);
+      const shown = entry?.live ?? entry?.checkpoint;
+      if (!entry || !shown || entry.status.state !== 'active') return;
+      if (endOf(shown.doc, shown.source) !== 'pending') return;
+      this.#apply(key, null, shown, undefined, true);
+    }, ms);
+    timer.unref?.();
+    this.#settles.set(key, timer);
+  }
+
+  #cancelSettle(key: string): void {
+    const timer = this.#settles.get(key);
+    if (timer !== undefined) clearTimeout(timer);
+    this.#settles.delete(key);
   }
 
   #publish(key: string, entry: Entry): void {
@@ -393,8 +508,6 @@ function restoredInput(status: SessionStatus, document: unknown): Input | null {
   }
   const parsed = parsePhaseDocument(document);
   if (!parsed.ok) return null;
-  const doc = parsed.doc.sessionId
-    ? parsed.doc
-    : { ...parsed.doc, sessionId: sessionIdOf(parsed.doc, status.projectDir, status.id) };
+  const doc = parsed.doc.sessionId ? parsed.doc : { ...parsed.doc, sessionId: status.sessionId };
   return { doc, raw: document, at: status.changedAt, source: status.source };
 }

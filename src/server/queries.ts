@@ -21,7 +21,8 @@ export interface SessionQueries {
 
 export type PushOutcome =
   | { ok: true; key: string; sessionId: string; changed: boolean }
-  | { ok: false; error: string };
+  /** 400: the body is not a phase document; 409: it names no session and none can be inferred. */
+  | { ok: false; error: string; status: 400 | 409 };
 
 /** Enhanced metrics, analytics, agent updates and broadcasts. */
 export interface MetricsQueries {

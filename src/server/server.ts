@@ -3,7 +3,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config.ts';
 import type { Hub } from '../hub/types.ts';
-import { parseTopic } from '../shared/topics.ts';
+import type { ChannelTestResult } from '../notify/notifier.ts';
+import { parseTopic, topic } from '../shared/topics.ts';
+import type { AlertStore } from '../store/alert-store.ts';
 import { registerProcessMetrics, type Telemetry } from '../telemetry.ts';
 import { installErrorHandler, sendError } from './errors.ts';
 import type {
@@ -15,8 +17,11 @@ import type {
   SessionQueries,
 } from './queries.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { type AgentQueries, agentRoutes } from './routes/agents.ts';
+import { type AttentionQueries, attentionRoutes } from './routes/attention.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { plansRoutes } from './routes/plans.ts';
+import { type ReplaySources, replayFrame, replayRoutes } from './routes/replay.ts';
 import { sessionRoutes } from './routes/sessions.ts';
 import { installSecurity } from './security.ts';
 import { staticRoutes } from './static.ts';
@@ -33,7 +38,13 @@ export interface ServerDeps {
   sessions: SessionQueries;
   metrics: MetricsQueries;
   plans: PlanQueries;
-  store: HealthQuery;
+  /** Store health, and the stored history a replay rebuilds a moment from. */
+  store: HealthQuery & ReplaySources['store'];
+  attention: AttentionQueries;
+  alerts: AlertStore;
+  notifier: { test(): Promise<ChannelTestResult[]> };
+  /** Coding-agent sessions; without it the agent routes are not served. */
+  agents?: AgentQueries;
   telemetry: Telemetry;
   watcherStats: () => { events: number; errors: number };
 }
@@ -98,7 +109,21 @@ export async function buildServer(deps: ServerDeps) {
   ]);
 
   await app.register(fastifyWebsocket, { options: websocketServerOptions });
+  const replay: ReplaySources = {
+    session: (id) => deps.sessions.get(id) ?? null,
+    costUsd: (id) => {
+      const usage = hub.get(topic('metrics', id))?.data as
+        | { token_usage?: { data?: { costUsd?: unknown } | null } }
+        | undefined;
+      const cost = usage?.token_usage?.data?.costUsd;
+      return typeof cost === 'number' ? cost : null;
+    },
+    store: deps.store,
+    alerts: deps.alerts,
+  };
+  await app.register(replayRoutes, { sources: replay });
   await app.register(sessionRoutes, {
+    replay: (id, at) => replayFrame(replay, id, at),
     sessions: deps.sessions,
     logs: deps.logs,
     store: deps.store,
@@ -111,6 +136,13 @@ export async function buildServer(deps: ServerDeps) {
     telemetry: deps.telemetry,
   });
   await app.register(plansRoutes, { plans: deps.plans });
+  await app.register(attentionRoutes, {
+    attention: deps.attention,
+    store: deps.alerts,
+    notifier: deps.notifier,
+  });
+  if (deps.agents)
+    await app.register(agentRoutes, { agents: deps.agents, telemetry: deps.telemetry });
   await app.register(protocolRoutes, {
     hub,
     allowedOrigins: config.allowedOrigins,

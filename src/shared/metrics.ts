@@ -53,6 +53,10 @@ export interface TestIteration {
   failed: number | null;
   skipped: number | null;
   durationMs: number | null;
+  /** The file's own verdict, which wins over the counts (a failed build with 13 passing tests). */
+  verdict?: 'passed' | 'failed' | null;
+  /** Why the iteration failed, as its verdict line says. */
+  reason?: string | null;
   /** File the figures came from, relative to the project. */
   source: string;
   updatedAt: number;

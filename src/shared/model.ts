@@ -7,6 +7,8 @@
  * change detection holds.
  */
 
+import type { TemplateId } from './phases.ts';
+
 /** Where a session's current state came from. */
 export type SessionSource = 'file' | 'push' | 'checkpoint';
 
@@ -55,11 +57,15 @@ export interface SessionStatus {
   progressDetail: string | null;
   testIteration: number | null;
   phasesCompleted: string[];
-  /** `started_at` as written by the LLM, parsed; may be wrong, never trusted for ordering. */
+  /**
+   * The first `started_at` the LLM wrote in this run, parsed; kept when later
+   * documents omit it. Informational: it can be months off, so elapsed time
+   * is measured from `firstSeenAt`.
+   */
   startedAt: number | null;
   /** `last_updated` as written by the LLM, parsed; informational only. */
   reportedAt: number | null;
-  /** When this session first appeared to Livestream (trustworthy clock). */
+  /** When this run first appeared to Livestream (file mtime or receipt; whole ms): the start elapsed time counts from. */
   firstSeenAt: number;
   /** File mtime or receipt time of the last change that altered this status. */
   changedAt: number;
@@ -68,8 +74,17 @@ export interface SessionStatus {
   /** Estimated completion time from observed phase durations; null when unknown or done. */
   etaAt: number | null;
   warnings: SessionWarning[];
-  /** Fields the producer wrote that the model does not know (kept, shown). */
+  /** Fields the producer wrote that the model does not know (kept, shown; large ones summarised). */
   extras: Record<string, unknown>;
+  /**
+   * Which run of this project the session is: a new build in the same folder
+   * after the previous one ended is run 2, 3, … with its own key. Absent = 1.
+   */
+  run?: number;
+  /** The template version the build's documents show (`src/shared/phases.ts`). */
+  template?: TemplateId;
+  /** Times the build went back to an earlier phase (self-healing redesign loops). */
+  loops?: number;
 }
 
 /** One phase change, as recorded in history. */
@@ -92,6 +107,8 @@ export interface TimelineEntry {
   endedAt: number | null;
   /** Null while the phase is current: clients compute it from `startedAt`. */
   durationMs: number | null;
+  /** 0 on the first pass; n when the build came back to this phase in its n-th loop. */
+  loop?: number;
 }
 
 /** Everything a session page shows besides logs and metrics. */

@@ -20,7 +20,9 @@ export interface Achievement {
   executions: string[];
   approvals: string[];
   fixes: string[];
-  /** A FIX with no later APPROVED. */
+  /** `FIX_…_RESOLUTION.md` files: answers to a FIX, which close it. */
+  resolutions: string[];
+  /** A FIX with no later APPROVED or resolution. */
   fixOpen: boolean;
   /** What to do next, in words ("Create subplan", "Address FIX_12.md", ...). */
   nextAction: string | null;
@@ -44,6 +46,8 @@ export interface PlanStats {
 export interface PlanSummary {
   /** The plan folder's name. */
   id: string;
+  /** The grouping folder the plan lies in (`a_paused`, `a_real-use-cases`); null at the top of the plans folder. */
+  group: string | null;
   name: string;
   status: PlanStatus;
   progress: { done: number; total: number };

@@ -1,3 +1,5 @@
+import type { AgentDetail, AgentSummary } from './agents.ts';
+import type { AttentionData } from './attention.ts';
 import type { Analytics, SessionMetrics } from './metrics.ts';
 import type { LogLine, SessionDetail, SessionStatus } from './model.ts';
 import type { PlanDetail, PlanSummary } from './plans.ts';
@@ -13,7 +15,10 @@ export type TopicKind =
   | 'metrics'
   | 'plans'
   | 'plan'
-  | 'analytics';
+  | 'analytics'
+  | 'attention'
+  | 'agents'
+  | 'agent';
 
 /** The data each topic kind carries. Collections are keyed by id so merge patches stay small. */
 export interface TopicData {
@@ -25,10 +30,21 @@ export interface TopicData {
   plans: { plans: Record<string, PlanSummary> };
   plan: PlanDetail;
   analytics: Analytics;
+  /** The open alerts (see `src/shared/attention.ts`). */
+  attention: AttentionData;
+  /** Coding-agent sessions (Claude Code, Codex), keyed by session id. */
+  agents: { agents: Record<string, AgentSummary> };
+  agent: AgentDetail;
 }
 
-const PER_ITEM: ReadonlySet<TopicKind> = new Set(['session', 'logs', 'metrics', 'plan']);
-const COLLECTIONS: ReadonlySet<TopicKind> = new Set(['sessions', 'plans', 'analytics']);
+const PER_ITEM: ReadonlySet<TopicKind> = new Set(['session', 'logs', 'metrics', 'plan', 'agent']);
+const COLLECTIONS: ReadonlySet<TopicKind> = new Set([
+  'sessions',
+  'plans',
+  'analytics',
+  'attention',
+  'agents',
+]);
 
 /** Builds a topic name: `topic('session', 'weather-app')` → `session:weather-app`. */
 export function topic(kind: TopicKind, id?: string): string {

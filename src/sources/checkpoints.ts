@@ -1,10 +1,19 @@
 import { stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { checkpointProjectDir, parseCheckpoint } from '../core/session/checkpoint.ts';
-import { BurstReader } from './burst-reader.ts';
-import { deliver, parseJson, type ReadOutcome, type SessionSink } from './phase-files.ts';
+import type { SessionFileEvent } from '../core/session/events.ts';
 import { readBounded } from './read-file.ts';
-import type { FileEvent, FileHandler } from './types.ts';
+
+type ReadOutcome = SessionFileEvent;
+
+/** JSON.parse that reports instead of throwing. */
+export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
 
 const CHECKPOINT_FILE =
   /(?:^|\/)checkpoints\/ralph\/[^/]+\/(?:state\.json|progress\.json|COMPLETE)$/;
@@ -89,31 +98,4 @@ export async function readCheckpoint(folder: string): Promise<ReadOutcome> {
       at,
     },
   };
-}
-
-/** Watches legacy `checkpoints/ralph/<id>/` folders for a session sink. */
-export class CheckpointHandler implements FileHandler {
-  readonly name = 'checkpoints';
-  readonly #reader: BurstReader<ReadOutcome>;
-
-  constructor(sink: SessionSink, opts: { confirmMs?: number } = {}) {
-    this.#reader = new BurstReader({
-      read: readCheckpoint,
-      deliver: (outcome) => deliver(sink, outcome),
-      ...opts,
-    });
-  }
-
-  match(relPath: string): boolean {
-    return isCheckpointFile(relPath);
-  }
-
-  /** Any of the folder's files changing re-reads the folder once. */
-  handle(event: FileEvent): Promise<void> {
-    return this.#reader.notify(dirname(event.path));
-  }
-
-  close(): void {
-    this.#reader.close();
-  }
 }

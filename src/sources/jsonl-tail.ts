@@ -8,7 +8,9 @@ export interface TailBatch {
   endOffset: number;
 }
 
-export type TailReset = 'rotated' | 'truncated';
+import type { TailReset } from '../core/metrics/inputs.ts';
+
+export type { TailReset };
 
 /** What one `poll()` consumed. */
 export interface TailResult {

@@ -98,7 +98,7 @@ test('a half-written feedback file fixed by the next write never raises a proble
   assert.equal(sink.decisions[0]?.source, '.context-foundry/feedback/build-feedback-1.json');
   assert.deepEqual(
     sink.decisions[0]?.parsed.decisions.map((d) => d.id),
-    ['a'],
+    ['issue:a'],
   );
   handler.close();
 });

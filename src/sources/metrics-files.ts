@@ -1,22 +1,28 @@
 import { dirname, relative } from 'node:path';
-import {
-  type DecisionParse,
-  decisionFileKind,
-  parseDecisionFile,
-} from '../core/metrics/decisions.ts';
-import {
-  parseTestResults,
-  type TestCounts,
-  testIterationOf,
-} from '../core/metrics/test-results.ts';
+import { decisionFileKind, parseDecisionFile } from '../core/metrics/decisions.ts';
+import type {
+  DecisionFile,
+  JsonlBatch,
+  JsonlKind,
+  MetricsFileProblem,
+  MetricsFileSink,
+  TestResultsFile,
+} from '../core/metrics/inputs.ts';
+import { parseTestResults, testIterationOf } from '../core/metrics/test-results.ts';
 import type { SessionStore } from '../store/types.ts';
 import { BurstReader } from './burst-reader.ts';
-import { JsonlTail, type TailReset, type TailResult } from './jsonl-tail.ts';
+import { JsonlTail, type TailResult } from './jsonl-tail.ts';
 import { readBounded } from './read-file.ts';
 import type { FileEvent, FileHandler } from './types.ts';
 
-/** `logs/ralph_<id>/session.jsonl` (tokens) or `logs/events/<id>/events.jsonl` (events). */
-export type JsonlKind = 'session_log' | 'events';
+export type {
+  DecisionFile,
+  JsonlBatch,
+  JsonlKind,
+  MetricsFileProblem,
+  MetricsFileSink,
+  TestResultsFile,
+};
 
 const JSONL_FILES: [JsonlKind, RegExp][] = [
   ['session_log', /(?:^|\/)logs\/ralph_([^/]+)\/session\.jsonl$/],
@@ -31,52 +37,6 @@ export function jsonlFileOf(path: string): { kind: JsonlKind; sessionId: string 
     if (m) return { kind, sessionId: m[1] as string };
   }
   return null;
-}
-
-/** Lines of one JSONL log, handed to the metrics engine. */
-export interface JsonlBatch {
-  kind: JsonlKind;
-  sessionId: string;
-  path: string;
-  values: unknown[];
-  /** Saves the offset after these lines; for batches the sink could not make durable at once. */
-  persist: () => Promise<void>;
-}
-
-export interface TestResultsFile {
-  projectDir: string;
-  iteration: number;
-  /** Relative to the project. */
-  source: string;
-  counts: TestCounts;
-  at: number;
-}
-
-export interface DecisionFile {
-  projectDir: string;
-  source: string;
-  parsed: DecisionParse;
-  at: number;
-}
-
-export interface MetricsFileProblem {
-  /** The session id (JSONL logs) or project folder (`.context-foundry` files) it concerns. */
-  sessionId: string | null;
-  projectDir: string | null;
-  path: string;
-  code: string;
-  message: string;
-}
-
-/** Where the metric file handlers send what they read (the metrics engine). */
-export interface MetricsFileSink {
-  /** Resolve true once the lines are durably accounted (then the offset is saved). */
-  jsonlBatch(batch: JsonlBatch): boolean | Promise<boolean>;
-  /** A log was replaced or truncated and is read again from its start. */
-  jsonlReset(kind: JsonlKind, sessionId: string, reason: TailReset): void;
-  testResults(file: TestResultsFile): void;
-  decisionFile(file: DecisionFile): void;
-  problem(problem: MetricsFileProblem): void;
 }
 
 /** Follows every session.jsonl and events.jsonl under the roots with a byte-offset tail. */

@@ -1,44 +1,13 @@
 import { dirname } from 'node:path';
-import type { PhaseDocument } from '../core/session/document.ts';
 import { parsePhaseDocument, parsePhaseJson } from '../core/session/document.ts';
+import type { SessionFileEvent } from '../core/session/events.ts';
 import { BurstReader } from './burst-reader.ts';
+import { isCheckpointFile, parseJson, readCheckpoint } from './checkpoints.ts';
 import { readBounded } from './read-file.ts';
 import type { FileEvent, FileHandler } from './types.ts';
 
-/** A good session document read from disk. */
-export interface FileDocument {
-  /** The file (phase file) or folder (checkpoint) it came from. */
-  path: string;
-  projectDir: string | null;
-  source: 'file' | 'checkpoint';
-  doc: PhaseDocument;
-  /** The document as parsed, kept as the session's last good document. */
-  raw: unknown;
-  /** Trustworthy time: the file's mtime. */
-  at: number;
-}
-
-/** A problem with a file that outlived its write burst. */
-export interface FileProblem {
-  path: string;
-  projectDir: string | null;
-  code: string;
-  message: string;
-  at: number;
-}
-
-/** Where the file handlers send what they read (the session engine). */
-export interface SessionSink {
-  document(input: FileDocument): void;
-  problem(input: FileProblem): void;
-  /** The file is gone; the session keeps its last known state. */
-  gone(path: string): void;
-}
-
-export type ReadOutcome =
-  | { kind: 'document'; value: FileDocument }
-  | { kind: 'problem'; value: FileProblem }
-  | { kind: 'gone'; path: string };
+/** What one read of a phase file or checkpoint folder gave. */
+export type ReadOutcome = SessionFileEvent;
 
 const PHASE_FILE = '.context-foundry/current-phase.json';
 
@@ -97,45 +66,34 @@ export async function readPhaseFile(path: string): Promise<ReadOutcome> {
   };
 }
 
-/** Watches `**\/.context-foundry/current-phase.json` for a session sink. */
-export class PhaseFileHandler implements FileHandler {
-  readonly name = 'phase-files';
+/**
+ * The one session source: phase files (`**\/.context-foundry/current-phase.json`)
+ * and legacy checkpoint folders (`**\/checkpoints/ralph/<id>/`), each read in
+ * bursts (a folder once for any of its files), turned into `SessionFileEvent`s
+ * for whoever applies them (the session engine, wired by `createEngines`).
+ */
+export class SessionFilesHandler implements FileHandler {
+  readonly name = 'session-files';
   readonly #reader: BurstReader<ReadOutcome>;
 
-  constructor(sink: SessionSink, opts: { confirmMs?: number } = {}) {
+  constructor(emit: (event: SessionFileEvent) => void, opts: { confirmMs?: number } = {}) {
     this.#reader = new BurstReader({
-      read: readPhaseFile,
-      deliver: (outcome) => deliver(sink, outcome),
+      read: (key) => (isPhaseFile(key) ? readPhaseFile(key) : readCheckpoint(key)),
+      deliver: emit,
       ...opts,
     });
   }
 
   match(relPath: string): boolean {
-    return isPhaseFile(relPath);
+    return isPhaseFile(relPath) || isCheckpointFile(relPath);
   }
 
+  /** A deletion is final only if the file is really gone when read. */
   handle(event: FileEvent): Promise<void> {
-    // A deletion is final only if the file is really gone when read.
-    return this.#reader.notify(event.path);
+    return this.#reader.notify(isPhaseFile(event.path) ? event.path : dirname(event.path));
   }
 
   close(): void {
     this.#reader.close();
-  }
-}
-
-/** Hands an outcome to a sink. */
-export function deliver(sink: SessionSink, outcome: ReadOutcome): void {
-  if (outcome.kind === 'document') sink.document(outcome.value);
-  else if (outcome.kind === 'problem') sink.problem(outcome.value);
-  else sink.gone(outcome.path);
-}
-
-/** JSON.parse that reports instead of throwing. */
-export function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
-  try {
-    return { ok: true, value: JSON.parse(text) as unknown };
-  } catch {
-    return { ok: false };
   }
 }

@@ -28,8 +28,11 @@ describe('migrations', () => {
       .map((r) => r.name);
     assert.deepEqual(tables, [
       'agents',
+      'alert_events',
+      'alerts',
       'decisions',
       'log_lines',
+      'notifications',
       'sessions',
       'tail_offsets',
       'test_iterations',

@@ -10,6 +10,9 @@ const SESSION_TABLES = [
   ['agents', 'updated_at'],
   ['decisions', 'updated_at'],
   ['log_lines', 'at'],
+  ['alerts', 'raised_at'],
+  ['alert_events', 'at'],
+  ['notifications', 'created_at'],
 ] as const;
 
 /** Every statement the store runs, prepared once per connection. */

@@ -1,7 +1,8 @@
 import { Box, Text, useApp, useInput, useWindowSize } from 'ink';
-import { useState, useSyncExternalStore } from 'react';
+import { useMemo, useState, useSyncExternalStore } from 'react';
 import type { PlanActionName } from '../sources/plans/actions.ts';
 import type { PlansController } from './controller.ts';
+import { groupLabel, groupsOf, nextGroup, orderPlans, type PlanFilter } from './order.ts';
 import { ActionPanel } from './views/ActionPanel.tsx';
 import { BuildsView } from './views/BuildsView.tsx';
 import { Footer } from './views/Footer.tsx';
@@ -12,7 +13,7 @@ import { PlansList } from './views/PlansList.tsx';
 type Screen = 'plans' | 'plan' | 'builds' | 'help';
 
 const HINTS: Record<Screen, string> = {
-  plans: '↑↓/jk move · Enter open · Tab builds · r refresh · ? help · q quit',
+  plans: 'jk/PgUp/PgDn move · Enter open · / search · g group · Tab builds · ? help · q quit',
   plan: '↑↓/jk move · n/s/e actions · b back · r refresh · ? help · q quit',
   builds: '↑↓/jk move · Tab/b plans · r refresh · ? help · q quit',
   help: 'b back · q quit',
@@ -41,18 +42,39 @@ export function App({
   const [screen, setScreen] = useState<Screen>('plans');
   const [back, setBack] = useState<Screen>('plans');
   const [planCursor, setPlanCursor] = useState(0);
+  const [filter, setFilter] = useState<PlanFilter>({ group: 'all', query: '' });
+  const [searching, setSearching] = useState(false);
   const [openId, setOpenId] = useState<string | null>(null);
   const [rowCursor, setRowCursor] = useState(0);
   const [buildCursor, setBuildCursor] = useState(0);
 
-  const plans = state.plans;
-  const plan = openId === null ? undefined : plans.find((p) => p.id === openId);
+  const plans = useMemo(() => orderPlans(state.plans, filter), [state.plans, filter]);
+  const plan = openId === null ? undefined : state.plans.find((p) => p.id === openId);
   const shownScreen: Screen = screen === 'plan' && !plan ? 'plans' : screen;
   const selectedPlan = Math.min(planCursor, Math.max(0, plans.length - 1));
   const rowCount = plan?.achievements.length ?? 0;
   const selectedRow = Math.min(rowCursor, Math.max(0, rowCount - 1));
 
+  // Keys typed faster than a frame arrive as one string ("jjj"): each counts.
   useInput((input, key) => {
+    const chars = [...input];
+    if (chars.length > 1 && !key.ctrl && !key.meta) for (const ch of chars) handleKey(ch, key);
+    else handleKey(input, key);
+  });
+
+  function handleKey(input: string, key: Parameters<Parameters<typeof useInput>[0]>[1]) {
+    if (searching) {
+      if (key.return || key.escape) {
+        setSearching(false);
+        if (key.escape) setFilter((f) => ({ ...f, query: '' }));
+      } else if (key.backspace || key.delete) {
+        setFilter((f) => ({ ...f, query: f.query.slice(0, -1) }));
+      } else if (input && !key.ctrl && !key.meta) {
+        setFilter((f) => ({ ...f, query: f.query + input }));
+        setPlanCursor(0);
+      }
+      return;
+    }
     if (input === 'q' || (key.ctrl && input === 'c')) {
       exit();
       return;
@@ -85,9 +107,24 @@ export function App({
       return;
     }
     if (shownScreen === 'plans') {
-      if (up) setPlanCursor(Math.max(0, selectedPlan - 1));
-      else if (down) setPlanCursor(Math.min(plans.length - 1, selectedPlan + 1));
-      else if (key.return && plans[selectedPlan]) {
+      // Functional updates: several keys before one render each move one row.
+      const last = Math.max(0, plans.length - 1);
+      const page = Math.max(1, body - 1);
+      const move = (by: number) =>
+        setPlanCursor((c) => Math.max(0, Math.min(last, Math.min(c, last) + by)));
+      if (up) move(-1);
+      else if (down) move(1);
+      else if (key.pageUp) move(-page);
+      else if (key.pageDown) move(page);
+      else if (key.home) setPlanCursor(0);
+      else if (key.end) setPlanCursor(last);
+      else if (input === '/') setSearching(true);
+      else if (input === 'g') {
+        setFilter((f) => ({ ...f, group: nextGroup(groupsOf(state.plans), f.group) }));
+        setPlanCursor(0);
+      } else if (key.escape && (filter.query || filter.group !== 'all')) {
+        setFilter({ group: 'all', query: '' });
+      } else if (key.return && plans[selectedPlan]) {
         setOpenId(plans[selectedPlan].id);
         setRowCursor(0);
         setScreen('plan');
@@ -102,13 +139,13 @@ export function App({
     }
     if (shownScreen === 'plan' && plan) {
       if (isBack) setScreen('plans');
-      else if (up) setRowCursor(Math.max(0, selectedRow - 1));
-      else if (down) setRowCursor(Math.min(rowCount - 1, selectedRow + 1));
+      else if (up) setRowCursor((c) => Math.max(0, Math.min(c, rowCount - 1) - 1));
+      else if (down) setRowCursor((c) => Math.min(rowCount - 1, Math.min(c, rowCount - 1) + 1));
       else if (ACTION_KEYS[input]) {
         void controller.run(plan.id, ACTION_KEYS[input], plan.achievements[selectedRow]?.id);
       }
     }
-  });
+  }
 
   // Keep the frame shorter than the terminal: Ink clears the whole screen otherwise.
   const actionLines = state.action ? Math.min(8, state.action.lines.length) : 0;
@@ -132,10 +169,13 @@ export function App({
         </Text>
         <Text color="gray">
           {' '}
-          {state.plansDir} · {plans.length} plan{plans.length === 1 ? '' : 's'} ·{' '}
+          {plans.length} plan{plans.length === 1 ? '' : 's'}
+          {filter.group === 'all' ? '' : ` in ${groupLabel(filter.group)}`}
+          {filter.query || searching ? ` matching "${filter.query}${searching ? '▏' : ''}"` : ''} ·{' '}
           {state.watch.mode === 'poll'
             ? `polling every ${(state.watch.pollMs ?? 0) / 1000}s`
-            : 'watching'}
+            : 'watching'}{' '}
+          · {state.plansDir}
         </Text>
       </Text>
       {notices.map((n) => (
@@ -157,6 +197,7 @@ export function App({
             width={columns}
             loaded={state.loadedAt !== null}
             plansDir={state.plansDir}
+            now={now()}
           />
         ) : shownScreen === 'plan' && plan ? (
           <PlanDetailView
@@ -180,6 +221,11 @@ export function App({
       {state.action ? <ActionPanel run={state.action} lines={actionLines} /> : null}
       <Footer
         loadedAt={state.loadedAt}
+        changedAt={plans.reduce<number | null>(
+          (m, p) => (m === null || p.changedAt > m ? p.changedAt : m),
+          null,
+        )}
+        sourceError={state.error}
         refreshing={state.refreshing}
         hints={HINTS[shownScreen]}
         now={now}

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { planText, tempDir, writePlan } from '../../test/helpers/plan-fixtures.ts';
 import { startServer } from '../../test/helpers/server.ts';
 import { DEFAULT_COMMANDS } from '../sources/plans/actions.ts';
-import { planText, tempDir, writePlan } from '../sources/plans/fixtures.ts';
 import { buildsSource } from './builds.ts';
 import { type BuildsState, PlansController, type PlansState } from './controller.ts';
 
@@ -85,7 +85,11 @@ describe('the Builds screen source against a real server', () => {
     assert.equal(changed.sessions[0]?.status, 'building');
 
     writePhase(s.root, 'api', { current_phase: 'Architect', status: 'designing' });
-    writePhase(s.root, 'weather-app', { current_phase: 'Deploy', status: 'completed' });
+    writePhase(s.root, 'weather-app', {
+      current_phase: 'Feedback',
+      phase_number: '7/7',
+      status: 'completed',
+    });
     const ordered = await w.until(
       (b) => b.sessions.length === 2 && b.sessions.some((x) => x.state === 'completed'),
       'a second session and a finished one',

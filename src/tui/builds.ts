@@ -1,4 +1,5 @@
 import { LivestreamClient } from '../client/index.ts';
+import type { AgentSummary } from '../shared/agents.ts';
 import type { SessionStatus } from '../shared/model.ts';
 import type { BuildsSource, BuildsState } from './controller.ts';
 
@@ -57,6 +58,7 @@ export function buildsSource(url: string, token?: string): BuildsSource {
     start(onChange) {
       let last: Omit<BuildsState, 'url'> | null = null;
       let lastEntry: unknown = null;
+      let lastAgents: unknown = null;
       /** Why the last connection failed; asked once per disconnection. */
       let reason: string | null = null;
       let diagnosing = false;
@@ -75,6 +77,12 @@ export function buildsSource(url: string, token?: string): BuildsSource {
             ? (last?.sessions ?? [])
             : orderSessions(entry.data.sessions);
         lastEntry = entry;
+        const agentsEntry = client.topic<'agents'>('agents');
+        const agents: AgentSummary[] =
+          agentsEntry === lastAgents || !agentsEntry?.data
+            ? (last?.agents ?? [])
+            : Object.values(agentsEntry.data.agents).sort((a, b) => b.lastAt - a.lastAt);
+        lastAgents = agentsEntry;
         if (status !== 'disconnected') reason = null;
         else if (reason === null && !diagnosing) {
           diagnosing = true;
@@ -86,13 +94,24 @@ export function buildsSource(url: string, token?: string): BuildsSource {
           });
         }
         const error = status === 'disconnected' ? (reason ?? `cannot reach ${url}`) : null;
-        if (last && last.status === status && last.error === error && last.sessions === sessions)
+        if (
+          last &&
+          last.status === status &&
+          last.error === error &&
+          last.sessions === sessions &&
+          last.agents === agents
+        )
           return;
-        last = { status, sessions, error };
+        last = { status, sessions, agents, error };
         onChange(last);
       };
       off = client.on(emit);
-      release = client.subscribe('sessions');
+      const releaseSessions = client.subscribe('sessions');
+      const releaseAgents = client.subscribe('agents');
+      release = () => {
+        releaseSessions();
+        releaseAgents();
+      };
       client.connect();
       emit();
     },

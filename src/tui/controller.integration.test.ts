@@ -2,9 +2,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import {
+  planText,
+  tempDir,
+  writeFixtureFile,
+  writePlan,
+} from '../../test/helpers/plan-fixtures.ts';
 import type { PlanDetail } from '../shared/plans.ts';
 import { DEFAULT_COMMANDS } from '../sources/plans/actions.ts';
-import { planText, tempDir, writeFixtureFile, writePlan } from '../sources/plans/fixtures.ts';
 import { PlansController, type PlansState } from './controller.ts';
 
 const { dir: root, cleanup } = tempDir('livestream-ctl-');

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import type { AgentSummary } from '../shared/agents.ts';
 import type { SessionStatus } from '../shared/model.ts';
 import type { PlanDetail } from '../shared/plans.ts';
 import {
@@ -19,6 +20,8 @@ export interface BuildsState {
   url: string | null;
   status: 'off' | 'connecting' | 'connected' | 'disconnected';
   sessions: SessionStatus[];
+  /** Coding-agent sessions (Claude Code, Codex) of the same server, most recent first. */
+  agents?: AgentSummary[];
   error: string | null;
 }
 
@@ -58,6 +61,11 @@ export interface ControllerOptions {
   spinnerMs?: number;
   builds?: { url: string; source: BuildsSource } | null;
   notices?: string[];
+  /**
+   * Runs `fn` with the terminal handed over: the dashboard steps aside while
+   * an interactive action runs and comes back (refreshed) when it ends.
+   */
+  handover?: <T>(fn: () => Promise<T>) => Promise<T>;
   now?: () => number;
 }
 
@@ -186,15 +194,20 @@ export class PlansController {
     const argv = fillCommand(this.#opts.config.commands[name], {
       plan: plan.id,
       planDir: plan.path,
-      planFile: `${plan.path}/PLAN_${plan.id}.md`,
+      planFile: `${plan.path}/PLAN_${plan.path.split('/').at(-1)}.md`,
       achievement: target?.id ?? '',
       subplan: subplan ? `${plan.path}/subplans/${subplan}` : '',
+      execution: String((target?.executions.length ?? 0) + 1).padStart(2, '0'),
     });
-    const run = await runAction(label, argv, {
-      cwd: this.#opts.config.cwd,
-      timeoutMs: this.#opts.config.timeoutMs,
-      onUpdate: (r) => this.#set({ action: r }),
-    });
+    const terminal = Boolean(this.#opts.config.terminal?.[name] && this.#opts.handover);
+    const start = () =>
+      runAction(label, argv, {
+        cwd: this.#opts.config.cwd,
+        timeoutMs: this.#opts.config.timeoutMs,
+        onUpdate: (r) => this.#set({ action: r }),
+        terminal,
+      });
+    const run = terminal && this.#opts.handover ? await this.#opts.handover(start) : await start();
     if (!this.#closed) {
       this.#settle = setTimeout(() => void this.refresh(), this.#opts.settleMs ?? 500);
     }

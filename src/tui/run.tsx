@@ -98,31 +98,69 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
     );
   }
 
+  let handing: ((value: 'handover') => void) | null = null;
+  let handoverDone: Promise<void> = Promise.resolve();
   const controller = new PlansController({
     plansDir: opts.plansDir,
     config: opts.config,
     pollMs: opts.pollMs,
     builds: opts.builds,
     notices,
+    // As git does for an editor: the dashboard leaves the screen, the command
+    // owns the terminal, and the dashboard is drawn again when it ends.
+    handover: async (fn) => {
+      let finish: () => void = () => undefined;
+      handoverDone = new Promise((done) => {
+        finish = done;
+      });
+      handing?.('handover');
+      try {
+        const result = await fn();
+        const code = (result as { exitCode?: number | null }).exitCode;
+        if (code !== 0 && code !== undefined) {
+          process.stderr.write(`\n[livestream] the command exited with code ${code}.\n`);
+        }
+        return result;
+      } finally {
+        finish();
+      }
+    },
   });
   let unmount: (() => void) | null = null;
   const offSignals = lock ? releaseOnSignals(lock, () => unmount?.()) : () => undefined;
   try {
-    const app = render(<App controller={controller} />, {
-      stdin,
-      stdout,
-      alternateScreen: true,
-      incrementalRendering: true,
-      // Ink turns itself non-interactive when CI is set, even on a terminal; a
-      // person (or a CI job driving tmux) at a TTY gets the live dashboard.
-      interactive: Boolean(stdout.isTTY),
-      exitOnCtrlC: true,
-      patchConsole: false,
-    });
-    unmount = app.unmount;
-    await controller.start();
-    await app.waitUntilExit();
-    return 0;
+    let started = false;
+    for (;;) {
+      const app = render(<App controller={controller} />, {
+        stdin,
+        stdout,
+        alternateScreen: true,
+        incrementalRendering: true,
+        // Ink turns itself non-interactive when CI is set, even on a terminal; a
+        // person (or a CI job driving tmux) at a TTY gets the live dashboard.
+        interactive: Boolean(stdout.isTTY),
+        exitOnCtrlC: true,
+        patchConsole: false,
+      });
+      unmount = app.unmount;
+      if (!started) {
+        started = true;
+        await controller.start();
+      }
+      const why = await Promise.race([
+        app.waitUntilExit().then(() => 'exit' as const),
+        new Promise<'handover'>((resolve) => {
+          handing = resolve;
+        }),
+      ]);
+      handing = null;
+      if (why === 'exit') return 0;
+      app.unmount();
+      await app.waitUntilExit().catch(() => undefined);
+      if (stdin.isTTY) stdin.setRawMode(false);
+      await handoverDone;
+      await controller.refresh();
+    }
   } finally {
     offSignals();
     await controller.close();

@@ -29,7 +29,14 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProces
     ],
     {
       cwd: ROOT,
-      env: runtimeEnv({ ...process.env, LIVESTREAM_LOG_LEVEL: 'warn', ...env }),
+      env: runtimeEnv({
+        ...process.env,
+        LIVESTREAM_LOG_LEVEL: 'warn',
+        // Never the machine's own Claude Code or Codex history: a test names its folders.
+        CLAUDE_CONFIG_DIR: join(ROOT, '.no-claude-config'),
+        CODEX_HOME: join(ROOT, '.no-codex-home'),
+        ...env,
+      }),
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

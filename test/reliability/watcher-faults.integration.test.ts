@@ -143,8 +143,19 @@ describe('inotify watch limit reached', () => {
         join(dir, 'h.db'),
         '--port',
         '0',
+        // Only the root's watcher: the machine's own Claude Code history would hit the limit too.
+        '--no-agents',
       ],
-      { env: { ...process.env, LIVESTREAM_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        // Not the machine's own Claude Code or Codex history: its watches would share the limit.
+        env: {
+          ...process.env,
+          LIVESTREAM_LOG_LEVEL: 'warn',
+          CLAUDE_CONFIG_DIR: join(dir, 'no-claude'),
+          CODEX_HOME: join(dir, 'no-codex'),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     let output = '';
     child.stdout?.on('data', (c: Buffer) => {

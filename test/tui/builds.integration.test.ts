@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { planText, tempDir, writePlan } from '../../src/sources/plans/fixtures.ts';
+import { claudeAssistant, claudePrompt, lines } from '../helpers/agent-transcripts.ts';
+import { planText, tempDir, writePlan } from '../helpers/plan-fixtures.ts';
 import { type ServerProcess, startServer } from '../helpers/server.ts';
 import { hasTmux, killSession, startDashboard, tmux, waitForScreen } from './helpers.ts';
 
@@ -37,7 +38,29 @@ test('plans --connect: the Builds screen shows a running server’s sessions, li
     status: 'building',
     progress_detail: 'writing the API',
   });
-  server = await startServer(['--root', root, '--db', join(dir, 'history.db')]);
+  const claude = join(dir, 'claude');
+  const project = join(claude, 'projects', '-home-dev-weather-app');
+  mkdirSync(project, { recursive: true });
+  const at = Date.now() - 5000;
+  const sessionId = 'c0ffee00-1111-4222-8333-444455556666';
+  writeFileSync(
+    join(project, `${sessionId}.jsonl`),
+    lines([
+      claudePrompt({ sessionId, at }, 'add a cache'),
+      claudeAssistant(
+        { sessionId, at: at + 10 },
+        { messageId: 'm1', requestId: 'r1', usage: { input: 1000, output: 20_000 }, text: 'ok' },
+      ),
+    ]),
+  );
+  server = await startServer([
+    '--root',
+    root,
+    '--db',
+    join(dir, 'history.db'),
+    '--claude-dir',
+    claude,
+  ]);
   const plansDir = join(dir, 'plans');
   writePlan(plansDir, 'DEMO', [{ path: 'PLAN_DEMO.md', text: planText('Demo', [['1.1', 'A']]) }]);
 
@@ -46,12 +69,15 @@ test('plans --connect: the Builds screen shows a running server’s sessions, li
   tmux('send-keys', '-t', session, 'Tab');
   const builds = await waitForScreen(
     session,
-    (s) => s.includes('connected') && s.includes('weather-app'),
-    'the Builds screen with the session',
+    // The sessions and agents topics arrive as separate snapshots: wait for both rows.
+    (s) => s.includes('connected') && s.includes('weather-app') && s.includes('c0ffee00'),
+    'the Builds screen with the session and the agent',
   );
   assert.match(builds.screen, new RegExp(`Builds from ${server.url} connected`));
   assert.match(builds.screen, /Session\s+Phase\s+Step\s+Status\s+Detail/);
   assert.match(builds.screen, /weather-app\s+Builder\s+3\/7\s+building\s+writing the API/);
+  // Sonnet 4.5: 1000 × $3 + 20,000 × $15 per million.
+  assert.match(builds.screen, /c0ffee00\s+claude\s+weather-app\s+working\s+21k\s+\$0\.30/);
 
   writePhase(root, 'weather-app', { current_phase: 'Test', status: 'testing' });
   await waitForScreen(

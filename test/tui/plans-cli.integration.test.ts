@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { planText, tempDir, writePlan } from '../../src/sources/plans/fixtures.ts';
+import { planText, tempDir, writePlan } from '../helpers/plan-fixtures.ts';
 import { cliEntry, nodeBin, REPO } from './helpers.ts';
 
 const { dir: project, cleanup } = tempDir('livestream-plans-cli-');

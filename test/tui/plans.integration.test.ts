@@ -2,13 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import {
-  planText,
-  tempDir,
-  writeFixtureFile,
-  writePlan,
-} from '../../src/sources/plans/fixtures.ts';
 import { LOCK_NAME } from '../../src/sources/plans/lock.ts';
+import { planText, tempDir, writeFixtureFile, writePlan } from '../helpers/plan-fixtures.ts';
 import { hasTmux, killSession, startDashboard, tmux, waitForScreen } from './helpers.ts';
 
 const skip = hasTmux
@@ -46,12 +41,13 @@ test('the plan dashboard under tmux: open, refresh, live change, second instance
     (s) => /Last updated: \d\d:\d\d:\d\d/.test(s) && s.includes('OTHER'),
     'the plans list',
   );
-  assert.match(list.screen, /#\s+Plan\s+Progress\s+Last\s+Next\s+Status/);
+  assert.match(list.screen, /#\s+Plan\s+Progress\s+Chg\s+Last\s+Next\s+Status/);
   assert.match(list.screen, /1 DEMO-PLAN .* 0\/2 .* 1\.1 .*▶ Ready/);
 
   tmux('send-keys', '-t', first, 'Enter');
   const detail = await waitForScreen(first, (s) => s.includes('Health:'), 'the plan detail');
-  assert.match(detail.screen, /1\.1\s+\*\*Setup\*\* 🚀\s+▶ Ready to execute/);
+  assert.match(detail.screen, /1\.1\s+Setup 🚀\s+▶ Ready to execute/);
+  assert.doesNotMatch(detail.screen, /\*\*Setup/, 'titles render their markdown');
   assert.match(detail.screen, /Subplans: 1 created, 1 waiting/);
 
   tmux('send-keys', '-t', first, 'r');
@@ -66,7 +62,7 @@ test('the plan dashboard under tmux: open, refresh, live change, second instance
   writeFixtureFile(dir, { path: 'execution/feedbacks/APPROVED_11.md' });
   const live = await waitForScreen(
     first,
-    (s) => /1\.1\s+\*\*Setup\*\* 🚀\s+✔ Approved/.test(s),
+    (s) => /1\.1\s+Setup 🚀\s+✔ Approved/.test(s),
     'the APPROVED file to show',
     1000,
   );

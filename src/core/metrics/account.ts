@@ -7,7 +7,7 @@ import type {
   TokenUsage,
 } from '../../shared/metrics.ts';
 import { type AgentUpdate, agentTree, applyAgentUpdate } from './agents.ts';
-import { decisionChanged } from './decisions.ts';
+import { decisionChanged, preferDecision } from './decisions.ts';
 import type { TestCounts } from './test-results.ts';
 import { TokenLedger, type TokenReading } from './tokens.ts';
 
@@ -61,7 +61,8 @@ export class MetricsAccount {
       }
     }
     for (const d of history.decisions) {
-      this.#decisions.set(d.id, d);
+      const prev = this.#decisions.get(d.id);
+      this.#decisions.set(d.id, prev ? preferDecision(prev, d) : d);
       const ids = this.#bySource.get(d.source) ?? new Set();
       ids.add(d.id);
       this.#bySource.set(d.source, ids);
@@ -112,6 +113,7 @@ export class MetricsAccount {
       ids.add(d.id);
       const prev = this.#decisions.get(d.id);
       if (prev && !decisionChanged(prev, d)) continue;
+      if (prev && prev.source !== source && preferDecision(prev, d) === prev) continue;
       this.#decisions.set(d.id, d);
       changed.push(d);
     }

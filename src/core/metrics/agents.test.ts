@@ -65,7 +65,12 @@ test('event lines are readable one-liners', () => {
       kind: 'task_complete',
       text: 'task_complete: API',
       sessionId: null,
+      identity: null,
     },
+  );
+  assert.equal(
+    eventLine({ type: 'log_line', timestamp: 't1', sequence: 3, data: { line: 'x' } }, 5)?.identity,
+    '3|log_line|t1',
   );
   assert.equal(
     eventLine({ type: 'context_update', data: { percent: 40 } }, 5)?.text,

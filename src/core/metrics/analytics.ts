@@ -77,7 +77,8 @@ export function phaseDurations(transitions: readonly PhaseTransition[]): Map<str
 export function iterationsToGreen(iterations: readonly TestIteration[]): number | null {
   const sorted = [...iterations].sort((a, b) => a.iteration - b.iteration);
   for (const it of sorted) {
-    if (it.failed === 0 && (it.passed ?? 0) > 0) return it.iteration;
+    if (it.verdict === 'failed') continue;
+    if (it.verdict === 'passed' || (it.failed === 0 && (it.passed ?? 0) > 0)) return it.iteration;
   }
   return null;
 }

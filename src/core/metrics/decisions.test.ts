@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decisionFileKind, parseDecisionFile } from './decisions.ts';
+import type { Decision } from '../../shared/metrics.ts';
+import { decisionFileKind, parseDecisionFile, preferDecision } from './decisions.ts';
 
 test('decision files are recognised by path', () => {
   assert.equal(
@@ -39,9 +40,9 @@ test('feedback: ids kept, hashes stable for entries without one, odd entries ski
   const [first, second, third] = a.decisions;
   assert.deepEqual(
     [first?.id, first?.kind, first?.title, first?.phase, first?.solution, first?.details],
-    ['i1', 'issue', 'Port in use', 'Test', 'random port', { root_cause: 'x' }],
+    ['issue:i1', 'issue', 'Port in use', 'Test', 'random port', { root_cause: 'x' }],
   );
-  assert.match(second?.id ?? '', /^h-[0-9a-f]{16}$/);
+  assert.match(second?.id ?? '', /^issue:h-[0-9a-f]{16}$/);
   assert.equal(third?.title, 'Plain text issue');
 });
 
@@ -59,7 +60,66 @@ test('patterns file; non-object documents are a problem', () => {
   );
   assert.deepEqual(
     p.decisions.map((d) => [d.id, d.kind, d.title]),
-    [['p1', 'common_issue', 'CORS v2']],
+    [['common_issue:p1', 'common_issue', 'CORS v2']],
   );
   assert.equal(parseDecisionFile('patterns', [1], 'c.json', 1).problem, 'expected a JSON object');
+});
+
+test('nested issue and solution objects are shown; kinds keep their own ids', () => {
+  const patterns = parseDecisionFile(
+    'patterns',
+    {
+      patterns: [
+        {
+          pattern_id: 'iframe-blocked',
+          severity: 'HIGH',
+          issue: {
+            description: 'Embedded third-party pages refuse to load in frames',
+            detected_in_phase: 'Post-deployment user testing',
+          },
+          solution: {
+            scout: { action: 'Warn about frame restrictions' },
+            architect: { action: 'Plan a proxy route' },
+          },
+        },
+      ],
+    },
+    '.context-foundry/patterns/common-issues.json',
+    1,
+  );
+  const [p] = patterns.decisions;
+  assert.equal(p?.title, 'Embedded third-party pages refuse to load in frames');
+  assert.equal(p?.phase, 'Post-deployment user testing');
+  assert.equal(p?.solution, 'scout: Warn about frame restrictions; architect: Plan a proxy route');
+  const feedback = parseDecisionFile(
+    'feedback',
+    {
+      issues_found: [
+        {
+          id: 'iframe-blocked',
+          severity: 'HIGH',
+          issue: 'Frames stay blank',
+          solution_implemented: { 'server.js': 'Added a proxy', README: 'Documented it' },
+        },
+      ],
+    },
+    '.context-foundry/feedback/build-feedback-1.json',
+    1,
+  );
+  const [f] = feedback.decisions;
+  assert.equal(f?.solution, 'server.js: Added a proxy; README: Documented it');
+  assert.notEqual(f?.id, p?.id);
+});
+
+test('one id in two files of a kind: the newer file wins whatever the reading order', () => {
+  const older = {
+    ...parseDecisionFile('feedback', { issues_found: [{ id: 'x', issue: 'old' }] }, 'a.json', 1)
+      .decisions[0],
+  } as Decision;
+  const newer = {
+    ...parseDecisionFile('feedback', { issues_found: [{ id: 'x', issue: 'new' }] }, 'b.json', 2)
+      .decisions[0],
+  } as Decision;
+  assert.equal(preferDecision(older, newer).title, 'new');
+  assert.equal(preferDecision(newer, older).title, 'new');
 });

@@ -28,6 +28,28 @@ function str(...values: unknown[]): string | null {
   return null;
 }
 
+/**
+ * A value shown as text: strings as written; a nested object (real feedback
+ * files write `issue: {description, …}`, `solution: {scout: {action}, …}`,
+ * `solution_implemented: {"package.json": "…"}`) by its description, else as
+ * "key: text; key: text" of its leaves, two levels deep.
+ */
+function text(value: unknown, depth = 0): string | null {
+  const plain = str(value);
+  if (plain !== null || typeof value !== 'object' || value === null) return plain;
+  if (Array.isArray(value)) return list(value);
+  const o = value as Record<string, unknown>;
+  const own = str(o.description, o.summary, o.action, o.fix);
+  if (own !== null) return own;
+  if (depth >= 2) return null;
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(o)) {
+    const inner = text(v, depth + 1);
+    if (inner !== null) parts.push(`${k}: ${inner}`);
+  }
+  return parts.length > 0 ? parts.join('; ').slice(0, MAX_TEXT) : null;
+}
+
 function list(value: unknown): string | null {
   if (Array.isArray(value)) {
     const items = value.filter((v) => typeof v === 'string' && v.trim() !== '');
@@ -64,19 +86,23 @@ function decision(kind: DecisionKind, entry: unknown, source: string, at: number
   if (typeof entry === 'string' && entry.trim() !== '') entry = { description: entry };
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return null;
   const e = entry as Record<string, unknown>;
-  const title = str(e.issue, e.title, e.pattern, e.name, e.description);
+  const title = str(e.title, e.pattern, e.name) ?? text(e.issue) ?? str(e.description);
   const producerId = str(e.pattern_id, e.id);
   if (title === null && producerId === null) return null;
-  const phase = str(e.detected_in_phase, e.phase) ?? list(e.applies_to_phases);
+  const nested =
+    typeof e.issue === 'object' && e.issue !== null ? (e.issue as Record<string, unknown>) : {};
+  const phase =
+    str(e.detected_in_phase, e.phase, nested.detected_in_phase) ?? list(e.applies_to_phases);
   const details: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(e)) if (!SHOWN.has(key)) details[key] = value;
   const shownTitle = title ?? (producerId as string);
   return {
-    id: producerId ?? hashId(kind, shownTitle, phase),
+    // Kinds have their own id spaces: a feedback issue and a common issue may share one.
+    id: `${kind}:${producerId ?? hashId(kind, shownTitle, phase)}`,
     kind,
     title: shownTitle,
     phase,
-    solution: str(e.solution_implemented, e.solution, e.prevention),
+    solution: text(e.solution_implemented) ?? text(e.solution) ?? text(e.prevention),
     severity: str(e.severity),
     source,
     updatedAt: at,
@@ -132,6 +158,16 @@ export function parseDecisionFile(
   for (const decision of out.decisions) byId.set(decision.id, decision);
   out.decisions = [...byId.values()];
   return out;
+}
+
+/**
+ * Which of two entries with one id (the same issue in two feedback files)
+ * is shown: the newer file's, then the later file name — never the order
+ * files happened to be read in, so a restart shows the same one.
+ */
+export function preferDecision(a: Decision, b: Decision): Decision {
+  if (a.updatedAt !== b.updatedAt) return a.updatedAt > b.updatedAt ? a : b;
+  return a.source.localeCompare(b.source) >= 0 ? a : b;
 }
 
 /** True when two decisions differ in more than their timestamp. */

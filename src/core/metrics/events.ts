@@ -8,6 +8,13 @@ export interface EventLine {
   text: string;
   /** The `session_id` the event itself names, when any. */
   sessionId: string | null;
+  /**
+   * Identity of an event that carries a `sequence`: the ralph runner writes
+   * each event to events.jsonl AND posts it to /api/broadcast with the same
+   * envelope, so the second copy is recognised and dropped. The sequence
+   * restarts with each runner process, hence type and timestamp too.
+   */
+  identity: string | null;
 }
 
 const MAX_TEXT = 2000;
@@ -80,6 +87,10 @@ export function eventLine(value: unknown, receivedAt: number): EventLine | null 
     kind,
     text: described ? `${kind}: ${described}` : kind,
     sessionId: typeof e.session_id === 'string' && e.session_id !== '' ? e.session_id : null,
+    identity:
+      typeof e.sequence === 'number' || typeof e.sequence === 'string'
+        ? `${String(e.sequence)}|${kind}|${String(e.timestamp ?? '')}`
+        : null,
   };
 }
 

@@ -136,3 +136,42 @@ test('nothing recognisable is null; durations and file names', () => {
   assert.equal(testIterationOf('/p/.context-foundry/test-results-iteration-12.md'), 12);
   assert.equal(testIterationOf('.context-foundry/test-results-iteration-x.md'), null);
 });
+
+test('a FAILED verdict line wins over a passing runner summary, with its reason', () => {
+  const text = [
+    '# Test Results - Iteration 1',
+    '',
+    '**Date:** 2026-01-19',
+    '**Status:** FAILED - the server does not compile (type errors)',
+    '',
+    '## Summary',
+    '- ✅ **Unit tests:** PASSED (13/13 tests)',
+    '- ❌ **Server:** FAILED TO START',
+    '',
+    '```',
+    'Test Suites: 1 passed, 1 total',
+    'Tests:       13 passed, 13 total',
+    'Time:        0.66 s',
+    '```',
+  ].join('\n');
+  const r = parseTestResults(text);
+  assert.equal(r?.passed, 13);
+  assert.equal(r?.verdict, 'failed');
+  assert.equal(r?.reason, 'the server does not compile (type errors');
+});
+
+test('per-test "Result: PASS" lines under sub-sections are not the verdict', () => {
+  const text = [
+    '# Test Results',
+    '### 1. Syntax',
+    '**Result:** ✅ PASS - fine',
+    '## Summary',
+    '**Passed:** 13',
+    '**Failed:** 0',
+    '✅ **ALL TESTS PASSED**',
+  ].join('\n');
+  const r = parseTestResults(text);
+  assert.equal(r?.verdict, 'passed');
+  assert.equal(r?.reason, null);
+  assert.equal(parseTestResults('Tests: 2 passed, 2 total')?.verdict, undefined);
+});

@@ -11,6 +11,14 @@ export interface TestCounts {
   failed: number | null;
   skipped: number | null;
   durationMs: number | null;
+  /**
+   * The author's own verdict line ("**Status:** FAILED - compilation errors"),
+   * which wins over the counts: a suite can pass 13/13 while the build does
+   * not compile. Absent when the file states none (the counts decide).
+   */
+  verdict?: 'passed' | 'failed';
+  /** Why a failed verdict failed, as written; null when it says nothing more. */
+  reason?: string | null;
 }
 
 const TEST_RESULTS_FILE = /(?:^|\/)test-results-iteration-(\d+)\.md$/;
@@ -205,6 +213,7 @@ function markers(text: string): Partial | null {
  */
 export function parseTestResults(text: string): TestCounts | null {
   const lines = text.split(/\r?\n/);
+  const stated = verdictOf(lines);
   const own = keyValues(lines);
   const summaries = own
     ? [own]
@@ -215,7 +224,10 @@ export function parseTestResults(text: string): TestCounts | null {
     const counted = markers(text);
     if (counted) summaries.push(counted);
   }
-  if (summaries.length === 0) return null;
+  if (summaries.length === 0) {
+    if (!stated) return null;
+    return { total: null, passed: null, failed: null, skipped: null, durationMs: null, ...stated };
+  }
   const sum = (field: keyof Partial): number | null => {
     let total: number | null = null;
     for (const s of summaries)
@@ -238,5 +250,36 @@ export function parseTestResults(text: string): TestCounts | null {
     failed: failed ?? (passed !== null ? 0 : null),
     skipped,
     durationMs: sum('durationMs'),
+    ...(stated ?? {}),
   };
+}
+
+const VERDICT_LINE =
+  /^[\s>*\-#]*\**\s*(?:overall\s+)?(?:status|result|verdict|outcome)\s*\**\s*:\s*\**\s*[^\w]*\s*(PASSED|PASS|FAILED|FAIL|FAILURE)\b\**\s*(?:[-–—:(]\s*)?(.*)$/i;
+
+/**
+ * The file's top-level verdict: the first "Status/Result/Verdict: PASSED|FAILED"
+ * line before any "### " sub-section (per-test "**Result:** ✅ PASS" lines
+ * under sub-headings are not the verdict), else an "ALL TESTS PASSED" /
+ * "TESTS FAILED" headline anywhere.
+ */
+function verdictOf(
+  lines: string[],
+): { verdict: 'passed' | 'failed'; reason: string | null } | null {
+  for (const line of lines) {
+    if (/^###\s/.test(line)) break;
+    const m = VERDICT_LINE.exec(line);
+    if (!m) continue;
+    const failed = /^fail/i.test(m[1] as string);
+    const reason = (m[2] ?? '').replace(/[*)]+\s*$/, '').trim();
+    return {
+      verdict: failed ? 'failed' : 'passed',
+      reason: failed && reason !== '' ? reason : null,
+    };
+  }
+  for (const line of lines) {
+    if (/\bALL TESTS PASS(?:ED)?\b/.test(line)) return { verdict: 'passed', reason: null };
+    if (/\bTESTS? FAILED\b/.test(line)) return { verdict: 'failed', reason: null };
+  }
+  return null;
 }

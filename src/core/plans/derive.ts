@@ -14,6 +14,10 @@ import type { PlanInput } from './types.ts';
 interface Stamped {
   name: string;
   mtimeMs: number;
+  /** The date the file declares in its text, when it declares one. */
+  declaredAt?: number | null;
+  /** The attempt its name declares (`_v2`, `_02`), 1 otherwise. */
+  attempt?: number;
 }
 
 interface Acc {
@@ -24,22 +28,46 @@ interface Acc {
   executions: Stamped[];
   approvals: Stamped[];
   fixes: Stamped[];
+  resolutions: Stamped[];
 }
 
-const byTimeThenName = (a: Stamped, b: Stamped) =>
-  a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : 1);
+const byReviewThenName = (a: Stamped, b: Stamped) =>
+  reviewOrder(a, b) || (a.name < b.name ? -1 : 1);
 const byName = (a: Stamped, b: Stamped) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-const newest = (list: Stamped[]) => list.reduce((m, f) => Math.max(m, f.mtimeMs), -Infinity);
 
 /**
- * A FIX is open while no APPROVED for the same achievement is at least as new
- * as the newest FIX. "Newer" is file mtime; on equal mtimes APPROVED wins,
- * because a reviewer who writes both in the same instant (or a copy that keeps
- * times) has approved the fixed work.
+ * Orders two review files by when they were written: by the dates both
+ * declare (`**Review Date**:`) when both declare one, then — between files of
+ * one kind — by the attempt their names carry (`_v2`, `_02`), and only then
+ * by file mtime — a copy
+ * (`cp -r`, a checkout) scrambles mtimes, while what a file says about itself
+ * survives. Returns <0 when `a` is older, 0 when nothing tells them apart.
+ */
+export function reviewOrder(a: Stamped, b: Stamped): number {
+  if (a.declaredAt != null && b.declaredAt != null && a.declaredAt !== b.declaredAt) {
+    return a.declaredAt - b.declaredAt;
+  }
+  const sameKind = a.name.split('_')[0]?.toUpperCase() === b.name.split('_')[0]?.toUpperCase();
+  const attempts = sameKind ? (a.attempt ?? 1) - (b.attempt ?? 1) : 0;
+  if (attempts !== 0) return attempts;
+  if (a.declaredAt != null && b.declaredAt != null) return 0;
+  return a.mtimeMs - b.mtimeMs;
+}
+
+const newestBy = (list: readonly Stamped[]): Stamped | null =>
+  list.reduce<Stamped | null>((m, f) => (m === null || reviewOrder(f, m) > 0 ? f : m), null);
+
+/**
+ * A FIX is open while no APPROVED (or FIX_…_RESOLUTION) for the same
+ * achievement is at least as new as the newest FIX, in `reviewOrder`. When
+ * nothing tells them apart the closing file wins: a reviewer who writes both
+ * on the same day has approved the fixed work.
  */
 export function isFixOpen(approvals: readonly Stamped[], fixes: readonly Stamped[]): boolean {
-  if (fixes.length === 0) return false;
-  return newest([...fixes]) > newest([...approvals]);
+  const fix = newestBy(fixes);
+  if (!fix) return false;
+  const closing = newestBy(approvals);
+  return closing === null || reviewOrder(fix, closing) > 0;
 }
 
 /** Status, strongest first: approved, fix pending, in progress, ready to execute, not started. */
@@ -56,7 +84,7 @@ function nextActionOf(acc: Acc, status: AchievementStatus): string | null {
     case 'approved':
       return null;
     case 'fix_pending':
-      return `Address ${[...acc.fixes].sort(byTimeThenName).at(-1)?.name}`;
+      return `Address ${newestBy(acc.fixes)?.name}`;
     case 'in_progress':
       return `Finish ${[...acc.executions].sort(byName).at(-1)?.name} and request review`;
     case 'ready':
@@ -91,15 +119,29 @@ export function derivePlan(input: PlanInput): PlanDetail {
   const majors = majorsOf(ids);
   const accs = new Map<string, Acc>();
   const make = (id: string, title: string | null, indexed: boolean): Acc => {
-    const acc: Acc = { id, title, indexed, subplans: [], executions: [], approvals: [], fixes: [] };
+    const acc: Acc = {
+      id,
+      title,
+      indexed,
+      subplans: [],
+      executions: [],
+      approvals: [],
+      fixes: [],
+      resolutions: [],
+    };
     accs.set(id, acc);
     return acc;
   };
   for (const e of entries) make(e.id, e.title, true);
 
+  const unknown = new Map<string, string[]>();
   for (const file of input.files) {
     const kind = classifyFile(file.dir, file.name);
-    if (!kind) continue;
+    if (!kind) {
+      const dir = file.dir === 'feedbacks' ? 'execution/feedbacks' : file.dir;
+      unknown.set(dir, [...(unknown.get(dir) ?? []), file.name]);
+      continue;
+    }
     const resolved = resolveNumber(kind.num, table, indexedSet, majors, file.declared);
     if (!resolved) continue;
     if (resolved.ambiguousWith) {
@@ -108,11 +150,23 @@ export function derivePlan(input: PlanInput): PlanDetail {
       );
     }
     const acc = accs.get(resolved.id) ?? make(resolved.id, null, resolved.indexed);
-    const stamped = { name: file.name, mtimeMs: file.mtimeMs };
+    const stamped: Stamped = {
+      name: file.name,
+      mtimeMs: file.mtimeMs,
+      declaredAt: file.declaredAt ?? null,
+      attempt: kind.attempt,
+    };
     if (kind.kind === 'subplan') acc.subplans.push(stamped);
     else if (kind.kind === 'execution') acc.executions.push(stamped);
     else if (kind.kind === 'approval') acc.approvals.push(stamped);
+    else if (kind.kind === 'resolution') acc.resolutions.push(stamped);
     else acc.fixes.push(stamped);
+  }
+  for (const [dir, names] of unknown) {
+    const sorted = names.sort();
+    warnings.push(
+      `${dir}/ holds ${sorted.length} file${sorted.length > 1 ? 's' : ''} that name${sorted.length > 1 ? '' : 's'} no achievement step: ${sorted.slice(0, 5).join(', ')}${sorted.length > 5 ? `, … (${sorted.length - 5} more)` : ''}.`,
+    );
   }
 
   const ordered = [
@@ -129,15 +183,17 @@ export function derivePlan(input: PlanInput): PlanDetail {
     fixesOpen: 0,
   };
   const achievements: Achievement[] = ordered.map((acc) => {
-    const fixOpen = isFixOpen(acc.approvals, acc.fixes);
+    const fixOpen = isFixOpen([...acc.approvals, ...acc.resolutions], acc.fixes);
     const status = statusOf(acc, fixOpen);
-    const verdictAt = Math.max(newest(acc.approvals), newest(acc.fixes));
+    const verdicts = [...acc.approvals, ...acc.fixes, ...acc.resolutions];
     stats.subplansCreated += acc.subplans.length;
     if (acc.executions.length === 0 && status !== 'approved')
       stats.subplansWaiting += acc.subplans.length;
+    // Executions of an approved achievement are complete; otherwise one is complete once a
+    // verdict at least as new as it exists (mtimes: executions declare no review date).
+    const verdictAt = verdicts.reduce((m, f) => Math.max(m, f.mtimeMs), -Infinity);
     for (const ex of acc.executions) {
-      // An execution is complete once a verdict at least as new as it exists.
-      if (verdictAt >= ex.mtimeMs) stats.executionsComplete++;
+      if (status === 'approved' || verdictAt >= ex.mtimeMs) stats.executionsComplete++;
       else stats.executionsActive++;
     }
     stats.approvals += acc.approvals.length;
@@ -151,8 +207,9 @@ export function derivePlan(input: PlanInput): PlanDetail {
       status,
       subplans: acc.subplans.sort(byName).map((f) => f.name),
       executions: acc.executions.sort(byName).map((f) => f.name),
-      approvals: acc.approvals.sort(byTimeThenName).map((f) => f.name),
-      fixes: acc.fixes.sort(byTimeThenName).map((f) => f.name),
+      approvals: acc.approvals.sort(byReviewThenName).map((f) => f.name),
+      fixes: acc.fixes.sort(byReviewThenName).map((f) => f.name),
+      resolutions: acc.resolutions.sort(byReviewThenName).map((f) => f.name),
       fixOpen,
       nextAction: nextActionOf(acc, status),
       dependencies: p?.dependencies ?? [],
@@ -209,6 +266,7 @@ export function derivePlan(input: PlanInput): PlanDetail {
 
   return {
     id: input.id,
+    group: input.group ?? null,
     name: planName(input.planText, input.id),
     status,
     progress: { done, total },
@@ -269,6 +327,7 @@ function nextAchievements(
 export function summarize(detail: PlanDetail): PlanSummary {
   return {
     id: detail.id,
+    group: detail.group,
     name: detail.name,
     status: detail.status,
     progress: detail.progress,

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import {
   classifyFile,
   declaredAchievement,
+  declaredDate,
   parseAchievementIndex,
   parseParallel,
 } from './parse.ts';
@@ -43,14 +44,14 @@ test('a nested index section ends at the next heading of its level or above', ()
   );
 });
 
-test('without an index section, achievement headings are used, with a warning', () => {
+test('without an index section, achievement headings are used (a form most real plans use: no warning)', () => {
   const text = '# PLAN\n### Achievement 1.1: First\n### 🎯 Achievement 1.2: Second\n';
   const { entries, warnings } = parseAchievementIndex(text);
   assert.deepEqual(entries, [
     { id: '1.1', title: 'First' },
     { id: '1.2', title: 'Second' },
   ]);
-  assert.equal(warnings.length, 1);
+  assert.deepEqual(warnings, []);
   assert.match(parseAchievementIndex('nothing here').warnings[0] ?? '', /no achievement headings/);
 });
 
@@ -88,27 +89,61 @@ test('parallel.json: ids as strings or numbers, hours as text, bad input as warn
 });
 
 test('file names: subplans, executions with attempts, verdicts with optional plan and suffix', () => {
-  assert.deepEqual(classifyFile('subplans', 'SUBPLAN_MY_PLAN_12.md'), {
-    kind: 'subplan',
-    num: '12',
-  });
-  assert.deepEqual(classifyFile('subplans', 'SUBPLAN_DEMO_1.10.md'), {
-    kind: 'subplan',
-    num: '1.10',
-  });
-  assert.deepEqual(classifyFile('execution', 'EXECUTION_TASK_DEMO_110_02.md'), {
-    kind: 'execution',
-    num: '110',
-  });
-  assert.deepEqual(classifyFile('feedbacks', 'APPROVED_12.md'), { kind: 'approval', num: '12' });
-  assert.deepEqual(classifyFile('feedbacks', 'FIX_12_02.md'), { kind: 'fix', num: '12' });
-  assert.deepEqual(classifyFile('feedbacks', 'APPROVED_DEMO_21.md'), {
-    kind: 'approval',
-    num: '21',
-  });
-  assert.equal(classifyFile('execution', 'EXECUTION_ANALYSIS_DEMO.md'), null);
-  assert.equal(classifyFile('feedbacks', 'NOTES.md'), null);
-  assert.equal(classifyFile('subplans', 'SUBPLAN_DEMO_12.txt'), null);
+  const c = (dir: 'subplans' | 'execution' | 'feedbacks', name: string) => {
+    const r = classifyFile(dir, name);
+    return r && [r.kind, r.num, r.attempt];
+  };
+  assert.deepEqual(c('subplans', 'SUBPLAN_MY_PLAN_12.md'), ['subplan', '12', 1]);
+  assert.deepEqual(c('subplans', 'SUBPLAN_DEMO_1.10.md'), ['subplan', '1.10', 1]);
+  assert.deepEqual(c('execution', 'EXECUTION_TASK_DEMO_110_02.md'), ['execution', '110', 1]);
+  assert.deepEqual(c('feedbacks', 'APPROVED_12.md'), ['approval', '12', 1]);
+  assert.deepEqual(c('feedbacks', 'FIX_12_02.md'), ['fix', '12', 2]);
+  assert.deepEqual(c('feedbacks', 'APPROVED_DEMO_21.md'), ['approval', '21', 1]);
+  assert.equal(c('execution', 'EXECUTION_ANALYSIS_DEMO.md'), null);
+  assert.equal(c('feedbacks', 'NOTES.md'), null);
+  assert.equal(c('subplans', 'SUBPLAN_DEMO_12.txt'), null);
+});
+
+test('file names in the wild: V2, RECOVERY, RESOLUTION, _v2 and mixed case', () => {
+  const c = (dir: 'subplans' | 'execution' | 'feedbacks', name: string) => {
+    const r = classifyFile(dir, name);
+    return r && [r.kind, r.num, r.attempt];
+  };
+  assert.deepEqual(c('execution', 'EXECUTION_TASK_OBS-X_02_04_V2.md'), ['execution', '02', 2]);
+  assert.deepEqual(c('execution', 'EXECUTION_TASK_OBS-X_01_05_RECOVERY.md'), [
+    'execution',
+    '01',
+    1,
+  ]);
+  assert.deepEqual(c('feedbacks', 'FIX_21_RESOLUTION.md'), ['resolution', '21', 1]);
+  assert.deepEqual(c('feedbacks', 'APPROVED_23_v2.md'), ['approval', '23', 2]);
+  assert.deepEqual(c('feedbacks', 'Approved_12.md'), ['approval', '12', 1]);
+  assert.equal(c('execution', 'ACHIEVEMENT-2.1-FINAL-SUMMARY.md'), null);
+});
+
+test('declared review dates: Review Date, Resolution Date, none', () => {
+  assert.equal(declaredDate('**Review Date**: 2025-11-13  \n'), Date.UTC(2025, 10, 13));
+  assert.equal(declaredDate('**Resolution Date**: 2025-11-12'), Date.UTC(2025, 10, 12));
+  assert.equal(declaredDate('**Date**: 2025-11-12 14:30'), Date.UTC(2025, 10, 12, 14, 30));
+  assert.equal(declaredDate('no date here'), null);
+});
+
+test('index forms in the wild: done marks and bold lines under other headings', () => {
+  const done = parseAchievementIndex(
+    '# P\n## 📋 Achievement Index\n- ✅ Achievement 0.1: `@folder` Shortcut\n- Achievement 0.2: Next\n',
+  );
+  assert.deepEqual(done.entries, [
+    { id: '0.1', title: '`@folder` Shortcut' },
+    { id: '0.2', title: 'Next' },
+  ]);
+  const bold = parseAchievementIndex(
+    '# P\n## 🎯 Desirable Achievements\n### Priority 0\n**Achievement 0.1**: Logging Created (4-6h)\n\n**Achievement 1.1: Stage Validated**\n### Achievement 1.1: Stage Validated\n',
+  );
+  assert.deepEqual(bold.entries, [
+    { id: '0.1', title: 'Logging Created (4-6h)' },
+    { id: '1.1', title: 'Stage Validated' },
+  ]);
+  assert.deepEqual(bold.warnings, []);
 });
 
 test('declared achievements are read from the file header', () => {

@@ -18,7 +18,15 @@ const INDEX_HEADING = /achievement\s+index/i;
 // Each optional part eats its own trailing blanks: two `\s*` side by side backtrack
 // cubically on a long blank line (seconds of blocked event loop per line).
 const ENTRY =
-  /^\s*(?:(?:[-*+]|\d+[.)])\s*)?(?:\[[ xX]\]\s*)?(?:(?:\*\*|__|\[)\s*)?Achievement\s+(\d+(?:\.\d+)*)\s*(?:(?:\*\*|__)\s*)?(?:[:\-–—]\s*)?(.*)$/;
+  /^\s*(?:(?:[-*+]|\d+[.)])\s*)?(?:\[[ xX]\]\s*)?(?:(?:✅|☑️?|✔️?|⏳|🔄|⏸️?|❌|⬜)\s*)?(?:(?:\*\*|__|\[)\s*)?Achievement\s+(\d+(?:\.\d+)*)\s*(?:(?:\*\*|__)\s*)?(?:[:\-–—]\s*)?(.*)$/u;
+/**
+ * A bold index line outside any "Achievement Index" section, as plans that list
+ * their work under headings like "## 🎯 Desirable Achievements" write it:
+ * `**Achievement 0.1**: Title` or `**Achievement 0.1: Title**`, optionally as a
+ * list item or with a done mark.
+ */
+const BOLD_ENTRY =
+  /^\s*(?:[-*+]\s*)?(?:(?:✅|☑️?|✔️?|⏳|🔄|⏸️?|❌|⬜)\s*)?\*\*Achievement\s+(\d+(?:\.\d+)*)(?:\*\*\s*[:\-–—]\s*(.*)|\s*[:\-–—]\s*(.*?)\*\*\s*)$/u;
 /** Achievement headings in the plan body, used when there is no index section. */
 const BODY_HEADING = /^#{2,6}\s+(?:[^\w\s]+\s*)?Achievement\s+(\d+(?:\.\d+)*)\s*[:\-–—]?\s*(.*)$/;
 
@@ -70,14 +78,15 @@ export function parseAchievementIndex(text: string): { entries: IndexEntry[]; wa
     return { entries, warnings };
   }
   for (const line of lines) {
-    const m = BODY_HEADING.exec(line);
-    if (m) add(m[1] as string, m[2] as string);
+    const m = BODY_HEADING.exec(line) ?? BOLD_ENTRY.exec(line);
+    // Outside an index, a heading and a bold line may name the same achievement: the first wins quietly.
+    if (m && !seen.has(m[1] as string)) add(m[1] as string, (m[2] ?? m[3] ?? '') as string);
   }
-  warnings.push(
-    entries.length > 0
-      ? 'The PLAN file has no "Achievement Index" section; achievements were read from its headings.'
-      : 'The PLAN file has no "Achievement Index" section and no achievement headings.',
-  );
+  if (entries.length === 0) {
+    warnings.push(
+      'The PLAN file has no "Achievement Index" section and no achievement headings or "**Achievement N.N**:" lines.',
+    );
+  }
   return { entries, warnings };
 }
 
@@ -137,29 +146,64 @@ export function parseParallel(text: string): { entries: ParallelEntry[]; warning
   return { entries, warnings: [] };
 }
 
-/** File names of achievement files, by kind. */
-const SUBPLAN = /^SUBPLAN_.+_(\d+(?:\.\d+)*)\.md$/;
-const EXECUTION = /^EXECUTION_TASK_.+_(\d+(?:\.\d+)*)_(\d+)\.md$/;
-const VERDICT = /^(APPROVED|FIX)_(?:[A-Za-z][\w.-]*_)?(\d+(?:\.\d+)*)(?:_\d+)?\.md$/;
+/**
+ * File names of achievement files, by kind, as producers write them:
+ * `SUBPLAN_<PLAN>_12.md`, `EXECUTION_TASK_<PLAN>_12_01.md` with an optional
+ * `_V2` (a rewrite) or `_RECOVERY` (a recovery attempt), `APPROVED_12.md`,
+ * `APPROVED_23_v2.md`, `Approved_12.md`, `FIX_12.md` and
+ * `FIX_21_RESOLUTION.md` (the answer to a FIX, which closes it). Prefixes are
+ * matched without regard to case.
+ */
+const SUBPLAN = /^SUBPLAN_.+_(\d+(?:\.\d+)*)(?:_v(\d+))?\.md$/i;
+const EXECUTION = /^EXECUTION_TASK_.+_(\d+(?:\.\d+)*)_(\d+)(?:_(?:v(\d+)|RECOVERY))?\.md$/i;
+const VERDICT =
+  /^(APPROVED|FIX)_(?:[A-Za-z][\w.-]*_)?(\d+(?:\.\d+)*)(?:_(\d+))?(?:_(?:v(\d+)|(RESOLUTION)))?\.md$/i;
 
-export type FileKind = 'subplan' | 'execution' | 'approval' | 'fix';
+export type FileKind = 'subplan' | 'execution' | 'approval' | 'fix' | 'resolution';
+
+export interface ClassifiedFile {
+  kind: FileKind;
+  num: string;
+  /** The attempt the name declares (`_v2`, `APPROVED_12_02`), 1 when it declares none. */
+  attempt: number;
+}
 
 /** Classifies a plan file by its name and folder; null for files that are not achievement files. */
 export function classifyFile(
   dir: 'subplans' | 'execution' | 'feedbacks',
   name: string,
-): { kind: FileKind; num: string } | null {
+): ClassifiedFile | null {
   if (dir === 'subplans') {
     const m = SUBPLAN.exec(name);
-    return m ? { kind: 'subplan', num: m[1] as string } : null;
+    return m ? { kind: 'subplan', num: m[1] as string, attempt: Number(m[2] ?? 1) } : null;
   }
   if (dir === 'execution') {
     const m = EXECUTION.exec(name);
-    return m ? { kind: 'execution', num: m[1] as string } : null;
+    return m ? { kind: 'execution', num: m[1] as string, attempt: Number(m[3] ?? 1) } : null;
   }
   const m = VERDICT.exec(name);
   if (!m) return null;
-  return { kind: m[1] === 'APPROVED' ? 'approval' : 'fix', num: m[2] as string };
+  const fix = (m[1] as string).toUpperCase() === 'FIX';
+  return {
+    kind: fix ? (m[5] ? 'resolution' : 'fix') : 'approval',
+    num: m[2] as string,
+    attempt: Number(m[4] ?? m[3] ?? 1),
+  };
+}
+
+const DATE_LINE =
+  /\*{0,2}(?:Review|Resolution|Approval|Fix|Feedback)?\s*Date\*{0,2}\s*:\*{0,2}\s*(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2})?))?/i;
+
+/**
+ * The date a feedback file says it was written (`**Review Date**: 2025-11-13`,
+ * `**Resolution Date**: 2025-11-12`, optionally with a time), as epoch ms UTC;
+ * null when it declares none.
+ */
+export function declaredDate(text: string): number | null {
+  const m = DATE_LINE.exec(text);
+  if (!m) return null;
+  const at = Date.parse(`${m[1]}T${m[2] ?? '00:00'}${m[2] && m[2].length === 5 ? ':00' : ''}Z`);
+  return Number.isFinite(at) ? at : null;
 }
 
 const DECLARED =

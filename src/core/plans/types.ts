@@ -18,6 +18,8 @@ export interface PlanFile {
    * ambiguous against the index (see `ambiguousNumbers`).
    */
   declared?: string | null;
+  /** The date a feedback file declares in its text (`**Review Date**:`), epoch ms; read for feedbacks only. */
+  declaredAt?: number | null;
 }
 
 export interface PlanInput {
@@ -25,6 +27,8 @@ export interface PlanInput {
   id: string;
   /** Absolute path of the plan folder. */
   path: string;
+  /** The grouping folder the plan lies in (`a_paused`), relative to the plans folder; null at the top. */
+  group?: string | null;
   /** Name of the PLAN_*.md file, null when the folder has none. */
   planFile: string | null;
   /** Text of the PLAN file (possibly truncated by the reader), null when absent or unreadable. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ParseResult, PhaseDocument } from './document.ts';
+import { summariseExtras } from './extras.ts';
 import { clampPercent, parsePhaseNumber } from './phase-number.ts';
 import { parseLlmTimestamp } from './timestamps.ts';
 
@@ -70,7 +71,13 @@ export function parseCheckpoint(files: CheckpointFiles): ParseResult {
     startedAt: parseLlmTimestamp(state.start_time),
     reportedAt: parseLlmTimestamp(state.last_iteration_time),
     progressHint: total > 0 ? clampPercent((done / total) * 100) : null,
-    extras,
+    // The runner saves state.json only after an iteration: the first one seen
+    // already names the next phase, and `last_phase` the one that just ran.
+    previousPhase:
+      state.last_phase && state.last_phase.trim().toLowerCase() !== phase.toLowerCase()
+        ? state.last_phase.trim()
+        : null,
+    extras: summariseExtras(extras),
   };
   return { ok: true, doc };
 }

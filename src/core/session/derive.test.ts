@@ -129,7 +129,7 @@ describe('applyUpdate', () => {
     assert.equal(r.record.status.etaAt, T0 + 120_000 + 60_000 * 2);
     r = step(
       r.record,
-      { current_phase: 'Deploy', phase_number: '?/4', status: 'done' },
+      { current_phase: 'Deploy', phase_number: '4/4', status: 'done' },
       T0 + 180_000,
     );
     assert.equal(r.record.status.state, 'completed');

@@ -6,7 +6,8 @@ import type {
 } from '../../shared/model.ts';
 import type { PhaseDocument } from './document.ts';
 import { progressFromPhase } from './phase-number.ts';
-import { samePhase, stateFromStatus } from './state.ts';
+import { endOf, loopsOf, templateOf } from './run.ts';
+import { samePhase } from './state.ts';
 import { estimateEta } from './timeline.ts';
 
 /** What is known of one session: its status and the phase changes seen so far. */
@@ -23,6 +24,10 @@ export interface SessionUpdate {
   projectDir: string | null;
   /** Trustworthy time of the update: file mtime or receipt time (epoch ms). */
   at: number;
+  /** Which run of the project this session is (1 when absent). */
+  run?: number;
+  /** The document's pending end (Feedback 7/8 completed) has settled: the build ended there. */
+  settled?: boolean;
 }
 
 export interface UpdateResult {
@@ -30,6 +35,10 @@ export interface UpdateResult {
   /** False when the document derives the same status as before (an identical rewrite). */
   changed: boolean;
   transition: PhaseTransition | null;
+  /** Every phase change this update added (a recovered previous phase, then the current one). */
+  transitions?: PhaseTransition[];
+  /** The document may be the build's end: settle it (`settled`) when nothing follows in time. */
+  pendingEnd: boolean;
 }
 
 /** LLM times later than this past the trustworthy clock are dropped as wrong. */
@@ -53,24 +62,42 @@ export function sessionIdOf(doc: PhaseDocument, projectDir: string | null, key: 
 export function applyUpdate(prev: SessionRecord | null, update: SessionUpdate): UpdateResult {
   const { doc } = update;
   const before = prev?.status ?? null;
-  // Keeps history ordered even when an mtime lags a previous receipt time.
-  const at = before ? Math.max(update.at, before.changedAt) : update.at;
+  // Whole milliseconds (mtimes are fractional); history stays ordered even
+  // when an mtime lags a previous receipt time.
+  const at = Math.round(before ? Math.max(update.at, before.changedAt) : update.at);
   const firstSeenAt = before?.firstSeenAt ?? at;
-  const state = stateFromStatus(doc.status);
+  const end = endOf(doc, update.source);
+  const settled = end === 'pending' && update.settled === true;
+  const state =
+    end === 'failed' ? 'failed' : end === 'completed' || settled ? 'completed' : 'active';
+  const template = templateOf(before?.template, doc, update.source, settled);
+  const transitions: PhaseTransition[] = [...(prev?.transitions ?? [])];
   let transition: PhaseTransition | null = null;
-  if (!before || !samePhase(before.currentPhase, doc.currentPhase)) {
+  const addTransition = (to: string) => {
+    const last = transitions.at(-1)?.to ?? before?.currentPhase ?? null;
     transition = {
       sessionKey: update.key,
-      from: before?.currentPhase ?? null,
-      to: doc.currentPhase,
+      from: last,
+      to,
       at,
-      phaseNumber: doc.phaseNumber.raw,
-      status: doc.status,
+      phaseNumber: to === doc.currentPhase ? doc.phaseNumber.raw : null,
+      status: to === doc.currentPhase ? doc.status : 'completed',
     };
-  }
-  const transitions = transition
-    ? [...(prev?.transitions ?? []), transition]
-    : (prev?.transitions ?? []);
+    transitions.push(transition);
+  };
+  // A checkpoint first seen after its first phase ran still shows that phase.
+  const previous = doc.previousPhase ?? null;
+  if (!before && previous !== null) addTransition(previous);
+  if (!before || !samePhase(before.currentPhase, doc.currentPhase)) addTransition(doc.currentPhase);
+  const computed =
+    state === 'completed' ? 100 : (progressFromPhase(doc.phaseNumber, false) ?? doc.progressHint);
+  // Progress within a build never goes back: re-based numbers (4/7 → 4.5/8) and
+  // self-healing loops (back to Architect) keep the furthest point reached.
+  const progressPercent =
+    computed === null
+      ? (before?.progressPercent ?? null)
+      : Math.max(computed, before?.progressPercent ?? 0);
+  const loops = loopsOf(transitions).at(-1) ?? 0;
   const candidate: SessionStatus = {
     id: update.key,
     sessionId: sessionIdOf(doc, update.projectDir ?? before?.projectDir ?? null, update.key),
@@ -81,21 +108,33 @@ export function applyUpdate(prev: SessionRecord | null, update: SessionUpdate): 
     status: doc.status,
     state,
     progressDetail: doc.progressDetail,
-    testIteration: doc.testIteration,
+    testIteration: doc.testIteration ?? before?.testIteration ?? null,
     phasesCompleted: doc.phasesCompleted,
-    startedAt: notAfter(doc.startedAt, firstSeenAt),
+    // The first start the LLM wrote in this run; later documents name their phase's start or none.
+    startedAt: before?.startedAt ?? notAfter(doc.startedAt, firstSeenAt),
     reportedAt: notAfter(doc.reportedAt, at),
     firstSeenAt,
     changedAt: at,
-    progressPercent: progressFromPhase(doc.phaseNumber, state === 'completed') ?? doc.progressHint,
+    progressPercent,
     etaAt: estimateEta(transitions, doc.phaseNumber, state),
     warnings: before?.warnings ?? [],
     extras: doc.extras,
+    run: update.run ?? before?.run ?? 1,
+    template,
+    loops,
   };
+  const pendingEnd = end === 'pending' && !settled;
   if (before && !transition && sameContent(before, candidate)) {
-    return { record: prev as SessionRecord, changed: false, transition: null };
+    return { record: prev as SessionRecord, changed: false, transition: null, pendingEnd };
   }
-  return { record: { status: candidate, transitions }, changed: true, transition };
+  const added = transitions.slice((prev?.transitions ?? []).length);
+  return {
+    record: { status: candidate, transitions },
+    changed: true,
+    transition: added.at(-1) ?? null,
+    transitions: added,
+    pendingEnd,
+  };
 }
 
 /** Replaces a status's warnings; returns the same object when nothing differs. */

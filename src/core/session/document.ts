@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { PhaseNumber } from '../../shared/model.ts';
+import { summariseExtras } from './extras.ts';
 import { parsePhaseNumber } from './phase-number.ts';
 import { parseLlmTimestamp } from './timestamps.ts';
 
@@ -17,6 +18,8 @@ export interface PhaseDocument {
   reportedAt: number | null;
   /** Progress to use when the phase number says nothing (checkpoints: tasks done). */
   progressHint: number | null;
+  /** The phase the producer says came just before this one (ralph's `last_phase`), when it differs. */
+  previousPhase?: string | null;
   extras: Record<string, unknown>;
 }
 
@@ -111,7 +114,7 @@ export function parsePhaseDocument(value: unknown): ParseResult {
       startedAt: parseLlmTimestamp(data.started_at),
       reportedAt: parseLlmTimestamp(data.last_updated),
       progressHint: null,
-      extras,
+      extras: summariseExtras(extras),
     },
   };
 }

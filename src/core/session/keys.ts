@@ -57,7 +57,8 @@ export class SessionKeys {
     if (projectDir === null) {
       return newest(candidates)?.key ?? this.#free(sessionId);
     }
-    const same = candidates.find((c) => c.projectDir === projectDir);
+    // The newest run of the folder's session: older runs are history.
+    const same = newest(candidates.filter((c) => c.projectDir === projectDir));
     if (same) return same.key;
     // A push or checkpoint seen before its folder is the same session.
     const unplaced = newest(candidates.filter((c) => c.projectDir === null));
@@ -66,9 +67,17 @@ export class SessionKeys {
     return this.#free(`${sessionId}@${folderName(projectDir)}`);
   }
 
-  /** The key a producer's `session_id` maps to: its own key first, else the newest. */
+  /**
+   * The key a producer's `session_id` maps to: its own key (the newest run of
+   * it, `<id>-run<N>`) first, else the newest.
+   */
   keyFor(sessionId: string): string | null {
-    if (this.#byKey.get(sessionId)?.sessionId === sessionId) return sessionId;
+    if (this.#byKey.get(sessionId)?.sessionId === sessionId) {
+      const runs = this.#candidates(sessionId).filter(
+        (c) => c.key === sessionId || /^-run\d+$/.test(c.key.slice(sessionId.length)),
+      );
+      return newest(runs)?.key ?? sessionId;
+    }
     return newest(this.#candidates(sessionId))?.key ?? null;
   }
 
@@ -79,6 +88,11 @@ export class SessionKeys {
       if (s.projectDir === projectDir && (!best || s.changedAt > best.changedAt)) best = s;
     }
     return best?.key ?? null;
+  }
+
+  /** A key not in use yet: `base`, else `base-2`, `base-3`, … */
+  fresh(base: string): string {
+    return this.#free(base);
   }
 
   #candidates(sessionId: string): KeyedSession[] {

@@ -1,9 +1,13 @@
 import type { SessionState } from '../../shared/model.ts';
 
 const COMPLETED = new Set(['completed', 'complete', 'done', 'success']);
-const FAILED = new Set(['failed', 'error', 'aborted']);
+const FAILED = new Set(['failed', 'error', 'aborted', 'tests_failed_max_iterations']);
 
-/** Coarse lifecycle from the producer's free-form status; unknown values are active. */
+/**
+ * What the producer's free-form status says on its own; unknown values are
+ * active. A `completed` status is per phase in Context Foundry documents: whether
+ * it ends the build is `endOf`'s decision (run.ts), not this one's.
+ */
 export function stateFromStatus(status: string): SessionState {
   const s = status.trim().toLowerCase();
   if (COMPLETED.has(s)) return 'completed';

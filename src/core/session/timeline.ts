@@ -5,6 +5,7 @@ import type {
   TimelineEntry,
 } from '../../shared/model.ts';
 import { remainingPhases } from './phase-number.ts';
+import { loopsOf } from './run.ts';
 
 /**
  * One row per phase change, in the order they were observed. Times are the
@@ -17,6 +18,7 @@ export function buildTimeline(
   changedAt: number,
 ): TimelineEntry[] {
   const out: TimelineEntry[] = [];
+  const loops = loopsOf(transitions);
   for (let i = 0; i < transitions.length; i++) {
     const t = transitions[i] as PhaseTransition;
     const next = transitions[i + 1];
@@ -29,6 +31,7 @@ export function buildTimeline(
       startedAt: t.at,
       endedAt,
       durationMs: endedAt === null ? null : endedAt - t.at,
+      ...(loops[i] ? { loop: loops[i] } : {}),
     });
   }
   return out;

@@ -21,7 +21,11 @@ export interface SessionRoutesOptions {
   connections: () => number;
   /** Counts accepted pushes (for /metrics). */
   onPush?: () => void;
+  /** `GET /api/status/:id?at=<ms>`: the session as it was then, from its stored history. */
+  replay?: (id: string, at: number) => Promise<unknown | null>;
 }
+
+const statusQuery = z.object({ at: z.coerce.number().min(0).max(8.64e15).optional() });
 
 /** The seed's HTTP surface for build sessions (formats.md §4). */
 export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOptions) {
@@ -65,8 +69,12 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOpt
   });
 
   app.get('/api/status/:id', async (request, reply) => {
+    const query = statusQuery.safeParse(request.query);
+    if (!query.success) return badRequest(reply, 'query', query.error);
     const detail = findSession(request.params, reply);
-    return detail ? detail.status : reply;
+    if (!detail) return reply;
+    if (query.data.at === undefined || !opts.replay) return detail.status;
+    return (await opts.replay(detail.status.id, query.data.at)) ?? reply;
   });
 
   app.get('/api/phases/:id', async (request, reply) => {
@@ -86,7 +94,10 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOpt
 
   app.post('/api/phase-update', async (request, reply) => {
     const result = sessions.ingestPush(request.body, Date.now());
-    if (!result.ok) return sendError(reply, 400, 'bad_request', result.error);
+    if (!result.ok) {
+      const code = result.status === 409 ? 'session_unknown' : 'bad_request';
+      return sendError(reply, result.status, code, result.error);
+    }
     // The store commits this turn's writes on setImmediate; acknowledge after it,
     // so a crash right after the 200 cannot lose an acknowledged phase change.
     await new Promise<void>((resolve) => setImmediate(resolve));

@@ -16,32 +16,49 @@ export const ACTION_LABELS: Record<PlanActionName, string> = {
 export const CONFIG_NAME = '.livestream-plans.json';
 
 /**
- * The original dashboard's scripts, run from the project root. Placeholders:
+ * The scripts the plan folders' producer ships (`LLM/scripts/generation/`),
+ * run from the project root with their real arguments:
+ * `generate_prompt.py PLAN --next --interactive` (an interactive menu),
+ * `generate_subplan_prompt.py create PLAN --achievement N.N`, and
+ * `generate_execution_prompt.py create SUBPLAN --execution NN`. Full paths
+ * are passed (the scripts' `@name` shorthand searches only the top of
+ * work-space/plans, which misses plans in grouping folders). Placeholders:
  * `{plan}` plan id, `{planDir}` its folder, `{planFile}` its PLAN file,
  * `{achievement}` the target achievement ("1.2"), `{subplan}` the target's
- * newest SUBPLAN file (absolute path). Each placeholder fills one argument;
- * commands run without a shell, so names with spaces or `;` stay data.
+ * newest SUBPLAN file, `{execution}` the next execution number ("02"). Each
+ * placeholder fills one argument; commands run without a shell, so names
+ * with spaces or `;` stay data.
  */
 export const DEFAULT_COMMANDS: Record<PlanActionName, string[]> = {
   executeNext: [
-    'python',
+    'python3',
     'LLM/scripts/generation/generate_prompt.py',
-    '@{plan}',
+    '{planFile}',
     '--next',
     '--interactive',
   ],
   createSubplan: [
-    'python',
+    'python3',
     'LLM/scripts/generation/generate_subplan_prompt.py',
-    '@{plan}',
+    'create',
+    '{planFile}',
     '--achievement',
     '{achievement}',
   ],
-  createExecution: ['python', 'LLM/scripts/generation/generate_execution_prompt.py', '@{subplan}'],
+  createExecution: [
+    'python3',
+    'LLM/scripts/generation/generate_execution_prompt.py',
+    'create',
+    '{subplan}',
+    '--execution',
+    '{execution}',
+  ],
 };
 
 export interface ActionsConfig {
   commands: Record<PlanActionName, string[]>;
+  /** Actions that get the terminal while they run (the dashboard steps aside). */
+  terminal?: Record<PlanActionName, boolean>;
   /** Where commands run. */
   cwd: string;
   timeoutMs: number;
@@ -61,7 +78,19 @@ const configSchema = z.object({
     .object({ executeNext: command, createSubplan: command, createExecution: command })
     .partial()
     .optional(),
+  /** Per action: run it in the terminal (true) or capture its output in the dashboard (false). */
+  terminal: z
+    .object({ executeNext: z.boolean(), createSubplan: z.boolean(), createExecution: z.boolean() })
+    .partial()
+    .optional(),
 });
+
+/** The default `generate_prompt.py --interactive` asks questions: it gets the terminal. */
+export const DEFAULT_TERMINAL: Record<PlanActionName, boolean> = {
+  executeNext: true,
+  createSubplan: false,
+  createExecution: false,
+};
 
 /** Splits a command line into arguments: whitespace separates, single and double quotes group. */
 export function splitCommand(line: string): string[] {
@@ -96,6 +125,7 @@ export function loadActionsConfig(opts: {
     }
   }
   const commands = { ...DEFAULT_COMMANDS };
+  const terminal = { ...DEFAULT_TERMINAL };
   let cwd = opts.projectRoot;
   let timeoutMs = 180_000;
   if (text !== null) {
@@ -116,11 +146,12 @@ export function loadActionsConfig(opts: {
     if (parsed.data.cwd)
       cwd = isAbsolute(parsed.data.cwd) ? parsed.data.cwd : join(opts.plansDir, parsed.data.cwd);
     if (parsed.data.timeoutSeconds) timeoutMs = parsed.data.timeoutSeconds * 1000;
+    Object.assign(terminal, parsed.data.terminal ?? {});
   }
   for (const [name, c] of Object.entries(opts.overrides ?? {})) {
     if (c) commands[name as PlanActionName] = splitCommand(c);
   }
-  return { commands, cwd, timeoutMs, source: text === null ? 'defaults' : path };
+  return { commands, terminal, cwd, timeoutMs, source: text === null ? 'defaults' : path };
 }
 
 /** Fills `{name}` placeholders in each argument; unknown placeholders stay as written. */
@@ -150,7 +181,17 @@ const MAX_LINES = 200;
 export function runAction(
   label: string,
   argv: string[],
-  opts: { cwd: string; timeoutMs: number; onUpdate: (run: ActionRun) => void },
+  opts: {
+    cwd: string;
+    timeoutMs: number;
+    onUpdate: (run: ActionRun) => void;
+    /**
+     * Give the command the terminal (stdin, stdout, stderr inherited): for
+     * interactive scripts such as `generate_prompt.py --interactive`, which
+     * die on a closed stdin. The caller steps its UI aside first.
+     */
+    terminal?: boolean;
+  },
 ): Promise<ActionRun> {
   let run: ActionRun = { label, argv, lines: [], exitCode: null, error: null, running: true };
   const update = (patch: Partial<ActionRun>) => {
@@ -166,8 +207,9 @@ export function runAction(
     }
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: opts.timeoutMs,
+      stdio: opts.terminal ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+      // An interactive command waits for its user as long as it needs.
+      ...(opts.terminal ? {} : { timeout: opts.timeoutMs }),
     });
     let partial = '';
     const onData = (chunk: Buffer) => {
@@ -176,8 +218,8 @@ export function runAction(
       partial = parts.pop() ?? '';
       if (parts.length > 0) update({ lines: [...run.lines, ...parts].slice(-MAX_LINES) });
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
     child.on('error', (error: NodeJS.ErrnoException) => {
       update({
         running: false,

@@ -2,9 +2,14 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import {
+  type FixtureFile,
+  planText,
+  tempDir,
+  writePlan,
+} from '../../../test/helpers/plan-fixtures.ts';
 import { derivePlan } from '../../core/plans/derive.ts';
 import type { PlanDetail } from '../../shared/plans.ts';
-import { type FixtureFile, planText, tempDir, writePlan } from './fixtures.ts';
 import { discoverPlans, projectRootOf, readPlanFolder, resolvePlansDir } from './read.ts';
 
 const { dir: root, cleanup } = tempDir();

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from '
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { tempDir } from './fixtures.ts';
+import { tempDir } from '../../../test/helpers/plan-fixtures.ts';
 import { LOCK_NAME, ownerAlive, PlansLock, processStartTime } from './lock.ts';
 
 const CHILD = join(import.meta.dirname, 'lock-child.ts');

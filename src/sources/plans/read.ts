@@ -1,11 +1,12 @@
 import type { Dirent } from 'node:fs';
 import { existsSync, statSync } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { ambiguousNumbers, numberTable } from '../../core/plans/ids.ts';
 import {
   classifyFile,
   declaredAchievement,
+  declaredDate,
   parseAchievementIndex,
 } from '../../core/plans/parse.ts';
 import type { PlanFile, PlanFileDir, PlanInput } from '../../core/plans/types.ts';
@@ -40,7 +41,7 @@ export function projectRootOf(plansDir: string): string {
     : plansDir;
 }
 
-const isPlanFile = (name: string) => name.startsWith('PLAN_') && name.endsWith('.md');
+const isPlanFile = (name: string) => /^PLAN_.+\.md$/i.test(name);
 
 async function list(dir: string): Promise<Dirent[]> {
   try {
@@ -50,27 +51,64 @@ async function list(dir: string): Promise<Dirent[]> {
   }
 }
 
+const isWorkDir = (e: Dirent) =>
+  e.isDirectory() && (e.name === 'subplans' || e.name === 'execution');
+/** Folders never searched for plans. */
+const SKIP = new Set(['node_modules', 'documentation', 'observability', 'observations']);
+/** How deep grouping folders may nest (`plans/a_paused/…/<PLAN>`). */
+const MAX_DEPTH = 6;
+
 /**
- * The plan folders in a plans folder: sub-folders holding a PLAN_*.md, a
- * subplans/ or an execution/ folder. Hidden folders are skipped.
+ * The plan folders under a plans folder, at any depth. A folder holding
+ * subplans/ or execution/ is a plan (its sub-folders are not searched: old
+ * copies inside a plan are part of it). A folder holding only a PLAN_*.md is a
+ * plan unless folders below it are plans: then it is a grouping folder
+ * (`a_paused/`, `a_real-use-cases/`) and its PLAN file a stray, not a plan.
  */
 export async function discoverPlans(plansDir: string): Promise<string[]> {
-  const dirs = (await list(plansDir)).filter((d) => d.isDirectory() && !d.name.startsWith('.'));
   const found: string[] = [];
-  await mapLimit(dirs, CONCURRENCY, async (d) => {
-    const path = join(plansDir, d.name);
-    const entries = await list(path);
-    if (
-      entries.some(
-        (e) =>
-          (e.isFile() && isPlanFile(e.name)) ||
-          (e.isDirectory() && (e.name === 'subplans' || e.name === 'execution')),
-      )
-    ) {
-      found.push(path);
+  const walk = async (dir: string, depth: number): Promise<boolean> => {
+    const entries = await list(dir);
+    if (depth > 0 && entries.some(isWorkDir)) {
+      found.push(dir);
+      return true;
     }
-  });
+    const subdirs = entries.filter(
+      (d) => d.isDirectory() && !d.name.startsWith('.') && !SKIP.has(d.name),
+    );
+    let below = false;
+    if (depth < MAX_DEPTH) {
+      const results: boolean[] = [];
+      await mapLimit(subdirs, CONCURRENCY, async (d) => {
+        results.push(await walk(join(dir, d.name), depth + 1));
+      });
+      below = results.some(Boolean);
+    }
+    if (!below && depth > 0 && entries.some((e) => e.isFile() && isPlanFile(e.name))) {
+      found.push(dir);
+      return true;
+    }
+    return below;
+  };
+  await walk(plansDir, 0);
   return found.sort();
+}
+
+/** The grouping folder of a plan: its parent's path relative to the plans folder, null at the top. */
+export function groupOf(plansDir: string, planDir: string): string | null {
+  const rel = relative(plansDir, dirname(planDir)).split(sep).join('/');
+  return rel === '' || rel.startsWith('..') ? null : rel;
+}
+
+/** Whether a folder is a grouping of plans rather than a plan (a plan folder lies below it). */
+async function isGrouping(entries: Dirent[], path: string): Promise<boolean> {
+  if (entries.some(isWorkDir)) return false;
+  for (const d of entries) {
+    if (!d.isDirectory() || d.name.startsWith('.')) continue;
+    const inner = await list(join(path, d.name));
+    if (inner.some(isWorkDir) || inner.some((e) => e.isFile() && isPlanFile(e.name))) return true;
+  }
+  return false;
 }
 
 async function statFiles(dir: string, kind: PlanFileDir, warnings: string[]): Promise<PlanFile[]> {
@@ -105,9 +143,14 @@ async function readHead(path: string): Promise<string> {
  * Reads one plan folder into the inputs of `derivePlan`; null when the folder
  * no longer exists. Never throws: unreadable parts become warnings.
  */
-export async function readPlanFolder(path: string, id = basename(path)): Promise<PlanInput | null> {
+export async function readPlanFolder(
+  path: string,
+  id = basename(path),
+  group: string | null = null,
+): Promise<PlanInput | null> {
   const top = await readdir(path, { withFileTypes: true }).catch(() => null);
   if (!top) return null;
+  if (await isGrouping(top, path)) return null;
   const warnings: string[] = [];
   const planNames = top.filter((e) => e.isFile() && isPlanFile(e.name)).map((e) => e.name);
   const planFile =
@@ -123,6 +166,12 @@ export async function readPlanFolder(path: string, id = basename(path)): Promise
   if (parallel && !parallel.ok && parallel.code !== 'missing') warnings.push(parallel.message);
   const planText = plan?.ok ? plan.text : plan ? '' : null;
   const files = [...subplans, ...executions, ...feedbacks];
+  // Feedback files say when they were written; their dates order reviews where mtimes cannot.
+  await mapLimit(feedbacks, 16, async (file) => {
+    file.declaredAt = await readHead(join(path, 'execution', 'feedbacks', file.name))
+      .then(declaredDate)
+      .catch(() => null);
+  });
 
   // Only files whose number names several indexed achievements are opened.
   if (planText) {
@@ -142,6 +191,7 @@ export async function readPlanFolder(path: string, id = basename(path)): Promise
   return {
     id,
     path,
+    group,
     planFile,
     planText,
     planMtimeMs: plan ? (plan.mtimeMs ?? null) : null,

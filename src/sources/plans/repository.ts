@@ -1,7 +1,7 @@
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { basename, isAbsolute, relative, sep } from 'node:path';
 import { derivePlan } from '../../core/plans/derive.ts';
 import type { PlanDetail } from '../../shared/plans.ts';
-import { discoverPlans, mapLimit, readPlanFolder } from './read.ts';
+import { discoverPlans, groupOf, mapLimit, readPlanFolder } from './read.ts';
 
 /**
  * The plans of one plans folder, derived and cached. A plan is re-read only
@@ -22,14 +22,18 @@ export class PlansRepository {
   markChanged(path: string): void {
     const rel = relative(this.plansDir, path);
     if (rel.startsWith('..') || isAbsolute(rel)) return;
-    const first = rel.split(sep)[0];
-    if (!first) {
+    if (!rel) {
       this.#rediscover = true;
       return;
     }
-    const planDir = join(this.plansDir, first);
-    this.#dirty.add(planDir);
-    if (!this.#details.has(planDir)) this.#rediscover = true;
+    // The plan is the known folder the path lies in; a path in no known plan may be a new one.
+    for (const planDir of this.#details.keys()) {
+      if (path === planDir || path.startsWith(planDir + sep)) {
+        this.#dirty.add(planDir);
+        return;
+      }
+    }
+    this.#rediscover = true;
   }
 
   /** Forgets everything: the next `load` reads every plan again. */
@@ -54,8 +58,16 @@ export class PlansRepository {
     const keep = new Set(paths);
     for (const path of this.#details.keys()) if (!keep.has(path)) this.#details.delete(path);
     const stale = paths.filter((p) => dirty.has(p) || !this.#details.has(p));
+    const names = new Map<string, number>();
+    for (const p of paths) names.set(basename(p), (names.get(basename(p)) ?? 0) + 1);
     await mapLimit(stale, 16, async (path) => {
-      const input = await readPlanFolder(path);
+      const group = groupOf(this.plansDir, path);
+      // Plans of the same name in two groupings are told apart by their grouping.
+      const id =
+        (names.get(basename(path)) ?? 0) > 1 && group
+          ? `${group}/${basename(path)}`
+          : basename(path);
+      const input = await readPlanFolder(path, id, group);
       if (input) this.#details.set(path, derivePlan(input));
       else this.#details.delete(path);
     });

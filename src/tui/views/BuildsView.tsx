@@ -1,5 +1,6 @@
 import { Box, Text } from 'ink';
 import { memo } from 'react';
+import { type AgentSummary, totalTokens } from '../../shared/agents.ts';
 import type { BuildsState } from '../controller.ts';
 import { fit, windowAround } from './format.ts';
 
@@ -55,6 +56,42 @@ export const BuildsView = memo(function BuildsView({
           {fit(s.progressDetail ?? '', detailWidth)}
         </Text>
       ))}
+      <AgentRows agents={builds.agents ?? []} rows={Math.max(0, height - 4 - (to - from))} />
     </Box>
   );
 });
+
+const AGENT_COLOR = {
+  working: 'yellow',
+  waiting: 'magenta',
+  idle: 'green',
+  ended: 'gray',
+} as const;
+
+/** Coding-agent sessions under the builds: state, project, tokens beside cost. */
+function AgentRows({ agents, rows }: { agents: AgentSummary[]; rows: number }) {
+  if (agents.length === 0 || rows < 2) return null;
+  return (
+    <>
+      <Text bold wrap="truncate">
+        {'Agent'.padEnd(10)} {'Kind'.padEnd(7)} {'Project'.padEnd(20)} {'State'.padEnd(18)}{' '}
+        {'Tokens'.padEnd(8)} Cost
+      </Text>
+      {agents.slice(0, rows - 1).map((a) => (
+        <Text key={a.id} wrap="truncate">
+          {a.id.slice(0, 8).padEnd(10)} {a.kind.padEnd(7)} {fit(a.project || '-', 20).padEnd(20)}{' '}
+          <Text color={AGENT_COLOR[a.state]}>
+            {fit(a.waitingFor ? `waiting: ${a.waitingFor.reason}` : a.state, 18).padEnd(18)}
+          </Text>{' '}
+          {compact(totalTokens(a.usage)).padEnd(8)} ${a.costUsd.toFixed(2)}
+        </Text>
+      ))}
+    </>
+  );
+}
+
+function compact(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  if (n >= 1e3) return `${Math.round(n / 1e3)}k`;
+  return String(n);
+}

@@ -1,23 +1,17 @@
 import { Text } from 'ink';
 import { useEffect, useState } from 'react';
-import { clock } from './format.ts';
+import { age, clock } from './format.ts';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-/** Data older than this is flagged stale. */
-export const STALE_MS = 5 * 60_000;
 
-/** Minutes since `since` once past the stale limit, else null; re-renders only when that changes. */
-function useStaleMinutes(since: number | null, now: () => number): number | null {
-  const compute = () =>
-    since !== null && now() - since > STALE_MS ? Math.floor((now() - since) / 60_000) : null;
-  const [minutes, setMinutes] = useState(compute);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: compute reads since and now, the deps
+/** Re-renders every 15 s so ages stay true without a state change. */
+function useTick(now: () => number): number {
+  const [t, setT] = useState(now);
   useEffect(() => {
-    setMinutes(compute());
-    const timer = setInterval(() => setMinutes(compute()), 15_000);
+    const timer = setInterval(() => setT(now()), 15_000);
     return () => clearInterval(timer);
-  }, [since, now]);
-  return minutes;
+  }, [now]);
+  return t;
 }
 
 /** A spinner that ticks only while shown. */
@@ -30,28 +24,42 @@ function Spinner() {
   return <Text color="cyan">{FRAMES[frame]} Refreshing…</Text>;
 }
 
-/** `Last updated: HH:MM:SS`, the spinner, the stale warning and the key hints. */
+/**
+ * The spinner, when the plans last changed (a quiet folder is not stale),
+ * the source's trouble when it has one (the only "stale" there is: the
+ * watcher lost, the folder gone, reading failing) and the key hints.
+ */
 export function Footer({
   loadedAt,
+  changedAt,
+  sourceError,
   refreshing,
   hints,
   now,
 }: {
   loadedAt: number | null;
+  /** Newest change among the plans' files. */
+  changedAt: number | null;
+  /** Set while the data source is not working. */
+  sourceError: string | null;
   refreshing: boolean;
   hints: string;
   now: () => number;
 }) {
-  const stale = useStaleMinutes(loadedAt, now);
+  const t = useTick(now);
   return (
     <Text wrap="truncate">
       {refreshing ? (
         <Spinner />
       ) : (
-        <Text color="gray">Last updated: {loadedAt === null ? '—' : clock(loadedAt)}</Text>
+        <Text color="gray">
+          {loadedAt === null
+            ? 'Loading…'
+            : `Last updated: ${clock(loadedAt)} · changed ${changedAt ? `${age(t - changedAt)} ago` : '—'}`}
+        </Text>
       )}
-      {stale !== null && !refreshing ? (
-        <Text color="yellow"> ⚠ Stale data ({stale}m old)</Text>
+      {sourceError !== null && !refreshing ? (
+        <Text color="yellow"> ⚠ Stale: {sourceError}</Text>
       ) : null}
       <Text color="gray"> {hints}</Text>
     </Text>

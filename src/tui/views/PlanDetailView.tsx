@@ -1,7 +1,8 @@
 import { Box, Text } from 'ink';
 import { memo } from 'react';
 import type { PlanDetail } from '../../shared/plans.ts';
-import { ACHIEVEMENT_STATUS, bar, fit, PLAN_STATUS, windowAround } from './format.ts';
+import { ACHIEVEMENT_STATUS, bar, PLAN_STATUS, windowAround } from './format.ts';
+import { InlineMarkdown } from './Markdown.tsx';
 
 interface Props {
   plan: PlanDetail;
@@ -73,7 +74,8 @@ export const PlanDetailView = memo(function PlanDetailView({
         return (
           <Text key={a.id} inverse={index === cursor} wrap="truncate">
             {index === cursor ? '› ' : '  '}
-            {a.id.padEnd(6)} {fit(a.title ?? '(not in the index)', titleWidth).padEnd(titleWidth)}{' '}
+            {a.id.padEnd(6)}{' '}
+            <InlineMarkdown text={a.title ?? '(not in the index)'} width={titleWidth} />{' '}
             <Text color={as.color}>{as.label.padEnd(19)}</Text> {a.nextAction ?? '—'}
           </Text>
         );

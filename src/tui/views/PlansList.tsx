@@ -1,7 +1,16 @@
 import { Box, Text } from 'ink';
 import { memo } from 'react';
 import type { PlanDetail } from '../../shared/plans.ts';
-import { bar, fit, PLAN_STATUS, windowAround } from './format.ts';
+import { groupLabel } from '../order.ts';
+import {
+  age,
+  bar,
+  fit,
+  fitMiddle,
+  PLAN_STATUS,
+  PLAN_STATUS_SHORT,
+  windowAround,
+} from './format.ts';
 
 interface Props {
   plans: PlanDetail[];
@@ -11,6 +20,8 @@ interface Props {
   width: number;
   loaded: boolean;
   plansDir: string;
+  /** For the "changed … ago" column. */
+  now: number;
 }
 
 /** The plans table: `# | Plan | Progress | Last | Next | Status`. */
@@ -21,6 +32,7 @@ export const PlansList = memo(function PlansList({
   width,
   loaded,
   plansDir,
+  now,
 }: Props) {
   if (!loaded) return <Text color="gray">Reading {plansDir}…</Text>;
   if (plans.length === 0) {
@@ -33,30 +45,48 @@ export const PlansList = memo(function PlansList({
       </Box>
     );
   }
-  const nameWidth = Math.max(12, width - 4 - 16 - 8 - 14 - 20 - 6);
+  // 80 columns: # name progress age next status. The name takes what is left, cut in
+  // the middle so plans with a shared prefix stay apart; the next step is never cut
+  // below 14 cells; status words shorten on narrow screens.
+  const wide = width >= 110;
+  const statusWidth = wide ? 18 : 8;
+  const nextWidth = Math.max(14, Math.floor((width - 40) / 3));
+  // The last approved achievement needs a column only where there is room for it.
+  const lastWidth = wide ? 8 : 0;
+  const nameWidth = Math.max(12, width - 4 - 13 - 4 - lastWidth - nextWidth - statusWidth - 5);
   const [from, to] = windowAround(cursor, plans.length, Math.max(1, height - 1));
-  const row = (n: string, plan: string, progress: string, last: string, next: string) =>
-    `${n.padStart(3)} ${fit(plan, nameWidth).padEnd(nameWidth)} ${progress.padEnd(16)} ${fit(last, 7).padEnd(7)} ${fit(next, 13).padEnd(13)} `;
+  const row = (
+    n: string,
+    plan: string,
+    progress: string,
+    changed: string,
+    last: string,
+    next: string,
+  ) =>
+    `${n.padStart(3)} ${plan.padEnd(nameWidth)} ${progress.padEnd(13)} ${changed.padStart(3)} ${lastWidth ? `${fit(last, lastWidth - 1).padEnd(lastWidth - 1)} ` : ''}${fit(next, nextWidth).padEnd(nextWidth)} `;
   return (
     <Box flexDirection="column">
-      <Text bold>
-        {row('#', 'Plan', 'Progress', 'Last', 'Next')}
+      <Text bold wrap="truncate">
+        {row('#', 'Plan', 'Progress', 'Chg', 'Last', 'Next')}
         Status
       </Text>
       {plans.slice(from, to).map((p, i) => {
         const index = from + i;
         const s = PLAN_STATUS[p.status];
         const selected = index === cursor;
+        const tag = p.group === null ? '' : ` ·${groupLabel(p.group)}`;
+        const name = fitMiddle(p.id, Math.max(8, nameWidth - Math.min(tag.length, 10)));
         return (
           <Text key={p.id} inverse={selected} wrap="truncate">
             {row(
               String(index + 1),
-              p.id,
-              bar(p.progress.done, p.progress.total, 8),
+              fit(`${name}${tag}`, nameWidth),
+              bar(p.progress.done, p.progress.total, 6),
+              age(now - p.changedAt),
               p.last ?? '—',
               p.next.join(', ') || '—',
             )}
-            <Text color={s.color}>{s.label}</Text>
+            <Text color={s.color}>{wide ? s.label : PLAN_STATUS_SHORT[p.status]}</Text>
           </Text>
         );
       })}

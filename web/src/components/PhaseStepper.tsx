@@ -32,6 +32,11 @@ export function PhaseStepper({
           </span>
           <span className="step-name">{s.name}</span>
           {s.number !== null && <span className="step-num">{s.number}</span>}
+          {s.loops > 0 && (
+            <span className="step-loop" title={`came back ${s.loops}× in self-healing loops`}>
+              ↻{s.loops}
+            </span>
+          )}
           <span className="sr-only"> ({s.state})</span>
         </li>
       ))}

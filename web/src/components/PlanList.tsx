@@ -37,6 +37,15 @@ export function PlanList({ plans }: { plans: Record<string, PlanSummary> }) {
                 <a className="session-name" href={planHref(p.id)}>
                   {p.name}
                 </a>
+                {p.group && (
+                  <span className="plan-group muted" data-group={p.group}>
+                    {p.group
+                      .split('/')
+                      .at(-1)
+                      ?.replace(/^[a-z]_/, '')
+                      .replace(/[-_]+/g, ' ')}
+                  </span>
+                )}
                 <span className={`badge plan-${p.status}`}>
                   {p.needsAttention && <span aria-hidden="true">⚠ </span>}
                   {PLAN_STATUS_TEXT[p.status]}

@@ -7,7 +7,8 @@ import { ProgressBar } from './ProgressBar.tsx';
 export function ProgressEta({ s }: { s: SessionStatus }) {
   const now = useNow();
   const percent = s.state === 'completed' ? 100 : s.progressPercent;
-  const start = s.startedAt ?? s.firstSeenAt;
+  // The LLM's started_at can be months off or missing: elapsed counts from the first-seen mtime.
+  const start = s.firstSeenAt;
   const end = s.state === 'active' ? now : s.changedAt;
   let eta: string;
   if (s.state !== 'active') eta = `${s.state} at ${formatDateTime(s.changedAt)}`;

@@ -1,5 +1,15 @@
 import { useMemo, useState } from 'react';
+import type { AgentSummary } from '../../../src/shared/agents.ts';
 import type { SessionState, SessionStatus } from '../../../src/shared/model.ts';
+import { AgentRow } from '../agents/AgentRow.tsx';
+import {
+  agentMatchesQuery,
+  agentMatchesState,
+  mergeWork,
+  projectsOf,
+  WORK_KINDS,
+  type WorkKind,
+} from '../agents/merge.ts';
 import { useNow } from '../lib/now.ts';
 import { SessionRow } from './SessionRow.tsx';
 
@@ -22,18 +32,34 @@ function matches(s: SessionStatus, query: string): boolean {
   );
 }
 
-export function SessionList({ sessions }: { sessions: Record<string, SessionStatus> }) {
+export function SessionList({
+  sessions,
+  agents = {},
+}: {
+  sessions: Record<string, SessionStatus>;
+  /** Coding-agent sessions shown in the same list. */
+  agents?: Record<string, AgentSummary>;
+}) {
   const now = useNow();
   const [filter, setFilter] = useState<Filter>('all');
   const [query, setQuery] = useState('');
+  const [kind, setKind] = useState<WorkKind>('all');
+  const [project, setProject] = useState('');
   const all = useMemo(() => orderSessions(Object.values(sessions)), [sessions]);
+  const work = useMemo(() => mergeWork(all, Object.values(agents)), [all, agents]);
+  const projects = useMemo(() => projectsOf(work), [work]);
   const counts = useMemo(() => {
     const c: Record<Filter, number> = { all: all.length, active: 0, completed: 0, failed: 0 };
     for (const s of all) c[s.state]++;
     return c;
   }, [all]);
-  const shown = all.filter(
-    (s) => (filter === 'all' || s.state === filter) && matches(s, query.trim()),
+  const shown = work.filter(
+    (w) =>
+      (kind === 'all' || w.kind === kind) &&
+      (project === '' || w.project === project) &&
+      (w.kind === 'build'
+        ? (filter === 'all' || w.s.state === filter) && matches(w.s, query.trim())
+        : agentMatchesState(w.a, filter) && agentMatchesQuery(w.a, query.trim())),
   );
   return (
     <section className="card" aria-labelledby="sessions-h">
@@ -52,6 +78,37 @@ export function SessionList({ sessions }: { sessions: Record<string, SessionStat
             </button>
           ))}
         </fieldset>
+        <select
+          className="kind-filter"
+          aria-label="Filter by kind"
+          value={kind}
+          onChange={(e) => setKind(e.target.value as WorkKind)}
+        >
+          {WORK_KINDS.map((k) => (
+            <option key={k} value={k}>
+              {k === 'all'
+                ? 'all kinds'
+                : k === 'build'
+                  ? 'builds'
+                  : k === 'claude'
+                    ? 'Claude Code'
+                    : 'Codex'}
+            </option>
+          ))}
+        </select>
+        <select
+          className="project-filter"
+          aria-label="Filter by project"
+          value={project}
+          onChange={(e) => setProject(e.target.value)}
+        >
+          <option value="">all projects</option>
+          {projects.map((p) => (
+            <option key={p} value={p}>
+              {p}
+            </option>
+          ))}
+        </select>
         <input
           className="search"
           type="search"
@@ -63,15 +120,19 @@ export function SessionList({ sessions }: { sessions: Record<string, SessionStat
       </div>
       {shown.length === 0 ? (
         <p className="empty">
-          {all.length === 0
-            ? 'No sessions yet. They appear here as soon as an orchestrator writes .context-foundry/current-phase.json or POSTs /api/phase-update.'
+          {work.length === 0
+            ? 'No sessions yet. They appear here as soon as an orchestrator writes .context-foundry/current-phase.json or POSTs /api/phase-update, or a Claude Code or Codex session runs.'
             : 'No session matches this filter.'}
         </p>
       ) : (
         <ul className="session-list">
-          {shown.map((s) => (
-            <SessionRow key={s.id} s={s} now={now} />
-          ))}
+          {shown.map((w) =>
+            w.kind === 'build' ? (
+              <SessionRow key={`b:${w.id}`} s={w.s} now={now} />
+            ) : (
+              <AgentRow key={`a:${w.id}`} a={w.a} now={now} />
+            ),
+          )}
         </ul>
       )}
     </section>

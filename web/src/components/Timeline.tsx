@@ -16,12 +16,16 @@ export function Timeline({ timeline, active }: { timeline: TimelineEntry[]; acti
   return (
     <ul className="timeline" aria-label="Phase durations">
       {rows.map(({ t, ms, running }) => (
-        <li key={`${t.phase}-${t.startedAt}`} className={running ? 'tl-row running' : 'tl-row'}>
+        <li
+          key={`${t.phase}-${t.startedAt}-${t.loop ?? 0}`}
+          className={running ? 'tl-row running' : 'tl-row'}
+        >
           <span className="tl-name" title={t.phase}>
             {t.phaseNumber !== null && (
               <span className="muted">{t.phaseNumber.split('/')[0]} </span>
             )}
             {t.phase}
+            {(t.loop ?? 0) > 0 && <span className="tl-loop"> ↻ loop {t.loop}</span>}
           </span>
           <span className="tl-track">
             <span className="tl-bar" style={{ width: `${((ms ?? 0) / max) * 100}%` }} />

@@ -47,7 +47,8 @@ function subscribeNotify(listener: () => void): () => void {
   };
 }
 
-function notifySnapshot(): boolean {
+/** Whether the user turned browser notifications on (cached; alerts use it too). */
+export function notifySnapshot(): boolean {
   notifyCached ??= notifyEnabled();
   return notifyCached;
 }

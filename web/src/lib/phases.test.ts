@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { SessionStatus, TimelineEntry } from '../../../src/shared/model.ts';
-import { buildSteps, CANONICAL_PHASES, canonicalPhase, workflowOrder } from './phases.ts';
+import { CANONICAL_PHASES, canonicalPhase, templatePhases } from '../../../src/shared/phases.ts';
+import { buildSteps } from './phases.ts';
 
 function status(over: Partial<SessionStatus>): SessionStatus {
   return {
@@ -46,10 +47,50 @@ test('aliases and lowercase names map to canonical phases; unknown names are kep
 });
 
 test('unknown phases are inserted where they occurred', () => {
-  const order = workflowOrder(['Scout', 'Architect', 'Security Review', 'Builder']);
+  const order = templatePhases('cf-github', ['Scout', 'Architect', 'Security Review', 'Builder']);
   assert.equal(order.indexOf('Security Review'), order.indexOf('Architect') + 1);
-  assert.equal(order.length, CANONICAL_PHASES.length + 1);
-  assert.equal(workflowOrder(['Kickoff'])[0], 'Kickoff');
+  assert.equal(order.length, CANONICAL_PHASES.length);
+  assert.equal(templatePhases('cf-github', ['Kickoff'])[0], 'Kickoff');
+});
+
+test("the strip shows the phases of the build's template version, GitHub once", () => {
+  const names = (over: Partial<SessionStatus>) => buildSteps(status(over), []).map((s) => s.name);
+  const current = names({
+    template: 'cf-github',
+    currentPhase: 'GitHub Integration',
+    phasesCompleted: ['Scout', 'Architect', 'Builder', 'Test', 'Feedback', 'GitHub'],
+  });
+  assert.deepEqual(current, [
+    'Scout',
+    'Architect',
+    'Builder',
+    'Test',
+    'Screenshot',
+    'Documentation',
+    'Deploy',
+    'Feedback',
+    'GitHub Integration',
+  ]);
+  assert.equal(current.includes('Parallel Build Planning'), false);
+  assert.equal(current.includes('Integration Pre-Check'), false);
+  const seven = names({
+    template: 'cf-7',
+    currentPhase: 'Feedback',
+    phasesCompleted: ['Deployer'],
+  });
+  assert.deepEqual(seven, [
+    'Scout',
+    'Architect',
+    'Builder',
+    'Test',
+    'Documentation',
+    'Deploy',
+    'Feedback',
+  ]);
+  assert.equal(
+    names({ template: 'cf-github', currentPhase: 'Codebase Analysis' })[0],
+    'Codebase Analysis',
+  );
 });
 
 test('steps: completed, current with its fractional number, skipped and pending', () => {
@@ -71,7 +112,7 @@ test('steps: completed, current with its fractional number, skipped and pending'
   assert.equal(by.get('Architect')?.state, 'completed');
   assert.equal(by.get('Test')?.state, 'current');
   assert.equal(by.get('Test')?.number, '4.5');
-  assert.equal(by.get('Parallel Build Planning')?.state, 'skipped');
+  assert.equal(by.get('Parallel Build Planning'), undefined);
   assert.equal(by.get('Deploy')?.state, 'pending');
   assert.equal(steps.filter((s) => s.state === 'current').length, 1);
 });

@@ -1,46 +1,10 @@
 import type { SessionStatus, TimelineEntry } from '../../../src/shared/model.ts';
-
-/** The canonical workflow order (formats.md §1). */
-export const CANONICAL_PHASES: readonly string[] = [
-  'Codebase Analysis',
-  'Scout',
-  'Architect',
-  'Parallel Build Planning',
-  'Builder',
-  'Integration Pre-Check',
-  'Test',
-  'Screenshot',
-  'Documentation',
-  'Deploy',
-  'Feedback',
-  'GitHub Integration',
-];
-
-/** Names other writers use for canonical phases. */
-const ALIASES: Record<string, string> = {
-  tester: 'Test',
-  'test loop': 'Test',
-  testing: 'Test',
-  deployer: 'Deploy',
-  deployment: 'Deploy',
-  build: 'Builder',
-  'integration precheck': 'Integration Pre-Check',
-  'integration pre check': 'Integration Pre-Check',
-};
-
-const CANONICAL_BY_KEY = new Map(CANONICAL_PHASES.map((p) => [p.toLowerCase(), p]));
-
-/** Pseudo-phases some writers use once the work is over; they are not steps. */
-const TERMINAL = new Set(['complete', 'completed', 'done', 'finished', 'failed', '']);
-
-/** Maps "scout", "Tester", "Test Loop" to their canonical name; unknown names are kept verbatim. */
-export function canonicalPhase(name: string): string {
-  const key = name
-    .trim()
-    .toLowerCase()
-    .replace(/[_\s]+/g, ' ');
-  return CANONICAL_BY_KEY.get(key) ?? ALIASES[key] ?? name.trim();
-}
+import {
+  CANONICAL_PHASES,
+  canonicalPhase,
+  isTerminalPhase,
+  templatePhases,
+} from '../../../src/shared/phases.ts';
 
 export type StepState = 'completed' | 'current' | 'failed' | 'pending' | 'skipped';
 
@@ -51,6 +15,8 @@ export interface Step {
   number: string | null;
   /** True when the phase is not one of the canonical ones. */
   extra: boolean;
+  /** Times the build came back to this phase in a loop. */
+  loops: number;
 }
 
 /** The order phases were observed in: completed list, timeline, then the current one. */
@@ -58,30 +24,12 @@ function observedOrder(status: SessionStatus, timeline: readonly TimelineEntry[]
   const seen: string[] = [];
   const add = (name: string) => {
     const c = canonicalPhase(name);
-    if (!TERMINAL.has(c.toLowerCase()) && !seen.includes(c)) seen.push(c);
+    if (!isTerminalPhase(c) && !seen.includes(c)) seen.push(c);
   };
   for (const p of status.phasesCompleted) add(p);
   for (const t of timeline) add(t.phase);
   add(status.currentPhase);
   return seen;
-}
-
-/**
- * Merges observed phases into the canonical order: an unknown phase is
- * inserted right after the phase observed before it, so "Test Loop 2" or
- * "Security Review" land where they happened.
- */
-export function workflowOrder(observed: readonly string[]): string[] {
-  const order = [...CANONICAL_PHASES];
-  let previous: string | null = null;
-  for (const name of observed) {
-    if (!order.includes(name)) {
-      const at = previous === null ? 0 : order.indexOf(previous) + 1;
-      order.splice(at, 0, name);
-    }
-    previous = name;
-  }
-  return order;
 }
 
 function phaseNumberOf(raw: string | null): string | null {
@@ -90,21 +38,24 @@ function phaseNumberOf(raw: string | null): string | null {
   return n === '' || n === '?' ? null : n;
 }
 
-/** The stepper: every phase of the workflow with its state. */
+/** The stepper: every phase of this build's template version with its state. */
 export function buildSteps(status: SessionStatus, timeline: readonly TimelineEntry[]): Step[] {
   const observed = observedOrder(status, timeline);
   const current = canonicalPhase(status.currentPhase);
   const completed = new Set(status.phasesCompleted.map(canonicalPhase));
   const numbers = new Map<string, string>();
+  const loops = new Map<string, number>();
   for (const t of timeline) {
+    const name = canonicalPhase(t.phase);
     const n = phaseNumberOf(t.phaseNumber);
-    if (n !== null) numbers.set(canonicalPhase(t.phase), n);
+    if (n !== null) numbers.set(name, n);
+    if ((t.loop ?? 0) > 0) loops.set(name, (loops.get(name) ?? 0) + 1);
   }
   const currentNumber = phaseNumberOf(status.phaseNumber.raw);
   if (currentNumber !== null) numbers.set(current, currentNumber);
   const seen = new Set(observed);
   const finished = status.state !== 'active';
-  const order = workflowOrder(observed);
+  const order = templatePhases(status.template ?? 'cf-github', observed);
   // Phases before the furthest one observed that never ran were skipped, not pending.
   const furthest = Math.max(-1, ...observed.map((name) => order.indexOf(name)));
   return order.map((name, index) => {
@@ -120,6 +71,7 @@ export function buildSteps(status: SessionStatus, timeline: readonly TimelineEnt
       state,
       number: numbers.get(name) ?? null,
       extra: !CANONICAL_PHASES.includes(name),
+      loops: loops.get(name) ?? 0,
     };
   });
 }

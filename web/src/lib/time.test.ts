@@ -1,7 +1,7 @@
 /// <reference types="node" />
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatAgo, formatDuration, freshness } from './time.ts';
+import { compactCount, formatAgo, formatDuration, freshness } from './time.ts';
 
 test('freshness: green under 5 s, yellow under 30 s, red after', () => {
   assert.equal(freshness(null, 1000), 'never');
@@ -18,4 +18,13 @@ test('ages and durations read naturally; a clock ahead reads as just now', () =>
   assert.equal(formatDuration(null), '—');
   assert.equal(formatDuration(200_000), '3 min 20 s');
   assert.equal(formatDuration(3_900_000), '1 h 05 min');
+});
+
+test('token axis labels stay short enough for the gutter', () => {
+  assert.equal(compactCount(950), '950');
+  assert.equal(compactCount(12_000), '12k');
+  assert.equal(compactCount(1_250_000), '1.3M');
+  assert.equal(compactCount(340_000), '340k');
+  for (const n of [0, 999, 50_000, 1_000_000, 99_000_000, 2e9])
+    assert.ok(compactCount(n).length <= 5);
 });

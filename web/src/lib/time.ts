@@ -67,3 +67,13 @@ export function secondsUntil(at: number, now: number): number {
 export function formatNumber(n: number | null): string {
   return n === null ? '—' : n.toLocaleString('en-US');
 }
+
+/** Axis labels that fit a narrow gutter: 950, 12k, 340k, 1.2M, 3B. */
+export function compactCount(n: number): string {
+  const a = Math.abs(n);
+  const fmt = (v: number, unit: string) => `${Number(v.toFixed(v < 10 ? 1 : 0))}${unit}`;
+  if (a >= 1e9) return fmt(n / 1e9, 'B');
+  if (a >= 1e6) return fmt(n / 1e6, 'M');
+  if (a >= 1e3) return fmt(n / 1e3, 'k');
+  return String(Math.round(n));
+}

@@ -33,7 +33,12 @@ export function TestsView({ iterations }: { iterations: TestIteration[] }) {
           const skipped = t.skipped ?? 0;
           const known = t.passed !== null || t.failed !== null;
           return (
-            <tr key={t.iteration} title={t.source}>
+            <tr
+              key={t.iteration}
+              title={t.source}
+              className={t.verdict === 'failed' || failed > 0 ? 'iteration-failed' : undefined}
+              data-verdict={t.verdict ?? (known ? (failed > 0 ? 'failed' : 'passed') : 'unknown')}
+            >
               <th scope="row">{t.iteration}</th>
               <td className="bars-cell">
                 {known ? (
@@ -48,6 +53,9 @@ export function TestsView({ iterations }: { iterations: TestIteration[] }) {
                   </span>
                 ) : (
                   <span className="muted">counts not found in {t.source}</span>
+                )}
+                {t.verdict === 'failed' && (
+                  <div className="fail-text verdict">✕ failed{t.reason ? `: ${t.reason}` : ''}</div>
                 )}
               </td>
               <td className="num pass-text">{t.passed ?? '—'}</td>

@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { TokenPoint } from '../../../src/shared/metrics.ts';
+import { compactCount } from '../lib/time.ts';
 
 const AXIS = {
   stroke: '#b8c0cc',
@@ -33,7 +34,8 @@ export function TokenChart({ series }: { series: TokenPoint[] }) {
       legend: { show: true },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true } },
-      axes: [AXIS, { ...AXIS, size: 60 }],
+      // Compact labels ("1.2M") so the y axis never clips ".00,000".
+      axes: [AXIS, { ...AXIS, size: 64, values: (_u, splits) => splits.map(compactCount) }],
       series: [
         {},
         { label: 'input', stroke: '#5aa9ff', width: 2, fill: 'rgba(90,169,255,0.12)' },

@@ -1,3 +1,4 @@
+import { AttentionQueue } from '../components/AttentionQueue.tsx';
 import { ConnectionAware } from '../components/ConnectionAware.tsx';
 import { PlanList } from '../components/PlanList.tsx';
 import { SessionList } from '../components/SessionList.tsx';
@@ -9,17 +10,19 @@ export function Overview() {
   const entry = useLiveEntry('sessions');
   const sessions = entry?.data;
   const plans = useLive('plans');
+  const agents = useLive('agents');
   const sessionsAt = entry?.receivedAt ?? null;
   return (
     <div className="overview">
       <ConnectionAware />
+      <AttentionQueue />
       <div className="overview-meta">
         <Updated at={sessionsAt} />
       </div>
       {sessions === undefined ? (
         <p className="empty">Loading sessions…</p>
       ) : (
-        <SessionList sessions={sessions?.sessions ?? {}} />
+        <SessionList sessions={sessions?.sessions ?? {}} agents={agents?.agents ?? {}} />
       )}
       {plans === undefined ? (
         <p className="empty">Loading plans…</p>

@@ -1,3 +1,4 @@
+import { AttentionQueue } from '../components/AttentionQueue.tsx';
 import { ConnectionAware } from '../components/ConnectionAware.tsx';
 import { ExportButton } from '../components/ExportButton.tsx';
 import { LiveStateBadge } from '../components/LiveStateBadge.tsx';
@@ -8,10 +9,12 @@ import { Updated } from '../components/Updated.tsx';
 import { useLiveEntry } from '../lib/live.tsx';
 import { LogPanel } from './LogPanel.tsx';
 import { MetricsSection } from './MetricsSection.tsx';
+import { ReplayPanel } from './ReplayPanel.tsx';
+import { SessionAlerts } from './SessionAlerts.tsx';
 import { SessionInfo } from './SessionInfo.tsx';
 
 /** One session, live or past: stepper, progress, timeline, log and metrics. */
-export function SessionPage({ id }: { id: string }) {
+export function SessionPage({ id, at = null }: { id: string; at?: number | null }) {
   const entry = useLiveEntry('session', id);
   const detail = entry?.data;
   const statusAt = entry?.receivedAt ?? null;
@@ -39,11 +42,13 @@ export function SessionPage({ id }: { id: string }) {
           <LiveStateBadge s={s} />
         </div>
         <div className="actions">
-          <Updated at={s.changedAt} label="Changed" />
+          <Updated at={s.changedAt} label="Changed" final={s.state !== 'active'} />
           <ExportButton detail={detail} />
         </div>
       </header>
       <ConnectionAware />
+      <AttentionQueue sessionId={s.id} />
+      <ReplayPanel id={s.id} initialAt={at} />
       <section className="card" aria-labelledby="phases-h">
         <div className="card-head">
           <h2 id="phases-h">
@@ -71,6 +76,7 @@ export function SessionPage({ id }: { id: string }) {
       </div>
       <LogPanel id={id} />
       <MetricsSection id={id} status={s} />
+      <SessionAlerts id={s.id} />
     </div>
   );
 }

@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import { AgentBook } from './book.ts';
+import type { PriceTable } from './prices.ts';
+import { type AgentNodeState, AgentSessionState, type ToolCallState } from './session.ts';
+
+/** Bumped when the snapshot's shape changes: an older checkpoint is then read from scratch. */
+export const SNAPSHOT_VERSION = 1;
+
+/**
+ * A book as plain JSON, for the checkpoint that lets a restart continue from
+ * saved offsets instead of reading a month of transcripts again.
+ */
+export interface AgentBookSnapshot {
+  version: number;
+  sessions: SessionSnapshot[];
+}
+
+type NodeSnapshot = Omit<AgentNodeState, 'models'> & {
+  models: [string, { usage: Usage; costUsd: number; responses: number; priced: boolean }][];
+};
+type Usage = {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite5m: number;
+  cacheWrite1h: number;
+};
+interface SessionSnapshot {
+  id: string;
+  kind: 'claude' | 'codex';
+  fields: Record<string, unknown>;
+  nodes: NodeSnapshot[];
+  tools: ToolCallState[];
+  recent: [
+    string,
+    { agentId: string | null; model: string; usage: Usage; costUsd: number; vendorCost: boolean },
+  ][];
+  prompts: AgentSessionState['prompts'];
+  events: AgentSessionState['events'];
+  recentPrompts: AgentSessionState['recentPrompts'];
+}
+
+const FIELDS = [
+  'cwd',
+  'gitBranch',
+  'title',
+  'model',
+  'state',
+  'stateAt',
+  'waitingFor',
+  'startedAt',
+  'lastAt',
+  'contextTokens',
+  'contextAt',
+  'contextWindow',
+  'compactions',
+  'errors',
+  'warnings',
+  'unpricedResponses',
+] as const;
+
+export function toSnapshot(book: AgentBook): AgentBookSnapshot {
+  const sessions: SessionSnapshot[] = [];
+  for (const s of book.sessions.values()) {
+    const fields: Record<string, unknown> = {};
+    for (const f of FIELDS) fields[f] = s[f];
+    sessions.push({
+      id: s.id,
+      kind: s.kind,
+      fields,
+      nodes: [...s.nodes.values()].map((n) => ({ ...n, models: [...n.models] })),
+      tools: [...s.tools.values()],
+      recent: [...s.recent].map(([k, r]) => [
+        k,
+        {
+          agentId: r.node.agentId,
+          model: r.model,
+          usage: r.usage,
+          costUsd: r.costUsd,
+          vendorCost: r.vendorCost,
+        },
+      ]),
+      prompts: s.prompts,
+      events: s.events,
+      recentPrompts: s.recentPrompts,
+    });
+  }
+  return { version: SNAPSHOT_VERSION, sessions };
+}
+
+const snapshotHead = z.object({
+  version: z.literal(SNAPSHOT_VERSION),
+  sessions: z.array(z.unknown()),
+});
+
+/**
+ * The book a snapshot describes, or null when it is of another version or
+ * not a snapshot at all (the caller then reads the transcripts from scratch).
+ */
+export function fromSnapshot(prices: PriceTable, value: unknown): AgentBook | null {
+  const head = snapshotHead.safeParse(value);
+  if (!head.success) return null;
+  const book = new AgentBook(prices);
+  try {
+    for (const raw of head.data.sessions as SessionSnapshot[]) {
+      const s = new AgentSessionState(raw.id, raw.kind, Number(raw.fields.startedAt));
+      Object.assign(s, pick(raw.fields));
+      for (const n of raw.nodes) {
+        s.nodes.set(n.agentId, { ...n, keys: [...n.keys], models: new Map(n.models) });
+      }
+      for (const t of raw.tools) s.tools.set(t.id, { ...t });
+      for (const [key, r] of raw.recent) {
+        const node = s.nodes.get(r.agentId);
+        if (node)
+          s.recent.set(key, {
+            node,
+            model: r.model,
+            usage: r.usage,
+            costUsd: r.costUsd,
+            vendorCost: r.vendorCost,
+          });
+      }
+      s.prompts.push(...raw.prompts);
+      s.events.push(...raw.events);
+      s.recentPrompts.push(...raw.recentPrompts);
+      book.adopt(s);
+    }
+  } catch {
+    return null;
+  }
+  return book;
+}
+
+function pick(fields: Record<string, unknown>): Partial<AgentSessionState> {
+  const out: Record<string, unknown> = {};
+  for (const f of FIELDS) if (f in fields) out[f] = fields[f];
+  return out as Partial<AgentSessionState>;
+}

@@ -1,0 +1,153 @@
+import { AgentBook, type AgentBookStats } from '../core/agents/book.ts';
+import type { AgentEvent } from '../core/agents/events.ts';
+import type { PriceTable } from '../core/agents/prices.ts';
+import { detail, summarize } from '../core/agents/view.ts';
+import type { AgentDetail, AgentSummary } from '../shared/agents.ts';
+import { topic } from '../shared/topics.ts';
+import type { Hub } from './types.ts';
+
+export interface AgentsEngineOptions {
+  hub: Hub;
+  prices: PriceTable;
+}
+
+/** Totals over every agent session, for /metrics. */
+export interface AgentTotals {
+  sessions: number;
+  byState: Record<AgentSummary['state'], number>;
+  costUsd: number;
+  tokens: { input: number; output: number; cacheRead: number; cacheWrite: number };
+  toolCalls: number;
+  toolErrors: number;
+}
+
+/**
+ * Coding-agent sessions in the hub: sources hand it agent events through
+ * `apply`; it keeps them in an `AgentBook` and publishes `agents` (a summary
+ * per session) and `agent:<id>` (the detail). Events applied in one tick are
+ * published together, so a burst of transcript lines is one delta per topic.
+ */
+export class AgentsEngine {
+  readonly #hub: Hub;
+  #book: AgentBook;
+  readonly #dirty = new Set<string>();
+  readonly #summaries = new Map<string, AgentSummary>();
+  #scheduled: NodeJS.Immediate | null = null;
+  /** Bumped on every change: what a checkpoint compares to know it has something to save. */
+  #changes = 0;
+
+  constructor(opts: AgentsEngineOptions) {
+    this.#hub = opts.hub;
+    this.#book = new AgentBook(opts.prices);
+  }
+
+  get book(): AgentBook {
+    return this.#book;
+  }
+
+  get stats(): AgentBookStats {
+    return this.#book.stats;
+  }
+
+  get changes(): number {
+    return this.#changes;
+  }
+
+  /** Applies one event (from `file` when it was read from a transcript). */
+  apply(event: AgentEvent, file: string | null = null): void {
+    const id = this.#book.apply(event, file);
+    if (id !== null) this.#mark(id);
+  }
+
+  /** A transcript was rewritten or truncated: takes back what it counted before it is read again. */
+  resetFile(file: string): void {
+    for (const id of this.#book.resetFile(file)) this.#mark(id);
+  }
+
+  /** Replaces the whole state (a checkpoint loaded at start-up) and publishes it. */
+  replaceBook(book: AgentBook): void {
+    for (const id of this.#book.sessions.keys()) {
+      if (!book.sessions.has(id)) this.#hub.remove(topic('agent', id));
+    }
+    this.#book = book;
+    this.#summaries.clear();
+    for (const id of book.sessions.keys()) this.#dirty.add(id);
+    this.flush();
+  }
+
+  /** Drops sessions idle since before `before` (retention). */
+  forget(before: number): string[] {
+    const gone = this.#book.forget(before);
+    for (const id of gone) {
+      this.#summaries.delete(id);
+      this.#dirty.delete(id);
+      this.#hub.remove(topic('agent', id));
+    }
+    if (gone.length > 0) this.#publishList();
+    return gone;
+  }
+
+  list(): AgentSummary[] {
+    this.flush();
+    return [...this.#summaries.values()].sort((a, b) => b.lastAt - a.lastAt);
+  }
+
+  get(id: string): AgentDetail | null {
+    const s = this.#book.sessions.get(id);
+    return s ? detail(s) : null;
+  }
+
+  totals(): AgentTotals {
+    const t: AgentTotals = {
+      sessions: 0,
+      byState: { working: 0, waiting: 0, idle: 0, ended: 0 },
+      costUsd: 0,
+      tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+      toolCalls: 0,
+      toolErrors: 0,
+    };
+    for (const s of this.list()) {
+      t.sessions++;
+      t.byState[s.state]++;
+      t.costUsd += s.costUsd;
+      t.tokens.input += s.usage.input;
+      t.tokens.output += s.usage.output;
+      t.tokens.cacheRead += s.usage.cacheRead;
+      t.tokens.cacheWrite += s.usage.cacheWrite5m + s.usage.cacheWrite1h;
+      t.toolCalls += s.toolCalls;
+      t.toolErrors += s.toolErrors;
+    }
+    return t;
+  }
+
+  /** Publishes what changed since the last flush (also run on the next tick by itself). */
+  flush(): void {
+    if (this.#scheduled) {
+      clearImmediate(this.#scheduled);
+      this.#scheduled = null;
+    }
+    if (this.#dirty.size === 0) return;
+    for (const id of this.#dirty) {
+      const s = this.#book.sessions.get(id);
+      if (!s) continue;
+      this.#summaries.set(id, summarize(s));
+      this.#hub.set(topic('agent', id), detail(s));
+    }
+    this.#dirty.clear();
+    this.#publishList();
+  }
+
+  close(): void {
+    this.flush();
+  }
+
+  #publishList(): void {
+    this.#hub.set(topic('agents'), { agents: Object.fromEntries(this.#summaries) });
+  }
+
+  #mark(id: string): void {
+    this.#changes++;
+    this.#dirty.add(id);
+    if (!this.#scheduled) this.#scheduled = setImmediate(() => this.flush());
+  }
+}

@@ -1,5 +1,5 @@
 import { Box, Text, useApp, useInput, useWindowSize } from 'ink';
-import { useMemo, useState, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import type { PlanActionName } from '../sources/plans/actions.ts';
 import type { PlansController } from './controller.ts';
 import { groupLabel, groupsOf, nextGroup, orderPlans, type PlanFilter } from './order.ts';
@@ -11,6 +11,34 @@ import { PlanDetailView } from './views/PlanDetailView.tsx';
 import { PlansList } from './views/PlansList.tsx';
 
 type Screen = 'plans' | 'plan' | 'builds' | 'help';
+
+/**
+ * Where the user was: kept outside the Ink tree so that, when the dashboard
+ * steps aside for an interactive command and is drawn again, it comes back on
+ * the same screen with the same cursor and open plan.
+ */
+export interface ViewMemory {
+  screen: Screen;
+  back: Screen;
+  planCursor: number;
+  filter: PlanFilter;
+  openId: string | null;
+  rowCursor: number;
+  buildCursor: number;
+}
+
+/** A fresh memory: the plans list, first row. */
+export function newViewMemory(): ViewMemory {
+  return {
+    screen: 'plans',
+    back: 'plans',
+    planCursor: 0,
+    filter: { group: 'all', query: '' },
+    openId: null,
+    rowCursor: 0,
+    buildCursor: 0,
+  };
+}
 
 const HINTS: Record<Screen, string> = {
   plans: 'jk/PgUp/PgDn move · Enter open · / search · g group · Tab builds · ? help · q quit',
@@ -32,21 +60,30 @@ const ACTION_KEYS: Record<string, PlanActionName> = {
 export function App({
   controller,
   now = Date.now,
+  memory,
 }: {
   controller: PlansController;
   now?: () => number;
+  /** Survives a remount (the hand-over to an interactive command). */
+  memory?: ViewMemory;
 }) {
+  const [start] = useState(() => memory ?? newViewMemory());
   const state = useSyncExternalStore(controller.subscribe, controller.getState);
   const { exit } = useApp();
   const { rows, columns } = useWindowSize();
-  const [screen, setScreen] = useState<Screen>('plans');
-  const [back, setBack] = useState<Screen>('plans');
-  const [planCursor, setPlanCursor] = useState(0);
-  const [filter, setFilter] = useState<PlanFilter>({ group: 'all', query: '' });
+  const [screen, setScreen] = useState<Screen>(start.screen);
+  const [back, setBack] = useState<Screen>(start.back);
+  const [planCursor, setPlanCursor] = useState(start.planCursor);
+  const [filter, setFilter] = useState<PlanFilter>(start.filter);
   const [searching, setSearching] = useState(false);
-  const [openId, setOpenId] = useState<string | null>(null);
-  const [rowCursor, setRowCursor] = useState(0);
-  const [buildCursor, setBuildCursor] = useState(0);
+  const [openId, setOpenId] = useState<string | null>(start.openId);
+  const [rowCursor, setRowCursor] = useState(start.rowCursor);
+  const [buildCursor, setBuildCursor] = useState(start.buildCursor);
+  useEffect(() => {
+    if (memory) {
+      Object.assign(memory, { screen, back, planCursor, filter, openId, rowCursor, buildCursor });
+    }
+  }, [memory, screen, back, planCursor, filter, openId, rowCursor, buildCursor]);
 
   const plans = useMemo(() => orderPlans(state.plans, filter), [state.plans, filter]);
   const plan = openId === null ? undefined : state.plans.find((p) => p.id === openId);

@@ -16,6 +16,8 @@ interface Stamped {
   mtimeMs: number;
   /** The date the file declares in its text, when it declares one. */
   declaredAt?: number | null;
+  /** When version control last committed it; null when uncommitted in a repository. */
+  committedAt?: number | null;
   /** The attempt its name declares (`_v2`, `_02`), 1 otherwise. */
   attempt?: number;
 }
@@ -39,9 +41,11 @@ const byName = (a: Stamped, b: Stamped) => (a.name < b.name ? -1 : a.name > b.na
  * Orders two review files by when they were written: by the dates both
  * declare (`**Review Date**:`) when both declare one, then — between files of
  * one kind — by the attempt their names carry (`_v2`, `_02`), and only then
- * by file mtime — a copy
- * (`cp -r`, a checkout) scrambles mtimes, while what a file says about itself
- * survives. Returns <0 when `a` is older, 0 when nothing tells them apart.
+ * by version-control history when the folder is in a repository (an
+ * uncommitted file is newer than a committed one), and only then by file
+ * mtime — a copy (`cp -r`, a checkout) scrambles mtimes, while what a file
+ * says about itself, and its history, survive. Returns <0 when `a` is older,
+ * 0 when nothing tells them apart.
  */
 export function reviewOrder(a: Stamped, b: Stamped): number {
   if (a.declaredAt != null && b.declaredAt != null && a.declaredAt !== b.declaredAt) {
@@ -51,6 +55,12 @@ export function reviewOrder(a: Stamped, b: Stamped): number {
   const attempts = sameKind ? (a.attempt ?? 1) - (b.attempt ?? 1) : 0;
   if (attempts !== 0) return attempts;
   if (a.declaredAt != null && b.declaredAt != null) return 0;
+  if (a.committedAt !== undefined && b.committedAt !== undefined) {
+    if (a.committedAt === null || b.committedAt === null) {
+      if (a.committedAt !== b.committedAt) return a.committedAt === null ? 1 : -1;
+    } else if (a.committedAt !== b.committedAt) return a.committedAt - b.committedAt;
+    else return 0;
+  }
   return a.mtimeMs - b.mtimeMs;
 }
 
@@ -154,6 +164,7 @@ export function derivePlan(input: PlanInput): PlanDetail {
       name: file.name,
       mtimeMs: file.mtimeMs,
       declaredAt: file.declaredAt ?? null,
+      ...(file.committedAt !== undefined ? { committedAt: file.committedAt } : {}),
       attempt: kind.attempt,
     };
     if (kind.kind === 'subplan') acc.subplans.push(stamped);

@@ -6,6 +6,7 @@ import type {
   PlanStatus,
   PlanSummary,
 } from '../../shared/plans.ts';
+import { type ActiveExecution, healthScore, parallelSavings } from './health.ts';
 import { compareIds, majorsOf, numberTable, resolveNumber } from './ids.ts';
 import { parallelGroups } from './parallel.ts';
 import { classifyFile, type ParallelEntry, parseAchievementIndex, parseParallel } from './parse.ts';
@@ -193,6 +194,7 @@ export function derivePlan(input: PlanInput): PlanDetail {
     fixes: 0,
     fixesOpen: 0,
   };
+  const active: ActiveExecution[] = [];
   const achievements: Achievement[] = ordered.map((acc) => {
     const fixOpen = isFixOpen([...acc.approvals, ...acc.resolutions], acc.fixes);
     const status = statusOf(acc, fixOpen);
@@ -205,7 +207,10 @@ export function derivePlan(input: PlanInput): PlanDetail {
     const verdictAt = verdicts.reduce((m, f) => Math.max(m, f.mtimeMs), -Infinity);
     for (const ex of acc.executions) {
       if (status === 'approved' || verdictAt >= ex.mtimeMs) stats.executionsComplete++;
-      else stats.executionsActive++;
+      else {
+        stats.executionsActive++;
+        active.push({ name: ex.name, writtenAt: ex.mtimeMs });
+      }
     }
     stats.approvals += acc.approvals.length;
     stats.fixes += acc.fixes.length;
@@ -269,6 +274,18 @@ export function derivePlan(input: PlanInput): PlanDetail {
   }
   if (warnings.length > 0)
     reasons.push(`${warnings.length} warning${warnings.length > 1 ? 's' : ''}`);
+  const score = healthScore({
+    achievements,
+    active,
+    fixesOpen: stats.fixesOpen,
+    otherProblems: reasons.length - (stats.fixesOpen > 0 ? 1 : 0),
+    asOf: input.readAt ?? null,
+  });
+  if (score.idleExecutions.length > 0) {
+    reasons.push(
+      `${score.idleExecutions.length} idle execution${score.idleExecutions.length > 1 ? 's' : ''} (no verdict for a week): ${score.idleExecutions.join(', ')}`,
+    );
+  }
   const level = stats.fixesOpen > 0 ? 'bad' : reasons.length > 0 ? 'warning' : 'good';
 
   let changedAt = Math.max(input.planMtimeMs ?? 0, input.parallelMtimeMs ?? 0);
@@ -289,7 +306,8 @@ export function derivePlan(input: PlanInput): PlanDetail {
     achievements,
     parallelGroups: groups,
     stats,
-    health: { level, reasons },
+    health: { level, reasons, ...score },
+    savings: parallelSavings(groups, achievements),
     warnings,
   };
 }

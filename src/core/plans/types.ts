@@ -46,4 +46,6 @@ export interface PlanInput {
   files: PlanFile[];
   /** Problems the reader met (unreadable files, truncation). */
   readWarnings?: string[];
+  /** When the reader read the folder, epoch ms: "idle" is measured against it. Absent: nothing is idle. */
+  readAt?: number | null;
 }

@@ -209,6 +209,7 @@ export async function readPlanFolder(
     parallelMtimeMs: parallel ? (parallel.mtimeMs ?? null) : null,
     files,
     readWarnings: warnings,
+    readAt: Date.now(),
   };
 }
 

@@ -166,6 +166,9 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
       app.unmount();
       await app.waitUntilExit().catch(() => undefined);
       if (stdin.isTTY) stdin.setRawMode(false);
+      // Stop reading the terminal: a read pending in this process would take
+      // the line the user types for the command.
+      stdin.pause();
       aside();
       await handoverDone;
       await controller.refresh();

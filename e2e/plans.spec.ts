@@ -43,3 +43,34 @@ test('the Plans view shows groupings, statuses, progress and next steps of real-
   await expect(page.locator('li[data-plan="a_real-use-cases"]')).toHaveCount(0);
   await expect(page.locator('li.plan-row')).toHaveCount(2);
 });
+
+test('the plan page shows the health score, work left in hours and what parallel groups save', async ({
+  page,
+  server,
+}) => {
+  const dir = 'work-space/plans/HOURS';
+  await server.writeFile(
+    `${dir}/PLAN_HOURS.md`,
+    '# PLAN: Hours\n\n## Achievement Index\n\n- Achievement 1.1: Base\n- Achievement 1.2: Left\n- Achievement 1.3: Right\n- Achievement 2.1: Join\n',
+  );
+  await server.writeFile(
+    `${dir}/parallel.json`,
+    JSON.stringify({
+      achievements: [
+        { achievement_id: '1.1', dependencies: [], estimated_hours: 2 },
+        { achievement_id: '1.2', dependencies: ['1.1'], estimated_hours: 3 },
+        { achievement_id: '1.3', dependencies: ['1.1'], estimated_hours: 4.5 },
+        { achievement_id: '2.1', dependencies: ['1.2', '1.3'] },
+      ],
+    }),
+  );
+  await server.writeFile(`${dir}/execution/feedbacks/APPROVED_11.md`, 'ok\n');
+  await openLive(page, server.url);
+  await expect(page.locator('li[data-plan="HOURS"]')).toBeVisible();
+  await page.goto(`${server.url}/#/plan/HOURS`);
+  // 1 of 4 approved (10 of 40) + no open FIX (25) + no idle execution (20) + a clean folder (15).
+  await expect(page.locator('.badge.health-good')).toHaveText('health: good · 70/100');
+  await expect(page.getByTestId('plan-work')).toHaveText(
+    '7.5 h of work left (+1 unestimated) · parallel groups save 3 h (7.5 h → 4.5 h)',
+  );
+});

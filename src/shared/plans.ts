@@ -66,6 +66,43 @@ export interface PlanDetail extends PlanSummary {
   /** Groups of achievements that may run in parallel (from parallel.json). */
   parallelGroups: string[][];
   stats: PlanStats;
-  health: { level: 'good' | 'warning' | 'bad'; reasons: string[] };
+  health: { level: 'good' | 'warning' | 'bad'; reasons: string[] } & PlanHealthScore;
+  /** Hours the parallel groups save on the work left; null when they save nothing. */
+  savings: PlanSavings | null;
   warnings: string[];
+}
+
+/** A plan's health score and the figures behind it (see core/plans/health.ts). */
+export interface PlanHealthScore {
+  /** 0–100: completion, no open FIX, no idle execution, a clean folder. */
+  score: number;
+  /** Executions with no verdict and no write for a week, as of the read. */
+  idleExecutions: string[];
+  /** Estimated hours of the unfinished achievements that have an estimate; null when none has. */
+  hoursLeft: number | null;
+  /** Unfinished achievements without an estimate (their hours are not in `hoursLeft`). */
+  unestimated: number;
+}
+
+/** Sequential vs group-by-group hours for the work left. */
+export interface PlanSavings {
+  sequentialHours: number;
+  parallelHours: number;
+  savedHours: number;
+}
+
+const hours = (h: number) => `${h} h`;
+
+/** "7.5 h of work left (+1 unestimated)", for the TUI and web alike; null when nothing is left or known. */
+export function describeWorkLeft(health: PlanHealthScore): string | null {
+  if (health.hoursLeft === null) {
+    return health.unestimated > 0 ? `${health.unestimated} unfinished, no estimates` : null;
+  }
+  return `${hours(health.hoursLeft)} of work left${health.unestimated > 0 ? ` (+${health.unestimated} unestimated)` : ''}`;
+}
+
+/** "parallel groups save 3 h (7.5 h → 4.5 h)"; null when they save nothing. */
+export function describeSavings(savings: PlanSavings | null): string | null {
+  if (!savings || savings.savedHours <= 0) return null;
+  return `parallel groups save ${hours(savings.savedHours)} (${hours(savings.sequentialHours)} → ${hours(savings.parallelHours)})`;
 }

@@ -1,5 +1,5 @@
 import { Box, Text, useApp, useInput, useWindowSize } from 'ink';
-import { useMemo, useState, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { PlanActionName } from '../sources/plans/actions.ts';
 import type { PlansController } from './controller.ts';
 import { groupLabel, groupsOf, nextGroup, orderPlans, type PlanFilter } from './order.ts';
@@ -11,6 +11,34 @@ import { PlanDetailView } from './views/PlanDetailView.tsx';
 import { PlansList } from './views/PlansList.tsx';
 
 type Screen = 'plans' | 'plan' | 'builds' | 'help';
+
+/**
+ * Where the user was: kept outside the Ink tree so that, when the dashboard
+ * steps aside for an interactive command and is drawn again, it comes back on
+ * the same screen with the same cursor and open plan.
+ */
+export interface ViewMemory {
+  screen: Screen;
+  back: Screen;
+  planCursor: number;
+  filter: PlanFilter;
+  openId: string | null;
+  rowCursor: number;
+  buildCursor: number;
+}
+
+/** A fresh memory: the plans list, first row. */
+export function newViewMemory(): ViewMemory {
+  return {
+    screen: 'plans',
+    back: 'plans',
+    planCursor: 0,
+    filter: { group: 'all', query: '' },
+    openId: null,
+    rowCursor: 0,
+    buildCursor: 0,
+  };
+}
 
 const HINTS: Record<Screen, string> = {
   plans: 'jk/PgUp/PgDn move · Enter open · / search · g group · Tab builds · ? help · q quit',
@@ -32,21 +60,37 @@ const ACTION_KEYS: Record<string, PlanActionName> = {
 export function App({
   controller,
   now = Date.now,
+  memory,
 }: {
   controller: PlansController;
   now?: () => number;
+  /** Survives a remount (the hand-over to an interactive command). */
+  memory?: ViewMemory;
 }) {
+  const [start] = useState(() => memory ?? newViewMemory());
   const state = useSyncExternalStore(controller.subscribe, controller.getState);
   const { exit } = useApp();
   const { rows, columns } = useWindowSize();
-  const [screen, setScreen] = useState<Screen>('plans');
-  const [back, setBack] = useState<Screen>('plans');
-  const [planCursor, setPlanCursor] = useState(0);
-  const [filter, setFilter] = useState<PlanFilter>({ group: 'all', query: '' });
-  const [searching, setSearching] = useState(false);
-  const [openId, setOpenId] = useState<string | null>(null);
-  const [rowCursor, setRowCursor] = useState(0);
-  const [buildCursor, setBuildCursor] = useState(0);
+  const [screen, setScreen] = useState<Screen>(start.screen);
+  const [back, setBack] = useState<Screen>(start.back);
+  const [planCursor, setPlanCursor] = useState(start.planCursor);
+  const [filter, setFilter] = useState<PlanFilter>(start.filter);
+  const [searching, setSearchingState] = useState(false);
+  // A burst of keys ("/ab", "jn") is handled before the next render: the mode
+  // and the selected row each key sees must be what the keys before it left.
+  const searchingNow = useRef(false);
+  const setSearching = (on: boolean) => {
+    searchingNow.current = on;
+    setSearchingState(on);
+  };
+  const [openId, setOpenId] = useState<string | null>(start.openId);
+  const [rowCursor, setRowCursor] = useState(start.rowCursor);
+  const [buildCursor, setBuildCursor] = useState(start.buildCursor);
+  useEffect(() => {
+    if (memory) {
+      Object.assign(memory, { screen, back, planCursor, filter, openId, rowCursor, buildCursor });
+    }
+  }, [memory, screen, back, planCursor, filter, openId, rowCursor, buildCursor]);
 
   const plans = useMemo(() => orderPlans(state.plans, filter), [state.plans, filter]);
   const plan = openId === null ? undefined : state.plans.find((p) => p.id === openId);
@@ -54,16 +98,25 @@ export function App({
   const selectedPlan = Math.min(planCursor, Math.max(0, plans.length - 1));
   const rowCount = plan?.achievements.length ?? 0;
   const selectedRow = Math.min(rowCursor, Math.max(0, rowCount - 1));
+  const rowNow = useRef(selectedRow);
+  rowNow.current = selectedRow;
+  const moveRow = (by: number) => {
+    const row = Math.max(0, Math.min(rowCount - 1, rowNow.current + by));
+    rowNow.current = row;
+    setRowCursor(row);
+  };
 
-  // Keys typed faster than a frame arrive as one string ("jjj"): each counts.
+  // Keys typed faster than a frame arrive as one string ("jjj", "0\r"): each
+  // counts, and Enter, Backspace and Tab inside the burst keep their meaning.
   useInput((input, key) => {
     const chars = [...input];
-    if (chars.length > 1 && !key.ctrl && !key.meta) for (const ch of chars) handleKey(ch, key);
-    else handleKey(input, key);
+    if (chars.length > 1 && !key.ctrl && !key.meta) {
+      for (const ch of chars) handleKey(...burstKey(ch, key));
+    } else handleKey(input, key);
   });
 
   function handleKey(input: string, key: Parameters<Parameters<typeof useInput>[0]>[1]) {
-    if (searching) {
+    if (searchingNow.current) {
       if (key.return || key.escape) {
         setSearching(false);
         if (key.escape) setFilter((f) => ({ ...f, query: '' }));
@@ -127,6 +180,7 @@ export function App({
       } else if (key.return && plans[selectedPlan]) {
         setOpenId(plans[selectedPlan].id);
         setRowCursor(0);
+        rowNow.current = 0;
         setScreen('plan');
       }
       return;
@@ -139,10 +193,10 @@ export function App({
     }
     if (shownScreen === 'plan' && plan) {
       if (isBack) setScreen('plans');
-      else if (up) setRowCursor((c) => Math.max(0, Math.min(c, rowCount - 1) - 1));
-      else if (down) setRowCursor((c) => Math.min(rowCount - 1, Math.min(c, rowCount - 1) + 1));
+      else if (up) moveRow(-1);
+      else if (down) moveRow(1);
       else if (ACTION_KEYS[input]) {
-        void controller.run(plan.id, ACTION_KEYS[input], plan.achievements[selectedRow]?.id);
+        void controller.run(plan.id, ACTION_KEYS[input], plan.achievements[rowNow.current]?.id);
       }
     }
   }
@@ -232,4 +286,15 @@ export function App({
       />
     </Box>
   );
+}
+
+type InkKey = Parameters<Parameters<typeof useInput>[0]>[1];
+
+/** One character of a burst as Ink would have reported it alone. */
+function burstKey(ch: string, burst: InkKey): [string, InkKey] {
+  const plain = Object.fromEntries(Object.keys(burst).map((k) => [k, false])) as unknown as InkKey;
+  if (ch === '\r' || ch === '\n') return ['', { ...plain, return: true }];
+  if (ch === '\x7f' || ch === '\b') return ['', { ...plain, backspace: true }];
+  if (ch === '\t') return ['', { ...plain, tab: true }];
+  return [ch, plain];
 }

@@ -1,7 +1,7 @@
 import { render } from 'ink';
 import type { ActionsConfig } from '../sources/plans/actions.ts';
 import { type LockOwner, PlansLock, releaseOnSignals } from '../sources/plans/lock.ts';
-import { App } from './App.tsx';
+import { App, newViewMemory } from './App.tsx';
 import { type BuildsSource, PlansController } from './controller.ts';
 import { clock } from './views/format.ts';
 
@@ -100,6 +100,7 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
 
   let handing: ((value: 'handover') => void) | null = null;
   let handoverDone: Promise<void> = Promise.resolve();
+  let aside: () => void = () => undefined;
   const controller = new PlansController({
     plansDir: opts.plansDir,
     config: opts.config,
@@ -113,7 +114,13 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
       handoverDone = new Promise((done) => {
         finish = done;
       });
+      // The command starts only once the dashboard has left the screen and
+      // the terminal is back in cooked mode: its first prompt is not wiped.
+      const stepped = new Promise<void>((done) => {
+        aside = done;
+      });
       handing?.('handover');
+      if (handing) await stepped;
       try {
         const result = await fn();
         const code = (result as { exitCode?: number | null }).exitCode;
@@ -130,8 +137,9 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
   const offSignals = lock ? releaseOnSignals(lock, () => unmount?.()) : () => undefined;
   try {
     let started = false;
+    const memory = newViewMemory();
     for (;;) {
-      const app = render(<App controller={controller} />, {
+      const app = render(<App controller={controller} memory={memory} />, {
         stdin,
         stdout,
         alternateScreen: true,
@@ -158,6 +166,10 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
       app.unmount();
       await app.waitUntilExit().catch(() => undefined);
       if (stdin.isTTY) stdin.setRawMode(false);
+      // Stop reading the terminal: a read pending in this process would take
+      // the line the user types for the command.
+      stdin.pause();
+      aside();
       await handoverDone;
       await controller.refresh();
     }

@@ -45,8 +45,12 @@ export async function waitForScreen(
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; screen:\n${screen}`);
 }
 
-/** Starts `livestream plans ARGS` in a detached 120x40 tmux session; the shell prints EXIT=<code> after it. */
-export function startDashboard(session: string, args: string[]): void {
+/** Starts `livestream plans ARGS` in a detached tmux session (120x40 unless told); the shell prints EXIT=<code> after it. */
+export function startDashboard(
+  session: string,
+  args: string[],
+  size: { columns: number; rows: number } = { columns: 120, rows: 40 },
+): void {
   const quoted = args.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
   tmux(
     'new-session',
@@ -54,9 +58,9 @@ export function startDashboard(session: string, args: string[]): void {
     '-s',
     session,
     '-x',
-    '120',
+    String(size.columns),
     '-y',
-    '40',
+    String(size.rows),
     '-c',
     REPO,
     `${nodeBin()} ${cliEntry()} plans ${quoted}; echo EXIT=$?; sleep 120`,

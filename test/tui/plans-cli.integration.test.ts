@@ -51,6 +51,12 @@ test('plans --json prints the derived state of a project and exits', async () =>
     ]),
     [['DEMO', { done: 1, total: 2 }, ['1.2']]],
   );
+  // The health score and its figures travel with the plan: 20 of 40 completion + 25 + 20 + 15.
+  assert.deepEqual(
+    [out.plans[0].health.score, out.plans[0].health.hoursLeft, out.plans[0].savings],
+    [80, null, null],
+  );
+  assert.deepEqual(out.plans[0].health.idleExecutions, []);
 });
 
 test('a missing folder and a bad --poll are usage errors with a sentence', async () => {

@@ -49,6 +49,8 @@ test('the plan dashboard under tmux: open, refresh, live change, second instance
   assert.match(detail.screen, /1\.1\s+Setup 🚀\s+▶ Ready to execute/);
   assert.doesNotMatch(detail.screen, /\*\*Setup/, 'titles render their markdown');
   assert.match(detail.screen, /Subplans: 1 created, 1 waiting/);
+  // Nothing approved (0 of 40) + no FIX, no idle execution, clean folder (25 + 20 + 15).
+  assert.match(detail.screen, /Health: ● Good 60\/100 · 2 unfinished, no estimates/);
 
   tmux('send-keys', '-t', first, 'r');
   await waitForScreen(first, (s) => s.includes('Refreshing…'), 'the refresh spinner');

@@ -6,6 +6,7 @@ import type {
   PlanStatus,
   PlanSummary,
 } from '../../shared/plans.ts';
+import { type ActiveExecution, healthScore, parallelSavings } from './health.ts';
 import { compareIds, majorsOf, numberTable, resolveNumber } from './ids.ts';
 import { parallelGroups } from './parallel.ts';
 import { classifyFile, type ParallelEntry, parseAchievementIndex, parseParallel } from './parse.ts';
@@ -16,6 +17,8 @@ interface Stamped {
   mtimeMs: number;
   /** The date the file declares in its text, when it declares one. */
   declaredAt?: number | null;
+  /** When version control last committed it; null when uncommitted in a repository. */
+  committedAt?: number | null;
   /** The attempt its name declares (`_v2`, `_02`), 1 otherwise. */
   attempt?: number;
 }
@@ -39,9 +42,11 @@ const byName = (a: Stamped, b: Stamped) => (a.name < b.name ? -1 : a.name > b.na
  * Orders two review files by when they were written: by the dates both
  * declare (`**Review Date**:`) when both declare one, then — between files of
  * one kind — by the attempt their names carry (`_v2`, `_02`), and only then
- * by file mtime — a copy
- * (`cp -r`, a checkout) scrambles mtimes, while what a file says about itself
- * survives. Returns <0 when `a` is older, 0 when nothing tells them apart.
+ * by version-control history when the folder is in a repository (an
+ * uncommitted file is newer than a committed one), and only then by file
+ * mtime — a copy (`cp -r`, a checkout) scrambles mtimes, while what a file
+ * says about itself, and its history, survive. Returns <0 when `a` is older,
+ * 0 when nothing tells them apart.
  */
 export function reviewOrder(a: Stamped, b: Stamped): number {
   if (a.declaredAt != null && b.declaredAt != null && a.declaredAt !== b.declaredAt) {
@@ -51,6 +56,12 @@ export function reviewOrder(a: Stamped, b: Stamped): number {
   const attempts = sameKind ? (a.attempt ?? 1) - (b.attempt ?? 1) : 0;
   if (attempts !== 0) return attempts;
   if (a.declaredAt != null && b.declaredAt != null) return 0;
+  if (a.committedAt !== undefined && b.committedAt !== undefined) {
+    if (a.committedAt === null || b.committedAt === null) {
+      if (a.committedAt !== b.committedAt) return a.committedAt === null ? 1 : -1;
+    } else if (a.committedAt !== b.committedAt) return a.committedAt - b.committedAt;
+    else return 0;
+  }
   return a.mtimeMs - b.mtimeMs;
 }
 
@@ -154,6 +165,7 @@ export function derivePlan(input: PlanInput): PlanDetail {
       name: file.name,
       mtimeMs: file.mtimeMs,
       declaredAt: file.declaredAt ?? null,
+      ...(file.committedAt !== undefined ? { committedAt: file.committedAt } : {}),
       attempt: kind.attempt,
     };
     if (kind.kind === 'subplan') acc.subplans.push(stamped);
@@ -182,6 +194,7 @@ export function derivePlan(input: PlanInput): PlanDetail {
     fixes: 0,
     fixesOpen: 0,
   };
+  const active: ActiveExecution[] = [];
   const achievements: Achievement[] = ordered.map((acc) => {
     const fixOpen = isFixOpen([...acc.approvals, ...acc.resolutions], acc.fixes);
     const status = statusOf(acc, fixOpen);
@@ -194,7 +207,10 @@ export function derivePlan(input: PlanInput): PlanDetail {
     const verdictAt = verdicts.reduce((m, f) => Math.max(m, f.mtimeMs), -Infinity);
     for (const ex of acc.executions) {
       if (status === 'approved' || verdictAt >= ex.mtimeMs) stats.executionsComplete++;
-      else stats.executionsActive++;
+      else {
+        stats.executionsActive++;
+        active.push({ name: ex.name, writtenAt: ex.mtimeMs });
+      }
     }
     stats.approvals += acc.approvals.length;
     stats.fixes += acc.fixes.length;
@@ -258,6 +274,18 @@ export function derivePlan(input: PlanInput): PlanDetail {
   }
   if (warnings.length > 0)
     reasons.push(`${warnings.length} warning${warnings.length > 1 ? 's' : ''}`);
+  const score = healthScore({
+    achievements,
+    active,
+    fixesOpen: stats.fixesOpen,
+    otherProblems: reasons.length - (stats.fixesOpen > 0 ? 1 : 0),
+    asOf: input.readAt ?? null,
+  });
+  if (score.idleExecutions.length > 0) {
+    reasons.push(
+      `${score.idleExecutions.length} idle execution${score.idleExecutions.length > 1 ? 's' : ''} (no verdict for a week): ${score.idleExecutions.join(', ')}`,
+    );
+  }
   const level = stats.fixesOpen > 0 ? 'bad' : reasons.length > 0 ? 'warning' : 'good';
 
   let changedAt = Math.max(input.planMtimeMs ?? 0, input.parallelMtimeMs ?? 0);
@@ -278,7 +306,8 @@ export function derivePlan(input: PlanInput): PlanDetail {
     achievements,
     parallelGroups: groups,
     stats,
-    health: { level, reasons },
+    health: { level, reasons, ...score },
+    savings: parallelSavings(groups, achievements),
     warnings,
   };
 }

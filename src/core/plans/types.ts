@@ -20,6 +20,12 @@ export interface PlanFile {
   declared?: string | null;
   /** The date a feedback file declares in its text (`**Review Date**:`), epoch ms; read for feedbacks only. */
   declaredAt?: number | null;
+  /**
+   * When version control last committed the file, epoch ms; null when the
+   * folder is in a repository but the file is not committed, absent when the
+   * folder is in no repository.
+   */
+  committedAt?: number | null;
 }
 
 export interface PlanInput {
@@ -40,4 +46,6 @@ export interface PlanInput {
   files: PlanFile[];
   /** Problems the reader met (unreadable files, truncation). */
   readWarnings?: string[];
+  /** When the reader read the folder, epoch ms: "idle" is measured against it. Absent: nothing is idle. */
+  readAt?: number | null;
 }

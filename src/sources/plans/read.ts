@@ -11,6 +11,7 @@ import {
 } from '../../core/plans/parse.ts';
 import type { PlanFile, PlanFileDir, PlanInput } from '../../core/plans/types.ts';
 import { readBounded } from '../read-file.ts';
+import { commitTimes } from './git-history.ts';
 
 /** PLAN files over this size are not parsed (a PLAN is a few hundred lines). */
 const MAX_PLAN_BYTES = 4 * 1024 * 1024;
@@ -155,17 +156,25 @@ export async function readPlanFolder(
   const planNames = top.filter((e) => e.isFile() && isPlanFile(e.name)).map((e) => e.name);
   const planFile =
     planNames.find((n) => n === `PLAN_${basename(path)}.md`) ?? planNames.sort()[0] ?? null;
-  const [plan, parallel, subplans, executions, feedbacks] = await Promise.all([
+  const [plan, parallel, subplans, executions, feedbacks, committed] = await Promise.all([
     planFile ? readBounded(join(path, planFile), MAX_PLAN_BYTES) : null,
     top.some((e) => e.name === 'parallel.json') ? readBounded(join(path, 'parallel.json')) : null,
     statFiles(join(path, 'subplans'), 'subplans', warnings),
     statFiles(join(path, 'execution'), 'execution', warnings),
     statFiles(join(path, 'execution', 'feedbacks'), 'feedbacks', warnings),
+    commitTimes(path),
   ]);
   if (plan && !plan.ok && plan.code !== 'empty') warnings.push(plan.message);
   if (parallel && !parallel.ok && parallel.code !== 'missing') warnings.push(parallel.message);
   const planText = plan?.ok ? plan.text : plan ? '' : null;
   const files = [...subplans, ...executions, ...feedbacks];
+  if (committed) {
+    for (const file of files) {
+      const rel =
+        file.dir === 'feedbacks' ? `execution/feedbacks/${file.name}` : `${file.dir}/${file.name}`;
+      file.committedAt = committed.get(rel) ?? null;
+    }
+  }
   // Feedback files say when they were written; their dates order reviews where mtimes cannot.
   await mapLimit(feedbacks, 16, async (file) => {
     file.declaredAt = await readHead(join(path, 'execution', 'feedbacks', file.name))
@@ -200,6 +209,7 @@ export async function readPlanFolder(
     parallelMtimeMs: parallel ? (parallel.mtimeMs ?? null) : null,
     files,
     readWarnings: warnings,
+    readAt: Date.now(),
   };
 }
 

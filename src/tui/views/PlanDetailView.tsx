@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { memo } from 'react';
-import type { PlanDetail } from '../../shared/plans.ts';
+import { describeSavings, describeWorkLeft, type PlanDetail } from '../../shared/plans.ts';
 import { ACHIEVEMENT_STATUS, bar, PLAN_STATUS, windowAround } from './format.ts';
 import { InlineMarkdown } from './Markdown.tsx';
 
@@ -40,6 +40,8 @@ export const PlanDetailView = memo(function PlanDetailView({
     Math.max(1, height - DETAIL_CHROME),
   );
   const titleWidth = Math.max(10, width - 8 - 20 - 40);
+  const work = describeWorkLeft(plan.health);
+  const saved = describeSavings(plan.savings);
   const groups = plan.parallelGroups.map((g) => `[${g.join(', ')}]`).join(' → ');
   return (
     <Box flexDirection="column">
@@ -53,7 +55,8 @@ export const PlanDetailView = memo(function PlanDetailView({
         {plan.next.join(', ') || '—'}
       </Text>
       <Text wrap="truncate">
-        Health: <Text color={h.color}>{h.label}</Text>
+        Health: <Text color={h.color}>{h.label}</Text> {plan.health.score}/100
+        {work ? ` · ${work}` : ''}
         {plan.health.reasons.length > 0 ? ` — ${plan.health.reasons.join('; ')}` : ''}
       </Text>
       <Text wrap="truncate">
@@ -82,6 +85,7 @@ export const PlanDetailView = memo(function PlanDetailView({
       })}
       <Text wrap="truncate" color="gray">
         Parallel groups: {groups || 'none (no parallel.json)'}
+        {saved ? ` · ${saved}` : ''}
       </Text>
       <Text wrap="truncate">
         Actions{actionBusy ? ' (one is running)' : ''}: <Text bold>n</Text> execute next

@@ -1,3 +1,4 @@
+import { describeSavings, describeWorkLeft } from '../../../src/shared/plans.ts';
 import { ConnectionAware } from '../components/ConnectionAware.tsx';
 import { InlineMarkdown } from '../components/InlineMarkdown.tsx';
 import { PLAN_STATUS_TEXT } from '../components/PlanList.tsx';
@@ -22,6 +23,8 @@ export function PlanPage({ id }: { id: string }) {
       </section>
     );
   const fixes = plan.achievements.filter((a) => a.fixOpen);
+  const work = describeWorkLeft(plan.health);
+  const saved = describeSavings(plan.savings);
   const pct = plan.progress.total === 0 ? null : (plan.progress.done / plan.progress.total) * 100;
   return (
     <div className="plan-page" data-plan={plan.id}>
@@ -32,7 +35,9 @@ export function PlanPage({ id }: { id: string }) {
           </a>
           <h1>{plan.name}</h1>
           <span className={`badge plan-${plan.status}`}>{PLAN_STATUS_TEXT[plan.status]}</span>{' '}
-          <span className={`badge health-${plan.health.level}`}>health: {plan.health.level}</span>
+          <span className={`badge health-${plan.health.level}`}>
+            health: {plan.health.level} · {plan.health.score}/100
+          </span>
         </div>
         <div className="actions">
           <Updated at={at} />
@@ -61,6 +66,11 @@ export function PlanPage({ id }: { id: string }) {
           {plan.stats.executionsComplete} executions done, {plan.stats.executionsActive} active ·{' '}
           {plan.stats.approvals} approvals · {plan.stats.fixes} fixes ({plan.stats.fixesOpen} open)
         </p>
+        {(work || saved) && (
+          <p className="small" data-testid="plan-work">
+            {[work, saved].filter(Boolean).join(' · ')}
+          </p>
+        )}
         {plan.health.reasons.length > 0 && (
           <ul className="warnings">
             {plan.health.reasons.map((r) => (

@@ -64,9 +64,10 @@ export async function buildServer(deps: ServerDeps) {
     forceCloseConnections: true,
   });
   installErrorHandler(app);
-  const loginPath = installSecurity(app, {
+  const loginPath = await installSecurity(app, {
     token: config.token,
     allowedOrigins: config.allowedOrigins,
+    insecure: config.insecure === true,
   });
 
   const limiter = new RateLimiter({ ratePerSec: 50, burst: 200 });

@@ -60,6 +60,9 @@ export async function buildServer(deps: ServerDeps) {
     // Per-request lines would drown the log of a dashboard polled all day.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
+    // Fastify's default (100) answered ids of 101-200 characters, which a push
+    // accepts, with its own 414 shape; the routes' schemas decide instead.
+    routerOptions: { maxParamLength: 16 * 1024 },
     return503OnClosing: true,
     forceCloseConnections: true,
   });

@@ -8,6 +8,7 @@ import { parseTopic, topic } from '../shared/topics.ts';
 import type { AlertStore } from '../store/alert-store.ts';
 import { registerProcessMetrics, type Telemetry } from '../telemetry.ts';
 import { installErrorHandler, sendError } from './errors.ts';
+import { installJsonBodies } from './json-body.ts';
 import type {
   HealthQuery,
   LogQueries,
@@ -67,6 +68,7 @@ export async function buildServer(deps: ServerDeps) {
     forceCloseConnections: true,
   });
   installErrorHandler(app);
+  installJsonBodies(app);
   const loginPath = await installSecurity(app, {
     token: config.token,
     allowedOrigins: config.allowedOrigins,

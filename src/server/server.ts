@@ -7,7 +7,7 @@ import type { ChannelTestResult } from '../notify/notifier.ts';
 import { parseTopic, topic } from '../shared/topics.ts';
 import type { AlertStore } from '../store/alert-store.ts';
 import { registerProcessMetrics, type Telemetry } from '../telemetry.ts';
-import { installErrorHandler, sendError } from './errors.ts';
+import { installErrorHandler } from './errors.ts';
 import { installJsonBodies } from './json-body.ts';
 import type {
   HealthQuery,
@@ -17,7 +17,7 @@ import type {
   ReplayGauge,
   SessionQueries,
 } from './queries.ts';
-import { RateLimiter } from './rate-limit.ts';
+import { installRateLimit } from './rate-limit.ts';
 import { type AgentQueries, agentRoutes } from './routes/agents.ts';
 import { type AttentionQueries, attentionRoutes } from './routes/attention.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -75,15 +75,7 @@ export async function buildServer(deps: ServerDeps) {
     insecure: config.insecure === true,
   });
 
-  const limiter = new RateLimiter({ ratePerSec: 50, burst: 200 });
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.method !== 'POST') return;
-    const verdict = limiter.take(request.ip, Date.now());
-    if (!verdict.ok) {
-      reply.header('retry-after', String(verdict.retryAfterSec));
-      return sendError(reply, 429, 'rate_limited', 'Too many requests; slow down and retry.');
-    }
-  });
+  await installRateLimit(app);
 
   const pushes = deps.telemetry.counter(
     'livestream_updates_received_total',

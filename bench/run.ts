@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   logs: () => import('./logs.ts'),
   ingest: () => import('./ingest.ts'),
   web: () => import('./web.ts'),
+  attention: () => import('./attention.ts'),
 };
 
 const VALUE_FLAGS = new Set(['--minutes', '--seconds']);

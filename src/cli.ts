@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { register as registerDemo } from './commands/demo.ts';
 import { CliError, EXIT } from './commands/errors.ts';
+import { register as registerHooks } from './commands/hooks.ts';
 import { register as registerNotify } from './commands/notify.ts';
 import { register as registerPlans } from './commands/plans.ts';
 import { register as registerPush } from './commands/push.ts';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     registerPush,
     registerDemo,
     registerPlans,
+    registerHooks,
     registerNotify,
   ]) {
     register(program);

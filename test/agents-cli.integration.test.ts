@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -103,5 +103,107 @@ describe('agent sessions on the command line', () => {
     assert.match(text, new RegExp(`livestream_agent_cost_usd ${COST}`));
     assert.match(text, /livestream_agent_tokens\{kind="cacheRead"\} 100000/);
     assert.match(text, /livestream_agent_sessions\{state="working"\} 1/);
+  });
+
+  test('POST /api/hooks answers at once, shows the tool call, and refuses payloads missing fields', async () => {
+    const url = server?.url as string;
+    const post = (body: unknown) =>
+      fetch(`${url}/api/hooks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const hookSession = 'cafe0000-1111-4222-8333-444455556666';
+    const ok = await post({
+      session_id: hookSession,
+      transcript_path: '/nowhere.jsonl',
+      cwd: '/home/dev/api',
+      hook_event_name: 'PreToolUse',
+      tool_name: 'Bash',
+      tool_input: { command: 'npm test' },
+      tool_use_id: 'toolu_hook',
+    });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(await ok.json(), {});
+    const detail = await waitFor(async () => {
+      const r = await fetch(`${url}/api/agents/${hookSession}`);
+      return r.status === 200
+        ? ((await r.json()) as { tools: { id: string; summary: string }[] })
+        : undefined;
+    });
+    assert.deepEqual(
+      detail.tools.map((t) => [t.id, t.summary]),
+      [['toolu_hook', 'npm test']],
+    );
+    const bad = await post({ hook_event_name: 'Stop' });
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { message: string }).message, /session_id/);
+    const garbage = await fetch(`${url}/api/hooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"session',
+    });
+    assert.equal(garbage.status, 400);
+    const unknown = await post({ session_id: hookSession, hook_event_name: 'FutureEvent' });
+    assert.equal(unknown.status, 200);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /livestream_hooks_received_total\{result="rejected"\} 1/);
+    assert.match(metrics, /livestream_hooks_received_total\{result="ignored"\} 1/);
+  });
+
+  test('hooks install --dry-run shows the diff, install merges, uninstall removes exactly it', async () => {
+    const project = join(dir, 'proj');
+    const settings = join(project, '.claude', 'settings.json');
+    await mkdir(join(project, '.claude'), { recursive: true });
+    const original = `${JSON.stringify({ permissions: { allow: ['Bash(npm test)'] }, hooks: { Stop: [{ hooks: [{ type: 'command', command: 'say done' }] }] } }, null, 2)}\n`;
+    await writeFile(settings, original);
+    const url = 'http://127.0.0.1:9999';
+    const dry = await output(['hooks', 'install', '--project', project, '--url', url, '--dry-run']);
+    assert.equal(dry.code, 0);
+    assert.match(dry.stdout, /\+ +"url": "http:\/\/127\.0\.0\.1:9999\/api\/hooks"/);
+    assert.equal(await readFile(settings, 'utf8'), original, '--dry-run writes nothing');
+
+    const install = await output([
+      'hooks',
+      'install',
+      '--project',
+      project,
+      '--url',
+      url,
+      '--token',
+      's3cret',
+    ]);
+    assert.equal(install.code, 0);
+    const written = await readFile(settings, 'utf8');
+    assert.ok(!written.includes('s3cret'), 'the token itself is never written');
+    const parsed = JSON.parse(written) as {
+      hooks: Record<string, { hooks: { type: string; headers?: object }[] }[]>;
+      permissions: unknown;
+    };
+    assert.deepEqual(parsed.permissions, { allow: ['Bash(npm test)'] });
+    assert.equal(parsed.hooks.Stop?.length, 2);
+    assert.deepEqual(parsed.hooks.PreToolUse?.[0]?.hooks[0]?.headers, {
+      Authorization: 'Bearer $LIVESTREAM_TOKEN',
+    });
+    const again = await output([
+      'hooks',
+      'install',
+      '--project',
+      project,
+      '--url',
+      url,
+      '--token',
+      's3cret',
+    ]);
+    assert.match(again.stdout, /already up to date/);
+
+    const uninstall = await output(['hooks', 'uninstall', '--project', project]);
+    assert.equal(uninstall.code, 0);
+    assert.equal(await readFile(settings, 'utf8'), original);
+
+    await writeFile(settings, '{ not json');
+    const broken = await output(['hooks', 'install', '--project', project]);
+    assert.equal(broken.code, 2);
+    assert.equal(await readFile(settings, 'utf8'), '{ not json');
   });
 });

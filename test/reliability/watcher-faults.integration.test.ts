@@ -143,6 +143,8 @@ describe('inotify watch limit reached', () => {
         join(dir, 'h.db'),
         '--port',
         '0',
+        // Only the root's watcher: the machine's own Claude Code history would hit the limit too.
+        '--no-agents',
       ],
       {
         // Not the machine's own Claude Code or Codex history: its watches would share the limit.

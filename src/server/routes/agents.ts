@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AgentEvent } from '../../core/agents/events.ts';
+import { hookEvents, hookPayloadSchema } from '../../core/agents/hooks.ts';
 import type { AgentTotals } from '../../hub/agents-engine.ts';
 import type { AgentDetail, AgentSummary } from '../../shared/agents.ts';
 import type { Telemetry } from '../../telemetry.ts';
@@ -56,6 +57,28 @@ export async function agentRoutes(
       );
     }
     return found;
+  });
+
+  const hooks = telemetry.counter(
+    'livestream_hooks_received_total',
+    'Claude Code hook payloads received (rejected: missing fields; ignored: unknown event)',
+  );
+  // Claude Code waits for the answer: it is sent as soon as the payload is applied
+  // (in memory; publishing happens on the next tick), and says nothing the agent acts on.
+  app.post('/api/hooks', async (request, reply) => {
+    const parsed = hookPayloadSchema.safeParse(request.body);
+    if (!parsed.success) {
+      hooks.inc({ result: 'rejected' });
+      request.log.warn(
+        { issues: parsed.error.issues.map((i) => i.path.join('.') || i.message) },
+        'hook payload rejected',
+      );
+      return badRequest(reply, 'hook payload', parsed.error);
+    }
+    const { events, known } = hookEvents(parsed.data, Date.now());
+    for (const e of events) agents.apply(e, null);
+    hooks.inc({ result: known ? 'applied' : 'ignored' });
+    return {};
   });
 
   telemetry.gauge('livestream_agent_sessions', 'Coding-agent sessions by state', () =>

@@ -55,11 +55,11 @@ describe('readBounded', () => {
     await symlink(join(dir, 'loop-b'), join(dir, 'loop-a'));
     await symlink(join(dir, 'loop-a'), join(dir, 'loop-b'));
     const loop = await readBounded(join(dir, 'loop-a'));
-    assert.ok(!loop.ok && loop.code === 'not_a_file');
+    assert.ok(!loop.ok && loop.code === 'unreadable');
     await writeFile(join(dir, 'target.json'), '{"secret":true}');
     await symlink(join(dir, 'target.json'), join(dir, 'link.json'));
     const link = await readBounded(join(dir, 'link.json'));
-    assert.ok(!link.ok && link.code === 'not_a_file');
+    assert.ok(!link.ok && link.code === 'unreadable');
     assert.match(link.message, /symbolic link/);
     assert.doesNotMatch(link.message, /secret/);
   });
@@ -76,7 +76,7 @@ describe('readBounded', () => {
     const release = confineReads(root);
     try {
       const r = await readBounded(join(root, 'linked', 'f.json'));
-      assert.ok(!r.ok && r.code === 'not_a_file');
+      assert.ok(!r.ok && r.code === 'unreadable');
       assert.match(r.message, /symbolic link/);
       assert.equal((await readBounded(join(root, 'p', 'f.json'))).ok, true);
     } finally {

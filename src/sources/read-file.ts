@@ -68,7 +68,7 @@ export async function readBounded(path: string, maxBytes = MAX_READ_BYTES): Prom
     if (!(await openedInsideRoot(path, handle.fd))) {
       return {
         ok: false,
-        code: 'not_a_file',
+        code: 'unreadable',
         message: `${path} is reached through a symbolic link; links are not followed, nothing outside the watched root is read`,
       };
     }
@@ -137,7 +137,7 @@ function openFailure(path: string, err: NodeJS.ErrnoException): ReadResult {
     case 'ELOOP':
       return {
         ok: false,
-        code: 'not_a_file',
+        code: 'unreadable',
         message: `${path} is a symbolic link; links are not followed, so it is ignored`,
       };
     default:

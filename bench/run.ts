@@ -13,6 +13,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   ingest: () => import('./ingest.ts'),
   web: () => import('./web.ts'),
   attention: () => import('./attention.ts'),
+  startup: () => import('./startup.ts'),
 };
 
 const VALUE_FLAGS = new Set(['--minutes', '--seconds']);

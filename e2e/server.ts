@@ -38,9 +38,7 @@ export class ServerProcess {
       process.execPath,
       [
         ...NODE_FLAGS,
-        '--import',
-        'tsx',
-        'src/cli.ts',
+        'dist/cli.js',
         'serve',
         '--root',
         this.root,

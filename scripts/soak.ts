@@ -137,10 +137,7 @@ class ServerChild {
         // measure what is retained, not when V8 last happened to collect.
         '--expose-gc',
         ...NODE_FLAGS,
-        '--import',
-        'tsx',
-        '--disable-warning=ExperimentalWarning',
-        join(ROOT, 'src', 'cli.ts'),
+        join(ROOT, 'dist', 'cli.js'),
         'serve',
         ...this.args,
       ],

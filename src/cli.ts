@@ -50,4 +50,10 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+// Re-executed by bin/livestream.mjs with a channel: if the launcher is killed
+// outright (SIGKILL), die the same way rather than run on unowned.
+if (process.channel) {
+  process.once('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+  process.channel.unref();
+}
 await main(process.argv);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { type App, createApp } from '../app.ts';
+import type { App } from '../app.ts';
 import { AttentionConfig } from '../attention-config.ts';
 import {
   type AppConfig,
@@ -156,6 +156,8 @@ async function serve(flags: ServeFlags): Promise<void> {
   const logger = createLogger(flags.logFormat ? { format: flags.logFormat } : {});
   let app: App;
   try {
+    // Loaded here, not at the top: `livestream --help` should not load Fastify and SQLite.
+    const { createApp } = await import('../app.ts');
     app = await createApp({ config, logger });
   } catch (error) {
     const err = error as NodeJS.ErrnoException;

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { createApp } from '../app.ts';
 import { DEFAULT_RETENTION_DAYS, DEFAULT_TOKEN_BUDGET, defaultWebDir } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { type AgentSummary, totalTokens } from '../shared/agents.ts';
@@ -152,6 +151,8 @@ async function fromServer(url: string, token: string | undefined): Promise<Snaps
 }
 
 async function fromRoots(roots: string[]): Promise<Snapshot> {
+  // Loaded here, not at the top: the other commands' start-up should not pay for it.
+  const { createApp } = await import('../app.ts');
   const app = await createApp({
     config: {
       roots: checkRoots(roots),

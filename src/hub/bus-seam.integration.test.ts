@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { wireCodec } from '../server/encode.ts';
 import { RawClient, startTestServer, type TestServer } from '../server/ws/testing.ts';
-import { applyPatch } from '../shared/json-patch.ts';
 import type { DeltaMessage, ServerMessage } from '../shared/protocol.ts';
 import { InProcessBus } from './fanout.ts';
 import { MemoryHub } from './hub.ts';
-import type { Bus, Change, DeltaListener, ReplayStats } from './types.ts';
+import type { Bus, Change, DeltaListener, ReplayStats, TopicState } from './types.ts';
 
 /**
  * A second `Bus` implementation, in memory, standing in for Redis: one log
@@ -22,15 +21,11 @@ class FakeSharedLog {
   readonly replicas = new Set<FakeReplicaBus>();
   seq = 0;
 
-  append(change: Change, from: FakeReplicaBus): DeltaMessage {
+  append(change: Change, state: TopicState | null, from: FakeReplicaBus): DeltaMessage {
     const delta = { ...change, seq: ++this.seq } as DeltaMessage;
     this.entries.push(delta);
-    const prev = this.states.get(delta.topic)?.data ?? null;
-    const data =
-      delta.op === 'append'
-        ? { lines: [...((prev as { lines?: unknown[] } | null)?.lines ?? []), ...delta.items] }
-        : applyPatch(prev, delta.patch);
-    this.states.set(delta.topic, { version: delta.version, seq: delta.seq, data });
+    if (state === null) this.states.delete(delta.topic);
+    else this.states.set(delta.topic, { version: delta.version, seq: delta.seq, data: state.data });
     // Delivered later, in log order, to every replica (the writer too).
     queueMicrotask(() => {
       for (const replica of this.replicas) replica.receive(delta, replica === from);
@@ -64,8 +59,8 @@ class FakeReplicaBus implements Bus {
     return this.#mirror.replayStats;
   }
 
-  publish(change: Change): DeltaMessage {
-    return this.#log.append(change, this);
+  publish(change: Change, state: TopicState | null): DeltaMessage {
+    return this.#log.append(change, state, this);
   }
 
   receive(delta: DeltaMessage, own: boolean): void {

@@ -1,5 +1,5 @@
 import type { DeltaMessage } from '../shared/protocol.ts';
-import type { Bus, Change, DeltaListener, ReplayStats } from './types.ts';
+import type { Bus, Change, DeltaListener, ReplayStats, TopicState } from './types.ts';
 
 /** Bounds of the replay log that lets reconnecting clients resume. */
 export interface ReplayLimits {
@@ -69,7 +69,7 @@ export class InProcessBus implements Bus {
     return this.#seq;
   }
 
-  publish(change: Change): DeltaMessage {
+  publish(change: Change, _state?: TopicState | null): DeltaMessage {
     const delta = { ...change, seq: ++this.#seq } as DeltaMessage;
     this.#keep(delta);
     this.#deliver(delta);

@@ -111,7 +111,7 @@ export class MemoryHub implements Hub {
   #publish(change: Change, state: TopicState): DeltaMessage {
     // State first: a listener that reads the hub while the delta is delivered sees it.
     this.#topics.set(change.topic, state);
-    const delta = this.bus.publish(change);
+    const delta = this.bus.publish(change, state.data === null ? null : state);
     state.seq = delta.seq;
     return delta;
   }

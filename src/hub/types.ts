@@ -66,9 +66,11 @@ export interface Bus extends FanOut {
   readonly seq: number;
   /**
    * Appends a change to the log under the next seq and delivers it. Returns
-   * the delta with its seq.
+   * the delta with its seq. `state` is the topic's whole state after the
+   * change (null once removed): a shared bus keeps it for replicas that join
+   * later. Throws on a replica that does not hold the sequence.
    */
-  publish(change: Change): DeltaMessage;
+  publish(change: Change, state: TopicState | null): DeltaMessage;
   /**
    * Deltas after `seq` for the given topics, in order, from the bounded log;
    * null when it no longer reaches back that far (or `seq` is in the future).

@@ -15,31 +15,25 @@ export interface ServerProcess {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
-/** Runs the CLI as a child process on the pinned Node, as a user would. */
+/**
+ * Runs the compiled CLI (`npm run build`) as a child process, the way
+ * bin/livestream.mjs re-executes it for `serve`: same flags, same environment.
+ * The launcher itself is tested in test/bin.integration.test.ts; here the
+ * child is the server itself, so a SIGKILL is a real crash.
+ */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(
-    process.execPath,
-    [
-      ...NODE_FLAGS,
-      '--import',
-      'tsx',
-      '--disable-warning=ExperimentalWarning',
-      join(ROOT, 'src', 'cli.ts'),
-      ...args,
-    ],
-    {
-      cwd: ROOT,
-      env: runtimeEnv({
-        ...process.env,
-        LIVESTREAM_LOG_LEVEL: 'warn',
-        // Never the machine's own Claude Code or Codex history: a test names its folders.
-        CLAUDE_CONFIG_DIR: join(ROOT, '.no-claude-config'),
-        CODEX_HOME: join(ROOT, '.no-codex-home'),
-        ...env,
-      }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  return spawn(process.execPath, [...NODE_FLAGS, join(ROOT, 'dist', 'cli.js'), ...args], {
+    cwd: ROOT,
+    env: runtimeEnv({
+      ...process.env,
+      LIVESTREAM_LOG_LEVEL: 'warn',
+      // Never the machine's own Claude Code or Codex history: a test names its folders.
+      CLAUDE_CONFIG_DIR: join(ROOT, '.no-claude-config'),
+      CODEX_HOME: join(ROOT, '.no-codex-home'),
+      ...env,
+    }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Starts `serve` and resolves once it listens; rejects with its output if it exits first. */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ServerProcess, startServer, waitFor } from '../helpers/server.ts';
 
-const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli.ts');
+const CLI = join(import.meta.dirname, '..', '..', 'dist', 'cli.js');
 
 async function writePhase(project: string, sessionId: string, phase: string): Promise<void> {
   await mkdir(join(project, '.context-foundry'), { recursive: true });
@@ -133,8 +133,6 @@ describe('inotify watch limit reached', () => {
         '-c',
         'echo 20 > /proc/sys/user/max_inotify_watches && exec "$0" "$@"',
         process.execPath,
-        '--import',
-        'tsx',
         CLI,
         'serve',
         '--root',

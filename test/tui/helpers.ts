@@ -3,9 +3,9 @@ import { join } from 'node:path';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 
-/** The real CLI, as a user runs it. */
+/** The real CLI, as a user runs it: the launcher over the compiled dist/cli.js. */
 export function cliEntry(): string {
-  return join(REPO, 'src', 'cli.ts');
+  return join(REPO, 'bin', 'livestream.mjs');
 }
 
 /** Node 24 (node:sqlite): this process's node when it is 24+, else the pinned `node` package. */
@@ -59,7 +59,7 @@ export function startDashboard(session: string, args: string[]): void {
     '40',
     '-c',
     REPO,
-    `${nodeBin()} --import tsx ${cliEntry()} plans ${quoted}; echo EXIT=$?; sleep 120`,
+    `${nodeBin()} ${cliEntry()} plans ${quoted}; echo EXIT=$?; sleep 120`,
   );
 }
 

@@ -21,7 +21,7 @@ writePlan(plansDir, 'DEMO', [
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(nodeBin(), ['--import', 'tsx', cliEntry(), 'plans', ...args], {
+    const child = spawn(nodeBin(), [cliEntry(), 'plans', ...args], {
       cwd: REPO,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

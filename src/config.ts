@@ -13,6 +13,8 @@ export interface AppConfig {
   retentionDays: number;
   token: string | null;
   allowedOrigins: string[];
+  /** `serve --insecure`: a non-loopback bind without a token, so LAN Host names are accepted. */
+  insecure?: boolean;
   /** Poll the roots every N ms instead of using OS events (network filesystems). */
   pollMs: number | null;
   tokenBudget: number;

@@ -87,6 +87,7 @@ export function resolveServeConfig(flags: ServeFlags, env = process.env): AppCon
     retentionDays: flags.retentionDays,
     token,
     allowedOrigins: flags.allowOrigin ?? [],
+    insecure: flags.insecure === true,
     pollMs: flags.poll ? flags.poll * 1000 : null,
     tokenBudget: flags.tokenBudget,
     webDir: defaultWebDir(),

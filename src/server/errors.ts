@@ -42,7 +42,12 @@ export function installErrorHandler(app: FastifyInstance): void {
             : error.message;
       return sendError(reply, status, CODES[status] ?? 'bad_request', message);
     }
-    request.log.error({ err: error, url: request.url }, 'request failed');
+    request.log.error({ err: error, url: redactUrl(request.url) }, 'request failed');
     return sendError(reply, 500, 'internal', 'The server hit an unexpected error; see its log.');
   });
+}
+
+/** A URL with the value of any `token` query parameter replaced, fit for a log line. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
 }

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { applyPatch, diff, type JsonPatchOp, jsonEqual, PatchError } from './json-patch.ts';
+import {
+  applyPatch,
+  diff,
+  type JsonPatchOp,
+  jsonEqual,
+  jsonLengthAtMost,
+  PatchError,
+} from './json-patch.ts';
 
 test('jsonEqual ignores key order and undefined properties', () => {
   assert.equal(jsonEqual({ a: 1, b: [1, { c: 2 }] }, { b: [1, { c: 2 }], a: 1 }), true);
@@ -223,4 +230,37 @@ test('diff of a large state with one deep change touches only that change', () =
   assert.deepEqual(diff({ sessions }, { sessions: next }), [
     { op: 'replace', path: '/sessions/s7/timeline', value: [{ j: 'x' }] },
   ]);
+});
+
+describe('jsonLengthAtMost', () => {
+  test('is the JSON length when within the limit, above the limit otherwise', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.nat(400), (value, limit) => {
+        const exact = JSON.stringify(value).length;
+        const got = jsonLengthAtMost(value, limit);
+        if (exact <= limit) assert.equal(got, exact);
+        else assert.ok(got > limit);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('skips undefined properties and writes null for undefined array items', () => {
+    const value = { a: undefined, b: [undefined, 1], c: 'x' };
+    assert.equal(jsonLengthAtMost(value, 1000), JSON.stringify(value).length);
+  });
+
+  test('a small change to a large map is not serialised whole', () => {
+    const big: Record<string, unknown> = {};
+    for (let i = 0; i < 1000; i++) big[`s${i}`] = { name: 'x'.repeat(1000) };
+    const read: string[] = [];
+    const proxy = new Proxy(big, {
+      get(target, key) {
+        if (typeof key === 'string') read.push(key);
+        return Reflect.get(target, key);
+      },
+    });
+    assert.ok(jsonLengthAtMost(proxy, 100) > 100);
+    assert.ok(read.length <= 2, `read ${read.length} entries`);
+  });
 });

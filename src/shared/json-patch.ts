@@ -65,6 +65,68 @@ function encodedLength(ops: readonly JsonPatchOp[]): number {
 }
 
 /**
+ * `JSON.stringify(value).length` when that is at most `limit`, otherwise some
+ * number above `limit`, found without serialising more than `limit`
+ * characters' worth: the diff only needs to know which form is shorter, and a
+ * small change to a large map must not cost the map's serialisation.
+ */
+export function jsonLengthAtMost(value: unknown, limit: number): number {
+  const over = limit + 1;
+  let total = 0;
+  const walk = (node: unknown, inArray: boolean): boolean => {
+    if (total > limit) return false;
+    switch (typeof node) {
+      case 'string':
+        // The escaped form is at least the characters plus two quotes.
+        if (total + node.length + 2 > limit) {
+          total = over;
+          return false;
+        }
+        total += JSON.stringify(node).length;
+        return total <= limit;
+      case 'number':
+        total += Number.isFinite(node) ? String(node).length : 4;
+        return total <= limit;
+      case 'boolean':
+        total += node ? 4 : 5;
+        return total <= limit;
+      case 'object':
+        break;
+      default:
+        // undefined, functions, symbols: `null` in arrays, skipped in objects (by the caller).
+        if (inArray) total += 4;
+        return total <= limit;
+    }
+    if (node === null) {
+      total += 4;
+      return total <= limit;
+    }
+    if (typeof (node as { toJSON?: unknown }).toJSON === 'function') {
+      total += (JSON.stringify(node) ?? 'null').length;
+      return total <= limit;
+    }
+    if (Array.isArray(node)) {
+      total += 2 + Math.max(0, node.length - 1);
+      for (const item of node) if (!walk(item, true)) return false;
+      return total <= limit;
+    }
+    total += 2;
+    let first = true;
+    for (const key in node) {
+      const item = (node as Record<string, unknown>)[key];
+      if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue;
+      if (!first) total += 1;
+      first = false;
+      total += JSON.stringify(key).length + 1;
+      if (!walk(item, false)) return false;
+    }
+    return total <= limit;
+  };
+  walk(value, false);
+  return total > limit ? over : total;
+}
+
+/**
  * The operations that turn `from` into `to` (empty when they are equal). In
  * every object that changed, each changed key either gets its own ops or goes
  * whole into one `merge` of that object, whichever is shorter as JSON; the
@@ -98,7 +160,8 @@ export function diff(from: unknown, to: unknown, path = ''): JsonPatchOp[] {
     if (ops.length === 0) continue;
     fine.push(...ops);
     const own = encodedLength(ops);
-    const inline = JSON.stringify(key).length + JSON.stringify(next).length + 2;
+    // Bounded: only whether the inline form is shorter than `own` matters.
+    const inline = JSON.stringify(key).length + 2 + jsonLengthAtMost(next, own);
     if (inline < own) {
       defineKey(merged, key, next);
       saved += own - inline;

@@ -88,11 +88,16 @@ export class JsonlTail {
     return this.#offset;
   }
 
-  /** Reads everything new; resolves with what was consumed. */
+  /**
+   * Reads everything new; resolves with what was consumed. A poll that joins
+   * a read in flight resolves when it is done with zero counts: the poll that
+   * started it reports them, so a burst of change events (a slow writer of one
+   * long line) reports each skipped line once, not once per event.
+   */
   poll(): Promise<TailResult> {
     if (this.#running) {
       this.#again = true;
-      return this.#running;
+      return this.#running.then((r) => EMPTY(r.offset));
     }
     const run = async (): Promise<TailResult> => {
       const total = EMPTY(this.#offset);

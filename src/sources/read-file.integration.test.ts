@@ -4,7 +4,7 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MAX_READ_BYTES, readBounded } from './read-file.ts';
+import { confineReads, MAX_READ_BYTES, readBounded } from './read-file.ts';
 
 describe('readBounded', () => {
   let dir = '';
@@ -51,11 +51,38 @@ describe('readBounded', () => {
     assert.ok(!r.ok && r.code === 'not_a_file');
   });
 
-  it('reports a symlink loop as unreadable', async () => {
+  it('refuses a symlink loop and a symlink to a real file alike: links are not followed', async () => {
     await symlink(join(dir, 'loop-b'), join(dir, 'loop-a'));
     await symlink(join(dir, 'loop-a'), join(dir, 'loop-b'));
-    const r = await readBounded(join(dir, 'loop-a'));
-    assert.ok(!r.ok && r.code === 'unreadable');
+    const loop = await readBounded(join(dir, 'loop-a'));
+    assert.ok(!loop.ok && loop.code === 'unreadable');
+    await writeFile(join(dir, 'target.json'), '{"secret":true}');
+    await symlink(join(dir, 'target.json'), join(dir, 'link.json'));
+    const link = await readBounded(join(dir, 'link.json'));
+    assert.ok(!link.ok && link.code === 'unreadable');
+    assert.match(link.message, /symbolic link/);
+    assert.doesNotMatch(link.message, /secret/);
+  });
+
+  it('under a confined root, refuses a file reached through a linked folder', async () => {
+    const root = join(dir, 'root');
+    const outside = join(dir, 'outside');
+    await mkdir(join(root, 'p'), { recursive: true });
+    await mkdir(outside, { recursive: true });
+    await writeFile(join(outside, 'f.json'), '{"outside":true}');
+    await writeFile(join(root, 'p', 'f.json'), '{"inside":true}');
+    await symlink(outside, join(root, 'linked'));
+    assert.equal((await readBounded(join(root, 'linked', 'f.json'))).ok, true);
+    const release = confineReads(root);
+    try {
+      const r = await readBounded(join(root, 'linked', 'f.json'));
+      assert.ok(!r.ok && r.code === 'unreadable');
+      assert.match(r.message, /symbolic link/);
+      assert.equal((await readBounded(join(root, 'p', 'f.json'))).ok, true);
+    } finally {
+      release();
+    }
+    assert.equal((await readBounded(join(root, 'linked', 'f.json'))).ok, true);
   });
 
   it('reports a file without read permission as unreadable', async (t) => {

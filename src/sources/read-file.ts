@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, readlink, realpath } from 'node:fs/promises';
+import { sep } from 'node:path';
 
 /** Largest file a source reads whole. */
 export const MAX_READ_BYTES = 1024 * 1024;
@@ -10,20 +11,67 @@ export type ReadResult =
   | { ok: true; text: string; mtimeMs: number; size: number }
   | { ok: false; code: ReadProblem; message: string; mtimeMs?: number };
 
+/** Watched roots (absolute paths) and how many watchers hold each: reads under them are confined. */
+const confinedRoots = new Map<string, number>();
+
+/**
+ * Confines every later `readBounded` of a path under `root` (absolute) to
+ * files really inside it: a path that reaches its file through a symbolic
+ * link anywhere below the root is refused. Returns the release.
+ */
+export function confineReads(root: string): () => void {
+  confinedRoots.set(root, (confinedRoots.get(root) ?? 0) + 1);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    const left = (confinedRoots.get(root) ?? 1) - 1;
+    if (left > 0) confinedRoots.set(root, left);
+    else confinedRoots.delete(root);
+  };
+}
+
+/**
+ * Whether the file open as `fd` is the one `path` names without following
+ * links: the kernel's name of the open file must be the path below the real
+ * root. Answered for paths under a confined root on systems with /proc;
+ * elsewhere O_NOFOLLOW (last component) is the guard.
+ */
+async function openedInsideRoot(path: string, fd: number): Promise<boolean> {
+  for (const root of confinedRoots.keys()) {
+    if (path !== root && !path.startsWith(root + sep)) continue;
+    const opened = await readlink(`/proc/self/fd/${fd}`).catch(() => null);
+    if (opened === null) return true;
+    const realRoot = await realpath(root).catch(() => null);
+    return realRoot !== null && opened === realRoot + path.slice(root.length);
+  }
+  return true;
+}
+
 /**
  * Reads a small text file whole, bounded by `maxBytes`. Never throws: every
  * failure is a code and a message that says what to do. Opens first and stats
  * the open handle, so a file swapped between stat and read is not misread;
  * O_NONBLOCK keeps a FIFO named like a watched file from hanging the reader.
+ * Links are never followed: O_NOFOLLOW refuses a link as the last component,
+ * and under a confined root (`confineReads`) the opened file must be the one
+ * the path names, so a folder swapped for a link cannot lead outside.
  */
 export async function readBounded(path: string, maxBytes = MAX_READ_BYTES): Promise<ReadResult> {
   let handle: import('node:fs/promises').FileHandle;
   try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   } catch (error) {
     return openFailure(path, error as NodeJS.ErrnoException);
   }
   try {
+    if (!(await openedInsideRoot(path, handle.fd))) {
+      return {
+        ok: false,
+        code: 'unreadable',
+        message: `${path} is reached through a symbolic link; links are not followed, nothing outside the watched root is read`,
+      };
+    }
     const stats = await handle.stat();
     if (!stats.isFile()) {
       return { ok: false, code: 'not_a_file', message: `${path} is not a regular file` };
@@ -87,7 +135,11 @@ function openFailure(path: string, err: NodeJS.ErrnoException): ReadResult {
         message: `permission denied reading ${path}; give the livestream user read access`,
       };
     case 'ELOOP':
-      return { ok: false, code: 'unreadable', message: `${path} is a symlink loop` };
+      return {
+        ok: false,
+        code: 'unreadable',
+        message: `${path} is a symbolic link; links are not followed, so it is ignored`,
+      };
     default:
       return { ok: false, code: 'unreadable', message: `cannot open ${path}: ${err.message}` };
   }

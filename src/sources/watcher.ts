@@ -2,6 +2,7 @@ import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Logger } from 'pino';
+import { confineReads } from './read-file.ts';
 import { TreeWatch } from './tree-watch.ts';
 import type { FileEvent, FileHandler } from './types.ts';
 
@@ -68,6 +69,7 @@ export class RootWatcher {
   readonly #log: Logger;
   readonly #roots: Root[];
   readonly #reportedErrors = new Set<string>();
+  #releaseReads: (() => void)[] = [];
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
 
@@ -89,6 +91,8 @@ export class RootWatcher {
   /** Resolves once every existing root has been scanned (its files delivered as `add`). */
   async start(): Promise<void> {
     this.#stopped = false;
+    for (const release of this.#releaseReads) release();
+    this.#releaseReads = this.#roots.map((root) => confineReads(root.path));
     await Promise.all(this.#roots.map((root) => this.#ensure(root)));
     this.#timer = setInterval(() => {
       for (const root of this.#roots) void this.#ensure(root);
@@ -98,6 +102,8 @@ export class RootWatcher {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    for (const release of this.#releaseReads) release();
+    this.#releaseReads = [];
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     for (const root of this.#roots) this.#close(root);

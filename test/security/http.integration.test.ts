@@ -270,6 +270,7 @@ describe('limits', () => {
     let flooding = true;
     const statuses = new Map<number, number>();
     let retryAfter: string | null = null;
+    let refusal: unknown = null;
     const flood = async () => {
       while (flooding) {
         const response = await fetch(`${server.url}/api/phase-update`, {
@@ -277,9 +278,12 @@ describe('limits', () => {
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ session_id: 'flood', current_phase: 'Scout', status: 'x' }),
         });
-        await response.arrayBuffer();
+        const text = await response.text();
         statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
-        if (response.status === 429) retryAfter ??= response.headers.get('retry-after');
+        if (response.status === 429) {
+          retryAfter ??= response.headers.get('retry-after');
+          refusal ??= JSON.parse(text);
+        }
       }
     };
     const flooders = Array.from({ length: 8 }, flood);
@@ -296,6 +300,10 @@ describe('limits', () => {
     await Promise.all(flooders);
     assert.ok(refusedDuringGets > 0);
     assert.ok(Number(retryAfter) >= 1, 'Retry-After tells when to come back');
+    const body = refusal as { error?: string; message?: string };
+    assert.deepEqual(Object.keys(body).sort(), ['error', 'message']);
+    assert.equal(body.error, 'rate_limited');
+    assert.match(body.message ?? '', /slow down/);
   });
 });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jsonValueTooDeep, tooDeepMessage } from '../../shared/json-depth.ts';
 import type { PhaseNumber } from '../../shared/model.ts';
 import { summariseExtras } from './extras.ts';
 import { parsePhaseNumber } from './phase-number.ts';
@@ -67,6 +68,11 @@ export function parsePhaseJson(source: string): ParseResult {
 export function parsePhaseDocument(value: unknown): ParseResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, code: 'invalid_document', message: 'expected a JSON object' };
+  }
+  // Before any recursive walk (zod, the diff, JSON.stringify): a few KB nested
+  // thousands deep would overflow the stack for every session, not only this one.
+  if (jsonValueTooDeep(value)) {
+    return { ok: false, code: 'invalid_document', message: tooDeepMessage('the document') };
   }
   const parsed = phaseSchema.safeParse(value);
   if (!parsed.success) {

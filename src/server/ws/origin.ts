@@ -1,17 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-function normalise(origin: string): string | null {
-  try {
-    const url = new URL(origin);
-    return url.protocol === 'null:' ? null : `${url.protocol}//${url.host}`;
-  } catch {
-    return null;
-  }
-}
-
 /**
- * Whether a browser at `origin` may open a socket: no Origin (not a browser),
- * the same host as the request, or one of `allowed` (`*` allows any).
+ * The one origin policy of the server, for HTTP requests (state-changing
+ * methods, CORS) and WebSocket upgrades alike: no Origin (not a browser), the
+ * same host as the request, one of `allowed` compared as normalised origins
+ * (scheme, host, port; case and a default port do not matter), or any origin
+ * when `allowed` holds `*`. The opaque origin `null` (sandboxed frames, file
+ * pages) is never an allowed origin, `*` included.
  */
 export function originAllowed(
   origin: string | undefined,
@@ -19,14 +14,45 @@ export function originAllowed(
   allowed: readonly string[],
 ): boolean {
   if (origin === undefined) return true;
-  if (allowed.includes('*')) return true;
-  const normal = normalise(origin);
+  const normal = normaliseOrigin(origin);
   if (normal === null) return false;
-  if (host !== undefined) {
-    const own = normal.replace(/^[a-z]+:\/\//, '');
-    if (own === host.toLowerCase()) return true;
+  if (allowed.includes('*')) return true;
+  if (host !== undefined && sameHost(normal, host)) return true;
+  return allowed.some((entry) => normaliseOrigin(entry) === normal);
+}
+
+/** Whether a listed origin (not only the request's own host) allows `origin`: CORS answers those. */
+export function crossOriginAllowed(
+  origin: string | undefined,
+  allowed: readonly string[],
+): boolean {
+  if (origin === undefined) return false;
+  const normal = normaliseOrigin(origin);
+  if (normal === null) return false;
+  return allowed.includes('*') || allowed.some((entry) => normaliseOrigin(entry) === normal);
+}
+
+/** `scheme://host[:port]` of an http(s) origin, lower-cased, default port dropped; null otherwise. */
+export function normaliseOrigin(origin: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return null;
   }
-  return allowed.some((entry) => normalise(entry) === normal);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  // An origin is only scheme, host and port: anything more is not an Origin header.
+  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) return null;
+  return `${url.protocol}//${url.host}`;
+}
+
+function sameHost(normalOrigin: string, host: string): boolean {
+  const own = normalOrigin.replace(/^https?:\/\//, '');
+  const lower = host.toLowerCase();
+  if (own === lower) return true;
+  // A Host header may carry the default port the origin drops.
+  const scheme = normalOrigin.startsWith('https:') ? 'https:' : 'http:';
+  return normaliseOrigin(`${scheme}//${lower}`) === normalOrigin;
 }
 
 /**

@@ -1,15 +1,20 @@
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { parseCheckpoint } from '../core/session/checkpoint.ts';
+import { checkpointExtras, parseCheckpoint } from '../core/session/checkpoint.ts';
 import {
   applyUpdate,
   folderName,
   type SessionRecord,
   withWarnings,
 } from '../core/session/derive.ts';
-import { type PhaseDocument, parsePhaseDocument } from '../core/session/document.ts';
+import {
+  type PhaseDocument,
+  parsePhaseDocument,
+  phaseDocumentExtras,
+} from '../core/session/document.ts';
 import type { FileDocument, FileProblem, SessionFileEvent } from '../core/session/events.ts';
 import { SessionKeys } from '../core/session/keys.ts';
+import { sessionsTopicData } from '../core/session/list.ts';
 import { endOf, startsNewRun } from '../core/session/run.ts';
 import { buildTimeline } from '../core/session/timeline.ts';
 import type {
@@ -228,6 +233,21 @@ export class SessionEngine {
   get(key: string): SessionDetail | null {
     const entry = this.#entries.get(key);
     return entry ? this.#detail(entry) : null;
+  }
+
+  /**
+   * The extra fields of the document a session was last derived from, whole
+   * (its status carries them summarised and bounded); null for no session.
+   */
+  extras(key: string): { extras: Record<string, unknown>; omitted: number } | null {
+    const entry = this.#entries.get(key);
+    if (!entry) return null;
+    const raw = entry.document as { state?: unknown; progress?: unknown } | null;
+    const extras =
+      entry.status.source === 'checkpoint'
+        ? checkpointExtras(raw?.state, raw?.progress ?? null)
+        : phaseDocumentExtras(raw);
+    return { extras, omitted: entry.status.extrasOmitted ?? 0 };
   }
 
   keyFor(sessionId: string): string | null {
@@ -474,9 +494,10 @@ export class SessionEngine {
   }
 
   #publishList(): void {
-    const sessions: Record<string, SessionStatus> = {};
-    for (const [key, entry] of this.#entries) sessions[key] = entry.status;
-    this.#hub.set(topic('sessions'), { sessions });
+    this.#hub.set(
+      topic('sessions'),
+      sessionsTopicData(mapValues(this.#entries, (entry) => entry.status)),
+    );
   }
 
   #detail(entry: Entry): SessionDetail {
@@ -490,6 +511,10 @@ export class SessionEngine {
   #storeFailed(error: unknown): void {
     this.#log.error({ err: (error as Error)?.message }, 'saving session history failed');
   }
+}
+
+function* mapValues<K, V, W>(map: Map<K, V>, f: (value: V) => W): Generator<readonly [K, W]> {
+  for (const [key, value] of map) yield [key, f(value)];
 }
 
 /** The input a stored session was derived from, so live-versus-checkpoint holds after a restart. */

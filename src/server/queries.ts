@@ -14,6 +14,8 @@ import type { StoreHealth } from '../store/types.ts';
 export interface SessionQueries {
   list(filter?: { state?: SessionState }): SessionStatus[];
   get(key: string): SessionDetail | null;
+  /** A session's extra fields, whole (statuses carry them bounded); null for no session. */
+  extras(key: string): { extras: Record<string, unknown>; omitted: number } | null;
   /** The key of the session with this id, when the id is not itself a key. */
   keyFor(sessionId: string): string | null;
   ingestPush(body: unknown, receivedAt: number): PushOutcome;

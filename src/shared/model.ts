@@ -77,6 +77,12 @@ export interface SessionStatus {
   /** Fields the producer wrote that the model does not know (kept, shown; large ones summarised). */
   extras: Record<string, unknown>;
   /**
+   * How many of the producer's extra fields `extras` does not show in full
+   * (summarised, or left out past its size budget); absent when none.
+   * `GET /api/sessions/:id/extras` has them whole.
+   */
+  extrasOmitted?: number;
+  /**
    * Which run of this project the session is: a new build in the same folder
    * after the previous one ended is run 2, 3, … with its own key. Absent = 1.
    */

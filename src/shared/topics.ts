@@ -22,7 +22,12 @@ export type TopicKind =
 
 /** The data each topic kind carries. Collections are keyed by id so merge patches stay small. */
 export interface TopicData {
-  sessions: { sessions: Record<string, SessionStatus> };
+  /**
+   * Each session's status without its extras (`session:<id>` has them). Past
+   * the list's size budget finished sessions are summarised, then left out
+   * (`omitted` counts them; `GET /api/sessions` lists every one).
+   */
+  sessions: { sessions: Record<string, SessionStatus>; omitted?: number };
   session: SessionDetail;
   /** Append-only: deltas carry new lines; the snapshot holds the last `cap`. */
   logs: { lines: LogLine[] };

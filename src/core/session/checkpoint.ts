@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { ParseResult, PhaseDocument } from './document.ts';
-import { summariseExtras } from './extras.ts';
+import { jsonValueTooDeep, tooDeepMessage } from '../../shared/json-depth.ts';
+import { boundDocument } from './bounds.ts';
+import { hasControlChars, MAX_SESSION_ID_LENGTH, type ParseResult } from './document.ts';
 import { clampPercent, parsePhaseNumber } from './phase-number.ts';
 import { parseLlmTimestamp } from './timestamps.ts';
 
@@ -49,6 +50,9 @@ export function parseCheckpoint(files: CheckpointFiles): ParseResult {
   if (typeof files.state !== 'object' || files.state === null || Array.isArray(files.state)) {
     return { ok: false, code: 'invalid_document', message: 'state.json: expected a JSON object' };
   }
+  if (jsonValueTooDeep(files.state) || jsonValueTooDeep(files.progress)) {
+    return { ok: false, code: 'invalid_document', message: tooDeepMessage('state.json') };
+  }
   const state = stateSchema.parse(files.state);
   const progress = progressSchema.safeParse(files.progress ?? {});
   const tasks = progress.success ? progress.data : {};
@@ -56,30 +60,46 @@ export function parseCheckpoint(files: CheckpointFiles): ParseResult {
   const complete = files.complete || phase.toLowerCase() === 'complete';
   const done = tasks.completed?.length ?? 0;
   const total = done + (tasks.remaining?.length ?? 0);
-  const extras: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(state)) if (!STATE_KNOWN.has(key)) extras[key] = value;
-  if (progress.success && files.progress !== null) extras.progress = files.progress;
-  const sessionId = state.session_id?.trim() || files.folderId;
-  const doc: PhaseDocument = {
-    sessionId,
-    currentPhase: phase,
-    phaseNumber: parsePhaseNumber(undefined),
-    status: complete ? 'completed' : 'in_progress',
-    progressDetail: tasks.notes?.at(-1) ?? state.task_description ?? null,
-    testIteration: null,
-    phasesCompleted: [],
-    startedAt: parseLlmTimestamp(state.start_time),
-    reportedAt: parseLlmTimestamp(state.last_iteration_time),
-    progressHint: total > 0 ? clampPercent((done / total) * 100) : null,
-    // The runner saves state.json only after an iteration: the first one seen
-    // already names the next phase, and `last_phase` the one that just ran.
-    previousPhase:
-      state.last_phase && state.last_phase.trim().toLowerCase() !== phase.toLowerCase()
-        ? state.last_phase.trim()
-        : null,
-    extras: summariseExtras(extras),
-  };
+  const extras = checkpointExtras(files.state, progress.success ? files.progress : null);
+  const named = state.session_id?.trim() ?? '';
+  // A name too long for a key, or with control characters, is no name: the folder's is used.
+  const sessionId =
+    named.length > 0 && named.length <= MAX_SESSION_ID_LENGTH && !hasControlChars(named)
+      ? named
+      : files.folderId;
+  const doc = boundDocument(
+    {
+      sessionId,
+      currentPhase: phase,
+      phaseNumber: parsePhaseNumber(undefined),
+      status: complete ? 'completed' : 'in_progress',
+      progressDetail: tasks.notes?.at(-1) ?? state.task_description ?? null,
+      testIteration: null,
+      phasesCompleted: [],
+      startedAt: parseLlmTimestamp(state.start_time),
+      reportedAt: parseLlmTimestamp(state.last_iteration_time),
+      progressHint: total > 0 ? clampPercent((done / total) * 100) : null,
+      // The runner saves state.json only after an iteration: the first one seen
+      // already names the next phase, and `last_phase` the one that just ran.
+      previousPhase:
+        state.last_phase && state.last_phase.trim().toLowerCase() !== phase.toLowerCase()
+          ? state.last_phase.trim()
+          : null,
+    },
+    extras,
+  );
   return { ok: true, doc };
+}
+
+/** The fields of a checkpoint the model does not know, whole (with `progress.json` as `progress`). */
+export function checkpointExtras(state: unknown, progress: unknown): Record<string, unknown> {
+  const extras: Record<string, unknown> = {};
+  if (typeof state === 'object' && state !== null && !Array.isArray(state)) {
+    for (const [key, value] of Object.entries(state))
+      if (!STATE_KNOWN.has(key)) extras[key] = value;
+  }
+  if (progress !== null && progress !== undefined) extras.progress = progress;
+  return extras;
 }
 
 /** The project folder a checkpoint names, when it names an absolute one. */

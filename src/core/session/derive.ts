@@ -119,6 +119,7 @@ export function applyUpdate(prev: SessionRecord | null, update: SessionUpdate): 
     etaAt: estimateEta(transitions, doc.phaseNumber, state),
     warnings: before?.warnings ?? [],
     extras: doc.extras,
+    ...(doc.extrasOmitted ? { extrasOmitted: doc.extrasOmitted } : {}),
     run: update.run ?? before?.run ?? 1,
     template,
     loops,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { jsonValueTooDeep, tooDeepMessage } from '../../shared/json-depth.ts';
 import type { PhaseNumber } from '../../shared/model.ts';
-import { summariseExtras } from './extras.ts';
+import { boundDocument } from './bounds.ts';
 import { parsePhaseNumber } from './phase-number.ts';
 import { parseLlmTimestamp } from './timestamps.ts';
 
@@ -22,6 +22,8 @@ export interface PhaseDocument {
   /** The phase the producer says came just before this one (ralph's `last_phase`), when it differs. */
   previousPhase?: string | null;
   extras: Record<string, unknown>;
+  /** Extra fields not shown in full in `extras` (summarised or left out; see `summariseExtras`). */
+  extrasOmitted?: number;
 }
 
 export type ParseResult =
@@ -103,26 +105,38 @@ export function parsePhaseDocument(value: unknown): ParseResult {
       message: '"session_id" contains control characters',
     };
   }
-  const extras: Record<string, unknown> = {};
-  for (const [key, extra] of Object.entries(data)) if (!KNOWN.has(key)) extras[key] = extra;
   return {
     ok: true,
-    doc: {
-      sessionId,
-      currentPhase: currentPhase ?? 'Unknown',
-      phaseNumber: parsePhaseNumber(data.phase_number),
-      status: status ?? 'unknown',
-      progressDetail: typeof data.progress_detail === 'string' ? data.progress_detail : null,
-      testIteration: parseIteration(data.test_iteration),
-      phasesCompleted: (data.phases_completed ?? []).filter(
-        (p): p is string => typeof p === 'string',
-      ),
-      startedAt: parseLlmTimestamp(data.started_at),
-      reportedAt: parseLlmTimestamp(data.last_updated),
-      progressHint: null,
-      extras: summariseExtras(extras),
-    },
+    doc: boundDocument(
+      {
+        sessionId,
+        currentPhase: currentPhase ?? 'Unknown',
+        phaseNumber: parsePhaseNumber(data.phase_number),
+        status: status ?? 'unknown',
+        progressDetail: typeof data.progress_detail === 'string' ? data.progress_detail : null,
+        testIteration: parseIteration(data.test_iteration),
+        phasesCompleted: (data.phases_completed ?? []).filter(
+          (p): p is string => typeof p === 'string',
+        ),
+        startedAt: parseLlmTimestamp(data.started_at),
+        reportedAt: parseLlmTimestamp(data.last_updated),
+        progressHint: null,
+      },
+      unknownFields(data),
+    ),
   };
+}
+
+/** The fields of a phase document the model does not know, whole (`extras` before bounding). */
+export function phaseDocumentExtras(value: unknown): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  return unknownFields(value as Record<string, unknown>);
+}
+
+function unknownFields(data: Record<string, unknown>): Record<string, unknown> {
+  const extras: Record<string, unknown> = {};
+  for (const [key, extra] of Object.entries(data)) if (!KNOWN.has(key)) extras[key] = extra;
+  return extras;
 }
 
 function clean(value: string | undefined): string | null {
@@ -131,7 +145,8 @@ function clean(value: string | undefined): string | null {
   return trimmed.length === 0 ? null : trimmed;
 }
 
-function hasControlChars(value: string): boolean {
+/** True when `value` contains a control character (below U+0020). */
+export function hasControlChars(value: string): boolean {
   for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) < 0x20) return true;
   return false;
 }

@@ -77,6 +77,13 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOpt
     return (await opts.replay(detail.status.id, query.data.at)) ?? reply;
   });
 
+  app.get('/api/sessions/:id/extras', async (request, reply) => {
+    const detail = findSession(request.params, reply);
+    if (!detail) return reply;
+    const found = sessions.extras(detail.status.id);
+    return { session_id: detail.status.id, ...(found ?? { extras: {}, omitted: 0 }) };
+  });
+
   app.get('/api/phases/:id', async (request, reply) => {
     const detail = findSession(request.params, reply);
     if (!detail) return reply;

@@ -81,3 +81,30 @@ test('a client that stops reading is coalesced, then closed with 4008; memory st
   assert.equal(code, SLOW_CONSUMER_CLOSE);
   assert.match(reason, /slow consumer/);
 });
+
+test('snapshots larger than the hard limit reach a client that reads: no 4008, no reconnect loop', async (t) => {
+  const server = await startTestServer({ limits });
+  t.after(() => server.close());
+  const { hub, stats } = server;
+  const huge = 'y'.repeat(limits.hardBufferBytes + 64 * 1024);
+  for (const name of ['session:a', 'session:b', 'session:c', 'session:d'])
+    hub.set(name, { name, huge });
+  const client = new RawClient(`${server.url}/ws`, { perMessageDeflate: false });
+  t.after(() => client.close());
+  await client.next((m) => m.type === 'welcome');
+
+  // One message over the hard limit, to a client with nothing buffered: sent.
+  client.send({ type: 'subscribe', topics: ['session:a'] });
+  const a = await client.next((m) => m.type === 'snapshot' && m.topic === 'session:a');
+  assert.equal((a as { data: { huge: string } }).data.huge.length, huge.length);
+
+  // Several at once: the first fills the buffer, the rest wait for it to drain.
+  client.send({ type: 'subscribe', topics: ['session:b', 'session:c', 'session:d'] });
+  for (const name of ['session:b', 'session:c', 'session:d']) {
+    const snapshot = await client.next((m) => m.type === 'snapshot' && m.topic === name);
+    assert.equal((snapshot as { data: { name: string } }).data.name, name);
+  }
+  assert.equal(stats.slowConsumerCloses, 0);
+  client.send({ type: 'ping', id: 7 });
+  await client.next((m) => m.type === 'pong');
+});

@@ -109,7 +109,9 @@ export class ProtocolConnection {
     if (this.ws.bufferedAmount <= this.#ctx.limits.softBufferBytes / 4) {
       this.#dirty = null;
       this.#send({ type: 'resync', reason: 'slow_consumer' });
-      for (const name of dirty) if (this.#subs.has(name)) this.#send(this.#ctx.hub.snapshot(name));
+      // Large snapshots can fill the buffer again: the rest wait for the next drain.
+      for (const name of dirty) if (this.#subs.has(name)) this.#sendSnapshot(name);
+      if (this.#dirty !== null) return false;
       this.#ctx.stats.emit('drained', this);
       return true;
     }
@@ -124,23 +126,33 @@ export class ProtocolConnection {
 
   readonly #deliver = (delta: DeltaMessage): void => {
     if (this.#closed) return;
-    if (this.#dirty === null && this.ws.bufferedAmount > this.#ctx.limits.softBufferBytes) {
-      this.#dirty = new Set();
-      this.#slowSince = Date.now();
-      this.#ctx.stats.coalesced++;
-      this.#ctx.stats.emit('slow', this);
-      this.#ctx.onSlow(this);
-    }
+    this.#coalesceIfBehind();
     if (this.#dirty !== null) this.#dirty.add(delta.topic);
     else this.#send(delta);
   };
 
-  /** Sends unless that would take the socket's buffer past the hard limit. */
+  /** Past the soft limit, changes are only noted (one snapshot per topic once drained). */
+  #coalesceIfBehind(): void {
+    if (this.#dirty !== null || this.ws.bufferedAmount <= this.#ctx.limits.softBufferBytes) return;
+    this.#dirty = new Set();
+    this.#slowSince = Date.now();
+    this.#ctx.stats.coalesced++;
+    this.#ctx.stats.emit('slow', this);
+    this.#ctx.onSlow(this);
+  }
+
+  /**
+   * Sends unless the client is behind (over the soft limit) and this would
+   * take its buffer past the hard limit. A client that keeps up gets any one
+   * message, however large: closing it for a big snapshot would only make it
+   * reconnect and be closed again, in a loop.
+   */
   #send(message: ServerMessage): void {
     if (this.#closed) return;
     const bytes = encodeBuffer(message);
     const buffered = this.ws.bufferedAmount;
-    if (buffered + bytes.length > this.#ctx.limits.hardBufferBytes) {
+    const { softBufferBytes, hardBufferBytes } = this.#ctx.limits;
+    if (buffered > softBufferBytes && buffered + bytes.length > hardBufferBytes) {
       this.#closeSlow('slow consumer: send buffer over limit');
       return;
     }
@@ -270,6 +282,7 @@ export class ProtocolConnection {
   }
 
   #sendSnapshot(name: string): void {
+    this.#coalesceIfBehind();
     if (this.#dirty !== null) this.#dirty.add(name);
     else this.#send(this.#ctx.hub.snapshot(name));
   }

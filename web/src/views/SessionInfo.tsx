@@ -34,6 +34,18 @@ export function SessionInfo({ s }: { s: SessionStatus }) {
           </div>
         ))}
       </dl>
+      {s.extrasOmitted ? (
+        <p className="muted">
+          {s.extrasOmitted} field{s.extrasOmitted === 1 ? '' : 's'} not shown in full:{' '}
+          <a
+            href={`/api/sessions/${encodeURIComponent(s.id)}/extras`}
+            target="_blank"
+            rel="noreferrer"
+          >
+            all fields (JSON)
+          </a>
+        </p>
+      ) : null}
       {s.warnings.length > 0 && (
         <ul className="warnings" aria-label="Input warnings">
           {s.warnings.map((w) => (

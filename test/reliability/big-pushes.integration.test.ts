@@ -1,0 +1,183 @@
+/**
+ * Issue 14.2 against a real `livestream serve` child: ten pushes of about
+ * 1 MB each (a thousand extra fields, a megabyte phase name, detail line,
+ * status or phase list, one huge value, an object of 60,000 keys) used to
+ * put ~10 MB into the `sessions` topic, past the 8 MiB send limit, so every
+ * viewer was closed with 4008, reconnected and was closed again, and the
+ * stored sessions brought that back after every restart. Now each field is
+ * bounded, the list carries no extras, viewers stay connected, and the whole
+ * extras are served on demand, before and after a restart.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import { type ServerProcess, startServer } from '../helpers/server.ts';
+import { closeSocket, nextMessage } from '../security/helpers.ts';
+
+const MB = 1_000_000;
+
+/** Ten bodies of about 1 MB each (the HTTP limit is 1 MiB), one per session. */
+function bodies(): Record<string, unknown>[] {
+  const base = (i: number) => ({
+    session_id: `big-${i}`,
+    current_phase: 'Builder',
+    status: 'active',
+  });
+  const fields = (i: number) => {
+    const body: Record<string, unknown> = base(i);
+    for (let k = 0; k < 1000; k++) body[`field_${k}`] = `${k}:${'x'.repeat(985)}`;
+    return body;
+  };
+  return [
+    fields(0),
+    { ...base(1), progress_detail: 'd'.repeat(MB) },
+    { ...base(2), current_phase: 'P'.repeat(MB) },
+    {
+      ...base(3),
+      phases_completed: Array.from({ length: 9000 }, (_, k) => `${k}${'p'.repeat(100)}`),
+    },
+    { ...base(4), artifacts: 'a'.repeat(MB) },
+    {
+      ...base(5),
+      many: Object.fromEntries(Array.from({ length: 60_000 }, (_, k) => [`k${k}`, k])),
+    },
+    { ...base(6), status: 's'.repeat(MB) },
+    { ...base(7), phase_number: `1/${'9'.repeat(MB)}` },
+    fields(8),
+    fields(9),
+  ];
+}
+
+interface Viewer {
+  ws: WebSocket;
+  closes: number[];
+  snapshotBytes: number;
+}
+
+/** A dashboard client subscribed to the sessions list; its snapshot's size noted. */
+async function viewer(server: ServerProcess, topics = ['sessions']): Promise<Viewer> {
+  const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws`);
+  const closes: number[] = [];
+  ws.on('close', (code) => closes.push(code));
+  await nextMessage(ws, (m) => m.type === 'welcome');
+  const snapshot = new Promise<number>((resolve, reject) => {
+    const onMessage = (data: WebSocket.RawData) => {
+      const text = String(data);
+      if ((JSON.parse(text) as { type: string }).type !== 'snapshot') return;
+      ws.off('message', onMessage);
+      resolve(text.length);
+    };
+    ws.on('message', onMessage);
+    ws.once('close', (code, reason) =>
+      reject(new Error(`closed (${code} ${String(reason)}) before the snapshot`)),
+    );
+  });
+  ws.send(JSON.stringify({ type: 'subscribe', topics }));
+  return { ws, closes, snapshotBytes: await snapshot };
+}
+
+async function json(server: ServerProcess, path: string): Promise<Record<string, unknown>> {
+  const response = await fetch(`${server.url}${path}`);
+  assert.equal(response.status, 200, path);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+describe('ten 1 MB pushes', () => {
+  let dir = '';
+  let server: ServerProcess;
+  const servers: ServerProcess[] = [];
+  const sent = bodies();
+  const serve = async () => {
+    const s = await startServer(['--root', dir, '--db', join(dir, 'ls.db')]);
+    servers.push(s);
+    return s;
+  };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ls-big-'));
+    server = await serve();
+  });
+  after(async () => {
+    for (const s of servers) await s.stop('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('are accepted while the dashboard stays connected', async () => {
+    const watching = await viewer(server);
+    for (const body of sent) {
+      const text = JSON.stringify(body);
+      assert.ok(text.length > 850_000 && text.length < 1024 * 1024, `${text.length} bytes`);
+      const response = await fetch(`${server.url}/api/phase-update`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: text,
+      });
+      assert.equal(response.status, 200, await response.text());
+    }
+    // The viewer saw the last push arrive, and was never closed.
+    await nextMessage(
+      watching.ws,
+      (m) => m.type === 'delta' && JSON.stringify(m).includes('big-9'),
+    ).catch(() => undefined);
+    const list = await viewer(server);
+    assert.deepEqual(watching.closes, []);
+    assert.ok(list.snapshotBytes < 64 * 1024, `sessions snapshot of ${list.snapshotBytes} bytes`);
+    const ids = Object.keys(
+      ((await json(server, '/api/sessions')) as { sessions: { id: string }[] }).sessions.map(
+        (s) => s.id,
+      ),
+    );
+    assert.equal(ids.length, 10);
+    for (const v of [watching, list]) await closeSocket(v.ws);
+  });
+
+  it('leave every status and session topic small', async () => {
+    for (let i = 0; i < 10; i++) {
+      const page = await viewer(server, [`session:big-${i}`]);
+      assert.ok(page.snapshotBytes < 32 * 1024, `session:big-${i}: ${page.snapshotBytes} bytes`);
+      assert.deepEqual(page.closes, []);
+      await closeSocket(page.ws);
+    }
+    const status = await json(server, '/api/status/big-2');
+    assert.ok(String(status.currentPhase).length <= 120);
+    assert.ok(String(status.currentPhase).endsWith('…'));
+  });
+
+  const extrasHeld = async (s: ServerProcess) => {
+    const status = await json(s, '/api/status/big-0');
+    assert.ok(Number(status.extrasOmitted) >= 990, `extrasOmitted ${status.extrasOmitted}`);
+    const whole = await json(s, '/api/sessions/big-0/extras');
+    const {
+      session_id: _id,
+      current_phase: _p,
+      status: _s,
+      ...fields
+    } = sent[0] as Record<string, unknown>;
+    assert.equal(whole.session_id, 'big-0');
+    assert.deepEqual(whole.extras, fields);
+    const artifacts = await json(s, '/api/sessions/big-4/extras');
+    assert.equal((artifacts.extras as { artifacts: string }).artifacts.length, MB);
+  };
+
+  it('keep the whole extras available on demand', async () => {
+    await extrasHeld(server);
+    const missing = await fetch(`${server.url}/api/sessions/nobody/extras`);
+    assert.equal(missing.status, 404);
+  });
+
+  it('after a restart: the dashboard connects and stays, the extras are still served', async () => {
+    await server.stop();
+    server = await serve();
+    const list = await viewer(server);
+    assert.ok(list.snapshotBytes < 64 * 1024, `sessions snapshot of ${list.snapshotBytes} bytes`);
+    const ping = nextMessage(list.ws, (m) => m.type === 'pong');
+    list.ws.send(JSON.stringify({ type: 'ping', id: 1 }));
+    await ping;
+    assert.deepEqual(list.closes, []);
+    await extrasHeld(server);
+    await closeSocket(list.ws);
+  });
+});

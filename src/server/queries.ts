@@ -57,6 +57,8 @@ export interface LogQueries {
 /** `/api/health`: is history being saved. */
 export interface HealthQuery {
   health(): StoreHealth;
+  /** Commits the writes queued so far; resolves once they are committed or parked. */
+  flush?(): void | Promise<void>;
 }
 
 /** For /metrics: the replay log's size. */

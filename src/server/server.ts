@@ -132,6 +132,7 @@ export async function buildServer(deps: ServerDeps) {
     metrics: deps.metrics,
     sessions: deps.sessions,
     telemetry: deps.telemetry,
+    store: deps.store,
   });
   await app.register(plansRoutes, { plans: deps.plans });
   await app.register(attentionRoutes, {

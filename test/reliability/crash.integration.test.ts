@@ -95,3 +95,99 @@ describe('kill -9 during writes', () => {
     assert.ok(acked.length >= ROUNDS * 40);
   });
 });
+
+describe('kill -9 during broadcasts and agent updates', () => {
+  const servers: ServerProcess[] = [];
+  let dir = '';
+
+  after(async () => {
+    for (const s of servers) await s.stop('SIGKILL');
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps every broadcast and agent update answered "saved: true" (issue 14.6)', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ls-crash-events-'));
+    const db = join(dir, 'history.db');
+    const ackedEvents: string[] = [];
+    const ackedAgents: string[] = [];
+    let counter = 0;
+
+    for (let round = 0; round < ROUNDS; round++) {
+      const server = await startServer(['--root', dir, '--db', db]);
+      servers.push(server);
+      const post = (path: string, body: unknown) =>
+        fetch(`${server.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      if (round === 0) {
+        const made = await post('/api/phase-update', {
+          session_id: 'events',
+          current_phase: 'Builder',
+          status: 'building',
+        });
+        assert.equal(((await made.json()) as { saved?: boolean }).saved, true);
+      }
+      const killAfter = 40 + round * 17;
+      let ackedThisRound = 0;
+      let killed = false;
+      const send = async (n: number): Promise<void> => {
+        while (!killed) {
+          const id = `E${String(counter++).padStart(5, '0')}`;
+          const agent = n % 2 === 1;
+          let response: Response;
+          try {
+            response = agent
+              ? await post('/api/agent-update', {
+                  session_id: 'events',
+                  agent_id: id,
+                  status: 'running',
+                  tokens_used: 10,
+                })
+              : await post('/api/broadcast/events', {
+                  type: 'progress',
+                  session_id: 'events',
+                  sequence: counter,
+                  data: { message: id },
+                });
+          } catch {
+            return; // the server is gone
+          }
+          if (response.status === 429) {
+            await response.body?.cancel();
+            continue;
+          }
+          const body = (await response.json().catch(() => null)) as { saved?: boolean } | null;
+          if (response.status === 200 && body?.saved === true) {
+            (agent ? ackedAgents : ackedEvents).push(id);
+            ackedThisRound++;
+            if (ackedThisRound >= killAfter && !killed) {
+              killed = true;
+              server.child.kill('SIGKILL');
+            }
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: PUSHERS }, (_, n) => send(n)));
+      await server.stop('SIGKILL');
+      assert.equal(server.child.signalCode, 'SIGKILL');
+    }
+
+    const server = await startServer(['--root', dir, '--db', db]);
+    servers.push(server);
+    const logs = (await (await fetch(`${server.url}/api/logs/events?lines=5000`)).json()) as {
+      lines: { text: string }[];
+    };
+    const logged = new Set(logs.lines.map((l) => /E\d{5}/.exec(l.text)?.[0]));
+    const lostEvents = ackedEvents.filter((id) => !logged.has(id));
+    assert.deepEqual(lostEvents, [], `${lostEvents.length} of ${ackedEvents.length} lost`);
+    const metrics = (await (await fetch(`${server.url}/api/metrics/events`)).json()) as {
+      agent_performance: { data: { agentId: string }[] | null };
+    };
+    const agents = new Set((metrics.agent_performance.data ?? []).map((a) => a.agentId));
+    const lostAgents = ackedAgents.filter((id) => !agents.has(id));
+    assert.deepEqual(lostAgents, [], `${lostAgents.length} of ${ackedAgents.length} lost`);
+    assert.ok(ackedEvents.length >= ROUNDS * 15 && ackedAgents.length >= ROUNDS * 15);
+  });
+});

@@ -13,6 +13,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ServerProcess, startServer, waitFor } from '../helpers/server.ts';
 
+/** A write route's answer: `saved` says whether it is in the stored history. */
+interface Answer {
+  saved?: boolean;
+  history?: string;
+  message?: string;
+}
+
 interface Health {
   history: string;
   store: { writable: boolean; pending: number; lastError: string | null };
@@ -88,10 +95,19 @@ describe('history database on a full disk', () => {
         }),
       });
       assert.equal(response.status, 200, 'pushes are accepted while history is not saved');
-      await response.arrayBuffer();
+      return (await response.json()) as Answer;
+    };
+    const post = async (path: string, body: unknown) => {
+      const response = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(response.status, 200, path);
+      return (await response.json()) as Answer;
     };
 
-    await push('Before');
+    assert.equal((await push('Before')).saved, true);
     assert.equal((await health()).history, 'saving');
 
     const filler = join(mnt, 'filler');
@@ -108,8 +124,20 @@ describe('history database on a full disk', () => {
     assert.match(failing.store.lastError ?? '', /FULL|IOERR|disk/i);
     for (let i = 0; i < 5; i++) {
       const phase = `Stuck${i}`;
-      await push(phase);
+      // The answer says the change is live but not in the history (issue 14.6).
+      const answer = await push(phase);
+      assert.equal(answer.saved, false);
+      assert.equal(answer.history, 'not_saving');
+      assert.match(answer.message ?? '', /not being saved.*restart/);
       whileFull.push(phase);
+    }
+    for (const [path, body] of [
+      ['/api/broadcast/full', { type: 'log_line', data: { message: 'while full' } }],
+      ['/api/agent-update', { session_id: 'full', agent_id: 'a1', status: 'running' }],
+    ] as const) {
+      const answer = await post(path, body);
+      assert.equal(answer.saved, false, path);
+      assert.equal(answer.history, 'not_saving', path);
     }
     // Live state is still served.
     const status = (await (await fetch(`${server.url}/api/status/full`)).json()) as {
@@ -133,7 +161,11 @@ describe('history database on a full disk', () => {
       'the store to save again',
     );
     assert.equal(recovered.store.lastError, null);
-    await push('After');
+    assert.equal((await push('After')).saved, true);
+    assert.equal(
+      (await post('/api/broadcast/full', { type: 'log_line', data: { message: 'after' } })).saved,
+      true,
+    );
     assert.match(server.output(), /writable again/);
 
     await server.stop('SIGTERM');

@@ -36,7 +36,7 @@ describe('metrics routes', () => {
     metrics = new MetricsEngine({ hub, sessions, store, logs, logger });
     app = Fastify({ bodyLimit: 1024 * 1024 });
     installErrorHandler(app);
-    await app.register(metricsRoutes, { metrics, sessions, telemetry });
+    await app.register(metricsRoutes, { metrics, sessions, telemetry, store });
     sessions.ingestPush(
       {
         session_id: 'weather-app',
@@ -120,6 +120,7 @@ describe('metrics routes', () => {
       session_id: 'weather-app',
       agent_id: 'builder-1',
       key: 'weather-app',
+      saved: true,
     });
     const m = (
       await app.inject({ method: 'GET', url: '/api/metrics/weather-app' })

@@ -1,13 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import { PROMETHEUS_CONTENT_TYPE, type Telemetry } from '../../telemetry.ts';
+import { committed, heldFor } from '../durable.ts';
 import { sendError } from '../errors.ts';
 import { badRequest, sessionIdParams } from '../params.ts';
-import type { MetricsQueries, SessionQueries } from '../queries.ts';
+import type { HealthQuery, MetricsQueries, SessionQueries } from '../queries.ts';
 
 export interface MetricsRoutesOptions {
   metrics: MetricsQueries;
   sessions: Pick<SessionQueries, 'get' | 'keyFor'>;
   telemetry: Telemetry;
+  /** Whether history is being saved; writes are acknowledged once committed. */
+  store: HealthQuery;
 }
 
 /**
@@ -18,7 +21,7 @@ export async function metricsRoutes(
   app: FastifyInstance,
   opts: MetricsRoutesOptions,
 ): Promise<void> {
-  const { metrics, sessions, telemetry } = opts;
+  const { metrics, sessions, telemetry, store } = opts;
   const agentUpdates = telemetry.counter(
     'livestream_agent_updates_total',
     'Agent updates received',
@@ -27,6 +30,11 @@ export async function metricsRoutes(
     'livestream_broadcasts_total',
     'Events broadcast to sessions',
   );
+
+  // An input for a session not known yet is held in memory, not stored; the
+  // rest is acknowledged once committed, so a crash after the answer keeps it.
+  const durability = (key: unknown, sessionId: string) =>
+    key === null ? Promise.resolve(heldFor(sessionId)) : committed(store);
 
   app.get('/api/metrics/:id', async (request, reply) => {
     const params = sessionIdParams.safeParse(request.params);
@@ -52,7 +60,7 @@ export async function metricsRoutes(
     if (!result.ok) return sendError(reply, 400, result.error, result.message);
     agentUpdates.inc();
     const { ok: _ok, ...answer } = result;
-    return answer;
+    return { ...answer, ...(await durability(result.key, String(result.session_id))) };
   });
 
   app.post('/api/broadcast/:id', async (request, reply) => {
@@ -69,7 +77,7 @@ export async function metricsRoutes(
     }
     broadcasts.inc();
     const { ok: _ok, ...answer } = result;
-    return answer;
+    return { ...answer, ...(await durability(result.key, params.data.id)) };
   });
 
   app.get('/metrics', async (_request, reply) => {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { SESSION_STATES, type SessionState } from '../../shared/model.ts';
+import { committed } from '../durable.ts';
 import { sendError } from '../errors.ts';
 import { badRequest, sessionIdParams } from '../params.ts';
 import type { HealthQuery, LogQueries, SessionQueries } from '../queries.ts';
@@ -105,15 +106,15 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOpt
       const code = result.status === 409 ? 'session_unknown' : 'bad_request';
       return sendError(reply, result.status, code, result.error);
     }
-    // The store commits this turn's writes on setImmediate; acknowledge after it,
-    // so a crash right after the 200 cannot lose an acknowledged phase change.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // Acknowledged once committed: a crash right after the 200 cannot lose it.
+    const durability = await committed(store);
     opts.onPush?.();
     return {
       status: 'received',
       session_id: result.sessionId,
       key: result.key,
       changed: result.changed,
+      ...durability,
     };
   });
 }

@@ -25,6 +25,8 @@ export interface AppConfig {
   webhooks?: string[];
   /** Desktop notifications through notify-send on the server's machine (`serve --desktop-notify`). */
   desktopNotify?: boolean;
+  /** `serve --max-connections`, `--max-connections-per-address`, `--idle-timeout`: defaults when absent. */
+  connections?: { maxTotal?: number; maxPerAddress?: number; idleMs?: number };
   /** Claude Code and Codex transcripts to follow; absent or null: none. */
   agents?: AgentSourcesConfig | null;
 }

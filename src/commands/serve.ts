@@ -42,6 +42,9 @@ interface ServeFlags {
   webhook?: string[];
   attentionConfig?: string;
   desktopNotify?: boolean;
+  maxConnections?: number;
+  maxConnectionsPerAddress?: number;
+  idleTimeout?: number;
 }
 
 /** Checks each `--webhook` without ever echoing it: the URL holds the receiver's secret. */
@@ -95,6 +98,11 @@ export function resolveServeConfig(flags: ServeFlags, env = process.env): AppCon
     attentionConfigPath: checkAttentionConfig(flags.attentionConfig),
     desktopNotify: flags.desktopNotify === true,
     agents: resolveAgents(flags, env, dbPath),
+    connections: {
+      ...(flags.maxConnections ? { maxTotal: flags.maxConnections } : {}),
+      ...(flags.maxConnectionsPerAddress ? { maxPerAddress: flags.maxConnectionsPerAddress } : {}),
+      ...(flags.idleTimeout ? { idleMs: flags.idleTimeout * 1000 } : {}),
+    },
   };
 }
 
@@ -240,6 +248,21 @@ export function register(program: Command): void {
       'token budget per session',
       parsePositiveInt('token budget'),
       DEFAULT_TOKEN_BUDGET,
+    )
+    .option(
+      '--max-connections <n>',
+      'open connections held at most, HTTP and WebSocket (default: half the open-file limit, at most 1000)',
+      parsePositiveInt('max connections'),
+    )
+    .option(
+      '--max-connections-per-address <n>',
+      'open connections one remote address may hold (default: a quarter of --max-connections)',
+      parsePositiveInt('max connections per address'),
+    )
+    .option(
+      '--idle-timeout <seconds>',
+      'close a connection that sends no complete request within this time (default 10)',
+      parsePositiveInt('idle timeout'),
     )
     .option('--log-format <format>', 'pretty or json (default: pretty on a terminal)')
     .option(

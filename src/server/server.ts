@@ -7,6 +7,11 @@ import type { ChannelTestResult } from '../notify/notifier.ts';
 import { parseTopic, topic } from '../shared/topics.ts';
 import type { AlertStore } from '../store/alert-store.ts';
 import { registerProcessMetrics, type Telemetry } from '../telemetry.ts';
+import {
+  type ConnectionLimits,
+  defaultConnectionLimits,
+  installConnectionLimits,
+} from './connections.ts';
 import { installErrorHandler } from './errors.ts';
 import { installJsonBodies } from './json-body.ts';
 import type {
@@ -68,6 +73,7 @@ export async function buildServer(deps: ServerDeps) {
     forceCloseConnections: true,
   });
   installErrorHandler(app);
+  installConnectionLimits(app, withDefaults(config.connections));
   installJsonBodies(app);
   const loginPath = await installSecurity(app, {
     token: config.token,
@@ -175,4 +181,15 @@ function warmLogs(logs: Pick<LogQueries, 'warm'>, names: readonly string[]): Pro
     if (loading) loads.push(loading);
   }
   return loads.length > 0 ? Promise.all(loads).then(() => undefined) : null;
+}
+
+/** The configured connection limits, the defaults for those not given. */
+function withDefaults(given: AppConfig['connections']): ConnectionLimits {
+  const defaults = defaultConnectionLimits();
+  const maxTotal = given?.maxTotal ?? defaults.maxTotal;
+  return {
+    maxTotal,
+    maxPerAddress: given?.maxPerAddress ?? Math.min(defaults.maxPerAddress, maxTotal),
+    idleMs: given?.idleMs ?? defaults.idleMs,
+  };
 }

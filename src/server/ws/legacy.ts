@@ -5,6 +5,7 @@ import { type LegacyStatus, toLegacyStatus } from '../../shared/legacy.ts';
 import type { LogLine, SessionDetail } from '../../shared/model.ts';
 import type { DeltaMessage, LegacyMessage } from '../../shared/protocol.ts';
 import { topic } from '../../shared/topics.ts';
+import { closeReason, connectionRefusal, TRY_AGAIN_LATER_CLOSE } from '../connections.ts';
 import { encode } from '../encode.ts';
 import { type CompressionGate, compressionGate } from './compression.ts';
 import { SLOW_CONSUMER_CLOSE } from './connection.ts';
@@ -64,6 +65,11 @@ export async function legacyRoutes(app: FastifyInstance, opts: LegacyOptions): P
     '/ws/:id',
     { websocket: true, onRequest: originGuard(opts.allowedOrigins ?? []) },
     (ws, request) => {
+      const refusal = connectionRefusal(request);
+      if (refusal !== null) {
+        ws.close(TRY_AGAIN_LATER_CLOSE, closeReason(refusal));
+        return;
+      }
       const id = request.params.id;
       const send = (message: LegacyMessage) => {
         if (ws.readyState !== ws.OPEN) return;

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Hub } from '../../hub/types.ts';
 import { MAX_CLIENT_MESSAGE_BYTES } from '../../shared/protocol.ts';
+import { closeReason, connectionRefusal, TRY_AGAIN_LATER_CLOSE } from '../connections.ts';
 import { type CompressionGate, compressionGate, perMessageDeflateOptions } from './compression.ts';
 import {
   type ClientLimits,
@@ -97,7 +98,12 @@ export async function protocolRoutes(app: FastifyInstance, opts: ProtocolOptions
   app.get(
     '/ws',
     { websocket: true, onRequest: originGuard(opts.allowedOrigins ?? []) },
-    (socket) => {
+    (socket, request) => {
+      const refusal = connectionRefusal(request);
+      if (refusal !== null) {
+        socket.close(TRY_AGAIN_LATER_CLOSE, closeReason(refusal));
+        return;
+      }
       const connection = new Connection(socket, {
         hub: opts.hub,
         limits,

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { appendFile, mkdtemp, rename, rm, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rename, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { TailOffset } from '../store/types.ts';
 import { JsonlTail, type TailReset } from './jsonl-tail.ts';
+import { confineReads } from './read-file.ts';
 
 /** An offsets table in memory: the tail's contract is just get/set by path. */
 class Offsets {
@@ -180,5 +181,39 @@ describe('JsonlTail', () => {
     const path = await fixture('missing.jsonl');
     const r = await follow(path, new Offsets()).tail.poll();
     assert.equal(r.lines, 0);
+  });
+});
+
+describe('hostile files', () => {
+  test('a line nested past the depth limit is skipped and counted; the next is read', async () => {
+    const path = await fixture('deep.jsonl');
+    await writeFile(path, `${'['.repeat(5000)}${']'.repeat(5000)}\n{"ok":1}\n`);
+    const { tail, seen } = follow(path, new Offsets());
+    const result = await tail.poll();
+    assert.equal(result.tooDeep, 1);
+    assert.equal(result.invalid, 0);
+    assert.deepEqual(seen, [{ ok: 1 }]);
+  });
+
+  test('a link, or a path through a linked folder under a confined root, is never read', async () => {
+    const path = await fixture('real.jsonl');
+    const dir = join(path, '..');
+    const outside = await mkdtemp(join(tmpdir(), 'tail-outside-'));
+    dirs.push(outside);
+    await writeFile(join(outside, 'secret.jsonl'), '{"secret":true}\n');
+    await symlink(join(outside, 'secret.jsonl'), join(dir, 'link.jsonl'));
+    const linked = follow(join(dir, 'link.jsonl'), new Offsets());
+    await assert.rejects(linked.tail.poll(), /symbolic link; links are not followed/);
+    assert.deepEqual(linked.seen, []);
+
+    await symlink(outside, join(dir, 'folder'));
+    const release = confineReads(dir);
+    try {
+      const through = follow(join(dir, 'folder', 'secret.jsonl'), new Offsets());
+      await assert.rejects(through.tail.poll(), /reached through a symbolic link/);
+      assert.deepEqual(through.seen, []);
+    } finally {
+      release();
+    }
   });
 });

@@ -1,5 +1,7 @@
-import { type FileHandle, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { jsonTextTooDeep } from '../shared/json-depth.ts';
 import type { SessionStore } from '../store/types.ts';
+import { openNoFollow } from './read-file.ts';
 
 /** Complete lines read from a JSONL file, parsed, in file order. */
 export interface TailBatch {
@@ -20,6 +22,8 @@ export interface TailResult {
   invalid: number;
   /** Lines longer than `maxLineBytes`: skipped without being held in memory. */
   oversized: number;
+  /** Lines nesting deeper than `MAX_JSON_DEPTH`: skipped before parsing (every later walk would overflow the stack). */
+  tooDeep: number;
   /** Set when the file was replaced or shrank and was read again from its start. */
   reset: TailReset | null;
   offset: number;
@@ -47,6 +51,7 @@ const EMPTY = (offset: number): TailResult => ({
   lines: 0,
   invalid: 0,
   oversized: 0,
+  tooDeep: 0,
   reset: null,
   offset,
 });
@@ -107,6 +112,7 @@ export class JsonlTail {
         total.lines += r.lines;
         total.invalid += r.invalid;
         total.oversized += r.oversized;
+        total.tooDeep += r.tooDeep;
         total.reset = r.reset ?? total.reset;
         total.offset = r.offset;
       } while (this.#again);
@@ -147,9 +153,15 @@ export class JsonlTail {
     }
     let fh: FileHandle;
     try {
-      fh = await open(this.path, 'r');
+      fh = await openNoFollow(this.path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY(this.#offset);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return EMPTY(this.#offset);
+      if (code === 'ELOOP') {
+        throw new Error(
+          `${this.path} is a symbolic link; links are not followed, so it is not read`,
+        );
+      }
       throw error;
     }
     try {
@@ -161,6 +173,7 @@ export class JsonlTail {
 
   async #follow(fh: FileHandle): Promise<TailResult> {
     const st = await fh.stat();
+    if (!st.isFile()) throw new Error(`${this.path} is not a regular file; it is not read`);
     const result = EMPTY(this.#offset);
     if (this.#ino !== null && st.ino !== this.#ino) result.reset = 'rotated';
     else if (st.size < this.#offset) result.reset = 'truncated';
@@ -239,6 +252,10 @@ export class JsonlTail {
   #parse(line: Buffer, batch: unknown[], result: TailResult): void {
     const text = line.toString('utf8');
     if (text.trim() === '') return;
+    if (jsonTextTooDeep(text)) {
+      result.tooDeep++;
+      return;
+    }
     try {
       batch.push(JSON.parse(text));
       result.lines++;

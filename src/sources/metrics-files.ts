@@ -9,6 +9,7 @@ import type {
   TestResultsFile,
 } from '../core/metrics/inputs.ts';
 import { parseTestResults, testIterationOf } from '../core/metrics/test-results.ts';
+import { jsonTextTooDeep, MAX_JSON_DEPTH, tooDeepMessage } from '../shared/json-depth.ts';
 import type { SessionStore } from '../store/types.ts';
 import { BurstReader } from './burst-reader.ts';
 import { JsonlTail, type TailResult } from './jsonl-tail.ts';
@@ -86,13 +87,21 @@ export class JsonlLogHandler implements FileHandler {
     const skipped = [
       result.invalid > 0 ? `${result.invalid} line(s) that are not valid JSON` : '',
       result.oversized > 0 ? `${result.oversized} line(s) over the length limit` : '',
+      result.tooDeep > 0
+        ? `${result.tooDeep} line(s) nested more than ${MAX_JSON_DEPTH} levels deep`
+        : '',
     ].filter(Boolean);
     if (skipped.length > 0) {
       this.#sink.problem({
         sessionId: file.sessionId,
         projectDir: null,
         path: event.path,
-        code: result.invalid > 0 ? 'invalid_lines' : 'oversized_lines',
+        code:
+          result.invalid > 0
+            ? 'invalid_lines'
+            : result.oversized > 0
+              ? 'oversized_lines'
+              : 'too_deep_lines',
         message: `${event.path}: skipped ${skipped.join(' and ')}`,
       });
     }
@@ -214,6 +223,8 @@ export class ProjectMetricsHandler implements FileHandler {
         value: { projectDir, iteration: file.iteration, source, counts, at },
       };
     }
+    // Before parsing: every later walk of a deeply nested value overflows the stack.
+    if (jsonTextTooDeep(read.text)) return problem('too_deep', tooDeepMessage(source));
     let doc: unknown;
     try {
       doc = JSON.parse(read.text);

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { open, readlink, realpath } from 'node:fs/promises';
+import { type FileHandle, open, readlink, realpath } from 'node:fs/promises';
 import { sep } from 'node:path';
 
 /** Largest file a source reads whole. */
@@ -58,20 +58,13 @@ async function openedInsideRoot(path: string, fd: number): Promise<boolean> {
  * the path names, so a folder swapped for a link cannot lead outside.
  */
 export async function readBounded(path: string, maxBytes = MAX_READ_BYTES): Promise<ReadResult> {
-  let handle: import('node:fs/promises').FileHandle;
+  let handle: FileHandle;
   try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    handle = await openNoFollow(path);
   } catch (error) {
     return openFailure(path, error as NodeJS.ErrnoException);
   }
   try {
-    if (!(await openedInsideRoot(path, handle.fd))) {
-      return {
-        ok: false,
-        code: 'unreadable',
-        message: `${path} is reached through a symbolic link; links are not followed, nothing outside the watched root is read`,
-      };
-    }
     const stats = await handle.stat();
     if (!stats.isFile()) {
       return { ok: false, code: 'not_a_file', message: `${path} is not a regular file` };
@@ -120,8 +113,29 @@ export async function readBounded(path: string, maxBytes = MAX_READ_BYTES): Prom
   }
 }
 
+/**
+ * Opens `path` for reading the way `readBounded` does, for readers that keep
+ * the handle (JSONL tails): never through a link, never outside a confined
+ * root, never blocking on a FIFO. Rejects with the open's error; a path
+ * reached through a link rejects with code `ELINK` and a message that quotes
+ * nothing of what it points to.
+ */
+export async function openNoFollow(path: string): Promise<FileHandle> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  if (await openedInsideRoot(path, handle.fd)) return handle;
+  await handle.close().catch(() => undefined);
+  throw Object.assign(
+    new Error(
+      `${path} is reached through a symbolic link; links are not followed, nothing outside the watched root is read`,
+    ),
+    { code: 'ELINK' },
+  );
+}
+
 function openFailure(path: string, err: NodeJS.ErrnoException): ReadResult {
   switch (err.code) {
+    case 'ELINK':
+      return { ok: false, code: 'unreadable', message: err.message };
     case 'ENOENT':
     case 'ENOTDIR':
       return { ok: false, code: 'missing', message: `${path} does not exist` };

@@ -126,3 +126,85 @@ describe('a document nested 4,500 levels deep', () => {
     assert.ok(!ids.includes('deep-project'));
   });
 });
+
+describe('deep JSONL lines, decision files and parallel.json in a root', () => {
+  let server: ServerProcess;
+  let lines = '';
+  before(async () => {
+    lines = join(dir, 'lines');
+    const project = join(lines, 'lines-project');
+    await mkdir(join(project, '.context-foundry', 'patterns'), { recursive: true });
+    await writeFile(
+      join(project, '.context-foundry', 'current-phase.json'),
+      '{"session_id":"lines-project","current_phase":"Builder","status":"active"}',
+    );
+    await writeFile(join(project, '.context-foundry', 'patterns', 'common-issues.json'), deep);
+    await mkdir(join(project, 'logs', 'events', 'lines-project'), { recursive: true });
+    await writeFile(
+      join(project, 'logs', 'events', 'lines-project', 'events.jsonl'),
+      `${deep}\n{"type":"progress","sequence":1,"data":{"message":"the line after the deep one"}}\n`,
+    );
+    const plan = join(lines, 'lines-project', 'work-space', 'plans', 'deep-plan');
+    await mkdir(plan, { recursive: true });
+    await writeFile(
+      join(plan, 'PLAN_DEEP-PLAN.md'),
+      '# PLAN: deep\n\n## 📋 Achievement Index\n\n- Achievement 1.1: One\n',
+    );
+    await writeFile(join(plan, 'parallel.json'), `{"achievements":${deep}}`);
+    server = await startServer(['--root', lines, '--db', join(dir, 'lines.db')]);
+    servers.push(server);
+  });
+
+  it('skips a deep events.jsonl line with a warning and reads the next one', async () => {
+    const logs = await waitFor(
+      async () => {
+        const response = await fetch(`${server.url}/api/logs/lines-project?lines=100`);
+        if (response.status !== 200) return undefined;
+        const body = (await response.json()) as { lines: { text: string }[] };
+        return body.lines.some((l) => l.text.includes('the line after the deep one'))
+          ? body.lines
+          : undefined;
+      },
+      10_000,
+      'the line after the deep one',
+    );
+    assert.ok(logs.length > 0);
+    await waitFor(
+      () =>
+        /events\.jsonl: skipped 1 line\(s\) nested more than 64 levels deep/.test(server.output())
+          ? true
+          : undefined,
+      5000,
+      'a warning for the deep line',
+    );
+  });
+
+  it('refuses a deep decision file and a deep parallel.json with the limit named', async () => {
+    await waitFor(
+      () =>
+        /common-issues\.json nests objects or arrays more than 64 levels deep/.test(server.output())
+          ? true
+          : undefined,
+      10_000,
+      'a warning for the decision file',
+    );
+    const plan = await waitFor(
+      async () => {
+        const list = (await (await fetch(`${server.url}/api/plans`)).json()) as {
+          plans: { id: string; warnings?: string[] }[];
+        };
+        return list.plans.find((p) => p.id.includes('deep-plan'));
+      },
+      10_000,
+      'the plan',
+    );
+    const detail = (await (
+      await fetch(`${server.url}/api/plans/${encodeURIComponent(plan.id)}`)
+    ).json()) as { warnings: string[] };
+    assert.ok(
+      detail.warnings.some((w) => /parallel\.json nests .* more than 64 levels deep/.test(w)),
+      detail.warnings.join('\n'),
+    );
+    assert.equal((await fetch(`${server.url}/api/status/lines-project`)).status, 200);
+  });
+});

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jsonTextTooDeep, tooDeepMessage } from '../../shared/json-depth.ts';
 
 /** One line of the plan's achievement index. */
 export interface IndexEntry {
@@ -114,6 +115,8 @@ const parallelSchema = z.object({
 
 /** Parses parallel.json; bad input gives warnings and no entries, never a throw. */
 export function parseParallel(text: string): { entries: ParallelEntry[]; warnings: string[] } {
+  // Before parsing: walks of a deeply nested value overflow the stack.
+  if (jsonTextTooDeep(text)) return { entries: [], warnings: [tooDeepMessage('parallel.json')] };
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -147,10 +147,10 @@ export class AgentTranscripts {
     this.stats.lines += r.lines;
     this.stats.invalid += r.invalid;
     this.stats.oversized += r.oversized;
-    if (r.invalid + r.oversized > 0) {
+    if (r.invalid + r.oversized + r.tooDeep > 0) {
       this.#o.logger.warn(
-        { path, invalid: r.invalid, oversized: r.oversized },
-        'skipped transcript lines that are not JSON or too long',
+        { path, invalid: r.invalid, oversized: r.oversized, tooDeep: r.tooDeep },
+        'skipped transcript lines that are not JSON, too long or too deeply nested',
       );
     }
   }

@@ -146,6 +146,23 @@ describe('ten 1 MB pushes', () => {
     assert.ok(String(status.currentPhase).endsWith('…'));
   });
 
+  it('as agent updates with megabyte metadata, leave the metrics topic small', async () => {
+    for (let i = 0; i < 10; i++) {
+      const metadata: Record<string, string> = {};
+      for (let k = 0; k < 1000; k++) metadata[`m${i}_${k}`] = 'm'.repeat(980);
+      const response = await fetch(`${server.url}/api/agent-update`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ session_id: 'big-0', agent_id: `agent-${i}`, metadata }),
+      });
+      assert.equal(response.status, 200, await response.text());
+    }
+    const page = await viewer(server, ['metrics:big-0']);
+    assert.ok(page.snapshotBytes < 128 * 1024, `metrics:big-0: ${page.snapshotBytes} bytes`);
+    assert.deepEqual(page.closes, []);
+    await closeSocket(page.ws);
+  });
+
   const extrasHeld = async (s: ServerProcess) => {
     const status = await json(s, '/api/status/big-0');
     assert.ok(Number(status.extrasOmitted) >= 990, `extrasOmitted ${status.extrasOmitted}`);

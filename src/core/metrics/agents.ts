@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AgentNode } from '../../shared/metrics.ts';
+import { summariseExtras } from '../session/extras.ts';
 
 /** Statuses that end an agent's run. */
 const FINAL = new Set(['completed', 'complete', 'done', 'failed', 'error', 'cancelled']);
@@ -82,7 +83,8 @@ export function applyAgentUpdate(prev: AgentNode | null, u: AgentUpdate, at: num
     endedAt,
     durationMs: endedAt === null ? null : Math.max(0, endedAt - startedAt),
     updatedAt: at,
-    metadata: { ...(prev?.metadata ?? {}), ...(u.metadata ?? {}) },
+    // Bounded like a session's extras: the agent tree goes to every viewer of the session.
+    metadata: summariseExtras({ ...(prev?.metadata ?? {}), ...(u.metadata ?? {}) }).extras,
   };
 }
 

@@ -24,6 +24,15 @@ export function Overview() {
       ) : (
         <SessionList sessions={sessions?.sessions ?? {}} agents={agents?.agents ?? {}} />
       )}
+      {sessions?.omitted ? (
+        <p className="muted">
+          {sessions.omitted} more session{sessions.omitted === 1 ? ' is' : 's are'} not listed here
+          (the oldest finished first), to keep the live list small:{' '}
+          <a href="/api/sessions" target="_blank" rel="noreferrer">
+            all sessions (JSON)
+          </a>
+        </p>
+      ) : null}
       {plans === undefined ? (
         <p className="empty">Loading plans…</p>
       ) : (

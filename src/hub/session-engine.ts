@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { boundStatus, boundTransition } from '../core/session/bounds.ts';
 import { checkpointExtras, parseCheckpoint } from '../core/session/checkpoint.ts';
 import {
   applyUpdate,
@@ -110,13 +111,14 @@ export class SessionEngine {
         this.#store.getSession(stored.id),
         this.#store.transitions(stored.id),
       ]);
-      const status = full?.status ?? stored;
+      // Bounded again: history written before the field limits may hold megabytes.
+      const status = boundStatus(full?.status ?? stored);
       const document = full?.document ?? null;
       const input = restoredInput(status, document);
       const entry: Entry = {
         record: {
           status: { ...status, warnings: [] },
-          transitions: transitions.slice(-MAX_TRANSITIONS),
+          transitions: transitions.slice(-MAX_TRANSITIONS).map(boundTransition),
         },
         document,
         live: input?.source === 'checkpoint' ? null : input,

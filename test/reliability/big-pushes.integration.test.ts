@@ -13,7 +13,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
 import WebSocket from 'ws';
+import { SqliteStore } from '../../src/store/sqlite-store.ts';
+import { sessionStatus } from '../helpers/fixtures.ts';
 import { type ServerProcess, startServer } from '../helpers/server.ts';
 import { closeSocket, nextMessage } from '../security/helpers.ts';
 
@@ -196,5 +199,42 @@ describe('ten 1 MB pushes', () => {
     assert.deepEqual(list.closes, []);
     await extrasHeld(server);
     await closeSocket(list.ws);
+  });
+
+  it('written to history before the limits existed: bounded when the server restores it', async () => {
+    // A database as an earlier version left it: the status and a transition hold megabytes.
+    await server.stop();
+    const db = join(dir, 'ls.db');
+    const store = SqliteStore.open(db, { logger: pino({ level: 'silent' }) });
+    const extras: Record<string, string> = {};
+    for (let k = 0; k < 1000; k++) extras[`old_${k}`] = 'o'.repeat(990);
+    const at = Date.now();
+    await store.saveSession(
+      sessionStatus('old-big', {
+        currentPhase: 'Q'.repeat(MB),
+        progressDetail: 'q'.repeat(MB),
+        extras,
+        firstSeenAt: at,
+        changedAt: at,
+      }),
+      { session_id: 'old-big', current_phase: 'Q'.repeat(10), status: 'active', ...extras },
+    );
+    await store.addTransition({
+      sessionKey: 'old-big',
+      from: null,
+      to: 'Q'.repeat(MB),
+      at,
+      phaseNumber: null,
+      status: 'active',
+    });
+    await store.close();
+    server = await serve();
+    const list = await viewer(server);
+    assert.ok(list.snapshotBytes < 64 * 1024, `sessions snapshot of ${list.snapshotBytes} bytes`);
+    const page = await viewer(server, ['session:old-big']);
+    assert.ok(page.snapshotBytes < 32 * 1024, `session:old-big: ${page.snapshotBytes} bytes`);
+    const whole = await json(server, '/api/sessions/old-big/extras');
+    assert.equal(Object.keys(whole.extras as object).length, 1000);
+    for (const v of [list, page]) await closeSocket(v.ws);
   });
 });

@@ -1,3 +1,4 @@
+import type { PhaseTransition, SessionStatus } from '../../shared/model.ts';
 import type { PhaseDocument } from './document.ts';
 import { cutText, summariseExtras } from './extras.ts';
 
@@ -50,4 +51,60 @@ export function boundDocument(
   if (doc.previousPhase) out.previousPhase = cutText(doc.previousPhase, FIELD_LIMITS.phase);
   if (bounded.omitted > 0) out.extrasOmitted = bounded.omitted;
   return out;
+}
+
+/**
+ * A stored status (or transition) within the same limits: history written
+ * before the limits existed can hold megabyte fields, and would otherwise
+ * bring them back on every restart. Unchanged values keep their identity.
+ */
+export function boundStatus(status: SessionStatus): SessionStatus {
+  const doc = boundDocument(
+    {
+      sessionId: status.sessionId,
+      currentPhase: status.currentPhase,
+      phaseNumber: status.phaseNumber,
+      status: status.status,
+      progressDetail: status.progressDetail,
+      testIteration: status.testIteration,
+      phasesCompleted: status.phasesCompleted,
+      startedAt: status.startedAt,
+      reportedAt: status.reportedAt,
+      progressHint: null,
+    },
+    status.extras,
+  );
+  const omitted = Math.max(status.extrasOmitted ?? 0, doc.extrasOmitted ?? 0);
+  const same =
+    doc.currentPhase === status.currentPhase &&
+    doc.phaseNumber === status.phaseNumber &&
+    doc.status === status.status &&
+    doc.progressDetail === status.progressDetail &&
+    doc.phasesCompleted.length === status.phasesCompleted.length &&
+    doc.phasesCompleted.every((p, i) => p === status.phasesCompleted[i]) &&
+    (doc.extrasOmitted ?? 0) === 0 &&
+    Object.keys(doc.extras).length === Object.keys(status.extras).length;
+  if (same) return status;
+  return {
+    ...status,
+    currentPhase: doc.currentPhase,
+    phaseNumber: doc.phaseNumber,
+    status: doc.status,
+    progressDetail: doc.progressDetail,
+    phasesCompleted: doc.phasesCompleted,
+    extras: doc.extras,
+    ...(omitted > 0 ? { extrasOmitted: omitted } : {}),
+  };
+}
+
+/** A stored transition with its phase names and status within `FIELD_LIMITS`. */
+export function boundTransition(t: PhaseTransition): PhaseTransition {
+  const to = cutText(t.to, FIELD_LIMITS.phase);
+  const from = t.from === null ? null : cutText(t.from, FIELD_LIMITS.phase);
+  const status = cutText(t.status, FIELD_LIMITS.status);
+  const phaseNumber =
+    t.phaseNumber === null ? null : cutText(t.phaseNumber, FIELD_LIMITS.phaseNumber);
+  if (to === t.to && from === t.from && status === t.status && phaseNumber === t.phaseNumber)
+    return t;
+  return { ...t, to, from, status, phaseNumber };
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { sendError } from './errors.ts';
@@ -10,7 +10,7 @@ export interface ConnectionLimits {
   maxTotal: number;
   /** Open connections from one remote address. */
   maxPerAddress: number;
-  /** How long a connection may stay open before its first request's headers are in. */
+  /** How long a connection may stay open before its first request's headers are in, and a request's body may take after them. */
   idleMs: number;
 }
 
@@ -116,14 +116,23 @@ export function installConnectionLimits(app: FastifyInstance, limits: Connection
   });
 
   // Both fire once a request's headers are in: the connection is no longer idle.
-  const started = (request: { socket: Socket }) => {
+  const started = (request: IncomingMessage) => {
     const timer = idle.get(request.socket);
     if (timer === undefined) return;
     clearTimeout(timer);
     idle.delete(request.socket);
   };
-  server.prependListener('request', started);
   server.prependListener('upgrade', started);
+  // A body trickled a byte at a time holds the connection as idle ones did:
+  // it too must be in within the idle time (1 MiB in 10 s is 100 KB/s).
+  server.prependListener('request', (request: IncomingMessage) => {
+    started(request);
+    const timer = setTimeout(() => {
+      if (!request.complete) request.socket.destroy();
+    }, limits.idleMs);
+    timer.unref();
+    request.once('close', () => clearTimeout(timer));
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     const refusal = refusals.get(request.raw.socket);

@@ -90,15 +90,22 @@ function closed(socket: Socket): Promise<boolean> {
 }
 
 describe('idle connections', () => {
-  it('are closed when they send nothing, or never finish their headers', {
+  it('are closed when they send nothing, never finish their headers, or trickle their body', {
     timeout: 30_000,
   }, async () => {
     const server = await serve(['--idle-timeout', '1']);
     const silent = await open(server.port);
     const trickle = await open(server.port);
     trickle.write(`GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n`);
+    // Headers complete, then a body trickled a byte at a time.
+    const body = await open(server.port);
+    body.write(
+      `POST /api/phase-update HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{`,
+    );
+    const drip = setInterval(() => body.writable && body.write(' '), 200);
     const started = Date.now();
-    await Promise.all([closed(silent), closed(trickle)]);
+    await Promise.all([closed(silent), closed(trickle), closed(body)]);
+    clearInterval(drip);
     const took = Date.now() - started;
     assert.ok(took >= 800, `closed after ${took} ms, before the timeout`);
     // A connection that makes its request in time is served.

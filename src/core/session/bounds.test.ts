@@ -64,6 +64,20 @@ describe('field bounds', () => {
     assert.ok(keys.some((k) => k.startsWith('long') && k.length === 100));
   });
 
+  it('keeps fields named like Object.prototype members, and __proto__ as a plain field', () => {
+    const doc = mustParse(
+      JSON.parse(
+        '{"session_id":"s","current_phase":"B","toString":1,"constructor":2,"__proto__":{"polluted":true}}',
+      ),
+    );
+    assert.equal(doc.extras.toString, 1);
+    assert.equal(doc.extras.constructor, 2);
+    assert.ok(Object.hasOwn(doc.extras, '__proto__'));
+    assert.equal(Object.getPrototypeOf(doc.extras), Object.prototype);
+    assert.equal(({} as { polluted?: boolean }).polluted, undefined);
+    assert.equal(doc.extrasOmitted, undefined);
+  });
+
   it('bounds checkpoints too, and a session_id too long for a key falls back to the folder', () => {
     const result = parseCheckpoint({
       folderId: 'folder',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { jsonValueTooDeep, tooDeepMessage } from '../../shared/json-depth.ts';
 import { boundDocument } from './bounds.ts';
 import { hasControlChars, MAX_SESSION_ID_LENGTH, type ParseResult } from './document.ts';
+import { setOwn } from './extras.ts';
 import { clampPercent, parsePhaseNumber } from './phase-number.ts';
 import { parseLlmTimestamp } from './timestamps.ts';
 
@@ -96,7 +97,7 @@ export function checkpointExtras(state: unknown, progress: unknown): Record<stri
   const extras: Record<string, unknown> = {};
   if (typeof state === 'object' && state !== null && !Array.isArray(state)) {
     for (const [key, value] of Object.entries(state))
-      if (!STATE_KNOWN.has(key)) extras[key] = value;
+      if (!STATE_KNOWN.has(key)) setOwn(extras, key, value);
   }
   if (progress !== null && progress !== undefined) extras.progress = progress;
   return extras;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { jsonValueTooDeep, tooDeepMessage } from '../../shared/json-depth.ts';
 import type { PhaseNumber } from '../../shared/model.ts';
 import { boundDocument } from './bounds.ts';
+import { setOwn } from './extras.ts';
 import { parsePhaseNumber } from './phase-number.ts';
 import { parseLlmTimestamp } from './timestamps.ts';
 
@@ -122,7 +123,7 @@ export function parsePhaseDocument(value: unknown): ParseResult {
         reportedAt: parseLlmTimestamp(data.last_updated),
         progressHint: null,
       },
-      unknownFields(data),
+      unknownFields(value as Record<string, unknown>),
     ),
   };
 }
@@ -133,9 +134,10 @@ export function phaseDocumentExtras(value: unknown): Record<string, unknown> {
   return unknownFields(value as Record<string, unknown>);
 }
 
+/** From the parsed input itself, not zod's copy: a `__proto__` key of a file stays a field. */
 function unknownFields(data: Record<string, unknown>): Record<string, unknown> {
   const extras: Record<string, unknown> = {};
-  for (const [key, extra] of Object.entries(data)) if (!KNOWN.has(key)) extras[key] = extra;
+  for (const [key, extra] of Object.entries(data)) if (!KNOWN.has(key)) setOwn(extras, key, extra);
   return extras;
 }
 

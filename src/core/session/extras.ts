@@ -36,11 +36,11 @@ export function summariseExtras(extras: Record<string, unknown>): BoundedExtras 
     const key = cutText(rawKey, MAX_EXTRA_KEY_CHARS);
     const shown = summariseValue(value);
     const chars = key.length + (JSON.stringify(shown)?.length ?? 4) + 4;
-    if (fields >= MAX_EXTRA_FIELDS || used + chars > MAX_EXTRAS_CHARS || key in out) {
+    if (fields >= MAX_EXTRA_FIELDS || used + chars > MAX_EXTRAS_CHARS || Object.hasOwn(out, key)) {
       omitted++;
       continue;
     }
-    out[key] = shown;
+    setOwn(out, key, shown);
     fields++;
     used += chars;
     if (shown !== value || key !== rawKey) omitted++;
@@ -57,12 +57,15 @@ function summariseValue(value: unknown): unknown {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       const inner = JSON.stringify(v) ?? '';
-      out[k] =
+      setOwn(
+        out,
+        k,
         inner.length <= MAX_EXTRA_CHARS / 8
           ? v
           : typeof v === 'string'
             ? `${size(v.length)} of text (not shown)`
-            : `${size(inner.length)} (not shown)`;
+            : `${size(inner.length)} (not shown)`,
+      );
     }
     // Many small keys stay large however each is summarised.
     if ((JSON.stringify(out)?.length ?? 0) > MAX_EXTRA_CHARS) {
@@ -83,4 +86,14 @@ export function cutText(text: string, max: number): string {
   const last = text.charCodeAt(end - 1);
   if (last >= 0xd800 && last <= 0xdbff) end--;
   return `${text.slice(0, end)}…`;
+}
+
+/** An own property, whatever its name: `__proto__` from a parsed file is a field, not a prototype. */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }

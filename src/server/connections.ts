@@ -10,7 +10,10 @@ export interface ConnectionLimits {
   maxTotal: number;
   /** Open connections from one remote address. */
   maxPerAddress: number;
-  /** How long a connection may stay open before its first request's headers are in, and a request's body may take after them. */
+  /**
+   * How long a connection may stay open before its first request's headers
+   * are in, and how long a request's body may take after its headers.
+   */
   idleMs: number;
 }
 
@@ -157,7 +160,8 @@ export function connectionRefusal(request: { raw: { socket: Socket } }): string 
 
 /** A close reason within the 123 bytes a close frame allows. */
 export function closeReason(text: string): string {
-  let reason = text;
-  while (Buffer.byteLength(reason) > 123) reason = `${reason.slice(0, reason.length - 2)}…`;
-  return reason;
+  if (Buffer.byteLength(text) <= 123) return text;
+  let reason = text.slice(0, 120);
+  while (Buffer.byteLength(`${reason}…`) > 123) reason = reason.slice(0, -1);
+  return `${reason}…`;
 }

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { agentTree, applyAgentUpdate, parseAgentUpdate } from './agents.ts';
+import {
+  AGENT_METADATA_LIMITS,
+  agentTree,
+  applyAgentUpdate,
+  MAX_AGENTS_SHOWN,
+  parseAgentUpdate,
+} from './agents.ts';
 import { computeAnalytics } from './analytics.ts';
 import { eventLine } from './events.ts';
 
@@ -89,4 +95,21 @@ test('analytics over nothing are nulls and zeros', () => {
     avgTestIterationsToGreen: null,
     failureRate: null,
   });
+});
+
+test('agent metadata and the number of agents shown are bounded', () => {
+  const metadata: Record<string, string> = {};
+  for (let k = 0; k < 1000; k++) metadata[`m${k}`] = 'm'.repeat(900);
+  const a = applyAgentUpdate(null, update({ session_id: 's', agent_id: 'a', metadata }), 1);
+  assert.ok(JSON.stringify(a.metadata).length <= AGENT_METADATA_LIMITS.chars);
+  const merged = applyAgentUpdate(a, update({ session_id: 's', agent_id: 'a', metadata }), 2);
+  assert.ok(JSON.stringify(merged.metadata).length <= AGENT_METADATA_LIMITS.chars);
+
+  const many = Array.from({ length: MAX_AGENTS_SHOWN + 100 }, (_, i) =>
+    applyAgentUpdate(null, update({ session_id: 's', agent_id: `a${i}` }), 1000 + i),
+  );
+  const tree = agentTree(many);
+  assert.equal(tree.length, MAX_AGENTS_SHOWN);
+  assert.ok(!tree.some((n) => n.agentId === 'a0'), 'the least recently updated is left out');
+  assert.ok(tree.some((n) => n.agentId === `a${MAX_AGENTS_SHOWN + 99}`));
 });

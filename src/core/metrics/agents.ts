@@ -2,6 +2,12 @@ import { z } from 'zod';
 import type { AgentNode } from '../../shared/metrics.ts';
 import { summariseExtras } from '../session/extras.ts';
 
+/** What an agent's `metadata` keeps (no view shows it; the history keeps what it was sent). */
+export const AGENT_METADATA_LIMITS = { fields: 16, chars: 2048 };
+
+/** Agents a session's metrics show at most: the most recently updated. */
+export const MAX_AGENTS_SHOWN = 500;
+
 /** Statuses that end an agent's run. */
 const FINAL = new Set(['completed', 'complete', 'done', 'failed', 'error', 'cancelled']);
 
@@ -83,16 +89,24 @@ export function applyAgentUpdate(prev: AgentNode | null, u: AgentUpdate, at: num
     endedAt,
     durationMs: endedAt === null ? null : Math.max(0, endedAt - startedAt),
     updatedAt: at,
-    // Bounded like a session's extras: the agent tree goes to every viewer of the session.
-    metadata: summariseExtras({ ...(prev?.metadata ?? {}), ...(u.metadata ?? {}) }).extras,
+    // Bounded like a session's extras, tighter: the tree of every agent goes to each viewer.
+    metadata: summariseExtras(
+      { ...(prev?.metadata ?? {}), ...(u.metadata ?? {}) },
+      AGENT_METADATA_LIMITS,
+    ).extras,
   };
 }
 
-/** Agents ordered as a tree walk: roots by start time, each followed by its children. */
+/**
+ * Agents ordered as a tree walk: roots by start time, each followed by its
+ * children. Past `MAX_AGENTS_SHOWN`, only the most recently updated are in it.
+ */
 export function agentTree(agents: Iterable<AgentNode>): AgentNode[] {
-  const all = [...agents].sort(
-    (a, b) => a.startedAt - b.startedAt || a.agentId.localeCompare(b.agentId),
-  );
+  let shown = [...agents];
+  if (shown.length > MAX_AGENTS_SHOWN) {
+    shown = shown.sort((a, b) => b.updatedAt - a.updatedAt).slice(0, MAX_AGENTS_SHOWN);
+  }
+  const all = shown.sort((a, b) => a.startedAt - b.startedAt || a.agentId.localeCompare(b.agentId));
   const ids = new Set(all.map((a) => a.agentId));
   const children = new Map<string | null, AgentNode[]>();
   for (const a of all) {

@@ -27,7 +27,13 @@ function size(chars: number): string {
  * left out: a push of a thousand small fields would otherwise put a
  * megabyte into every status, and into the sessions list every viewer holds.
  */
-export function summariseExtras(extras: Record<string, unknown>): BoundedExtras {
+export function summariseExtras(
+  extras: Record<string, unknown>,
+  limits: { fields: number; chars: number } = {
+    fields: MAX_EXTRA_FIELDS,
+    chars: MAX_EXTRAS_CHARS,
+  },
+): BoundedExtras {
   const out: Record<string, unknown> = {};
   let omitted = 0;
   let fields = 0;
@@ -36,7 +42,7 @@ export function summariseExtras(extras: Record<string, unknown>): BoundedExtras 
     const key = cutText(rawKey, MAX_EXTRA_KEY_CHARS);
     const shown = summariseValue(value);
     const chars = key.length + (JSON.stringify(shown)?.length ?? 4) + 4;
-    if (fields >= MAX_EXTRA_FIELDS || used + chars > MAX_EXTRAS_CHARS || Object.hasOwn(out, key)) {
+    if (fields >= limits.fields || used + chars > limits.chars || Object.hasOwn(out, key)) {
       omitted++;
       continue;
     }

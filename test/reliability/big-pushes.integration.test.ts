@@ -58,6 +58,8 @@ interface Viewer {
   ws: WebSocket;
   closes: number[];
   snapshotBytes: number;
+  /** The first snapshot's data. */
+  data: unknown;
 }
 
 /** A dashboard client subscribed to the sessions list; its snapshot's size noted. */
@@ -66,12 +68,13 @@ async function viewer(server: ServerProcess, topics = ['sessions']): Promise<Vie
   const closes: number[] = [];
   ws.on('close', (code) => closes.push(code));
   await nextMessage(ws, (m) => m.type === 'welcome');
-  const snapshot = new Promise<number>((resolve, reject) => {
+  const snapshot = new Promise<{ bytes: number; data: unknown }>((resolve, reject) => {
     const onMessage = (data: WebSocket.RawData) => {
       const text = String(data);
-      if ((JSON.parse(text) as { type: string }).type !== 'snapshot') return;
+      const message = JSON.parse(text) as { type: string; data: unknown };
+      if (message.type !== 'snapshot') return;
       ws.off('message', onMessage);
-      resolve(text.length);
+      resolve({ bytes: text.length, data: message.data });
     };
     ws.on('message', onMessage);
     ws.once('close', (code, reason) =>
@@ -79,7 +82,8 @@ async function viewer(server: ServerProcess, topics = ['sessions']): Promise<Vie
     );
   });
   ws.send(JSON.stringify({ type: 'subscribe', topics }));
-  return { ws, closes, snapshotBytes: await snapshot };
+  const { bytes, data } = await snapshot;
+  return { ws, closes, snapshotBytes: bytes, data };
 }
 
 async function json(server: ServerProcess, path: string): Promise<Record<string, unknown>> {
@@ -236,5 +240,55 @@ describe('ten 1 MB pushes', () => {
     const whole = await json(server, '/api/sessions/old-big/extras');
     assert.equal(Object.keys(whole.extras as object).length, 1000);
     for (const v of [list, page]) await closeSocket(v.ws);
+  });
+});
+
+describe('a sessions list over its size budget', () => {
+  let dir = '';
+  let server: ServerProcess | null = null;
+  after(async () => {
+    await server?.stop('SIGKILL');
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('is sent summarised, never as a reason to disconnect', async () => {
+    // 1,000 sessions with every field at its limit: ~5 MB of list entries whole.
+    dir = await mkdtemp(join(tmpdir(), 'ls-budget-'));
+    const db = join(dir, 'ls.db');
+    const store = SqliteStore.open(db, { logger: pino({ level: 'silent' }) });
+    const at = Date.now() - 1_000_000;
+    const phases = Array.from({ length: 32 }, (_, i) => `${i}${'p'.repeat(119)}`);
+    for (let i = 0; i < 1000; i++) {
+      const id = `wide-${String(i).padStart(4, '0')}`;
+      const status = sessionStatus(id, {
+        state: 'completed',
+        status: 'completed',
+        progressDetail: 'd'.repeat(1000),
+        phasesCompleted: phases,
+        firstSeenAt: at + i,
+        changedAt: at + i,
+      });
+      void store.saveSession(status, { session_id: id, current_phase: 'Builder' });
+    }
+    await store.close();
+    server = await startServer(['--root', dir, '--db', db, '--no-agents']);
+    const list = await viewer(server);
+    assert.ok(list.snapshotBytes <= 4.2 * 1024 * 1024, `${list.snapshotBytes} bytes`);
+    assert.ok(list.snapshotBytes > 1024 * 1024, 'the budget is used, not a tiny list');
+    const { sessions, omitted } = list.data as {
+      sessions: Record<string, { progressDetail: string | null }>;
+      omitted?: number;
+    };
+    assert.equal(Object.keys(sessions).length, 1000, 'every session listed');
+    assert.equal(omitted, undefined);
+    assert.equal(sessions['wide-0999']?.progressDetail?.length, 1000, 'the newest whole');
+    assert.equal(sessions['wide-0000']?.progressDetail, null, 'the oldest summarised');
+    const snapshot = (await json(server, '/api/sessions')) as { count: number };
+    assert.equal(snapshot.count, 1000, 'GET /api/sessions lists every one');
+    const ping = nextMessage(list.ws, (m) => m.type === 'pong');
+    list.ws.send(JSON.stringify({ type: 'ping', id: 2 }));
+    await ping;
+    assert.deepEqual(list.closes, []);
+    await closeSocket(list.ws);
   });
 });

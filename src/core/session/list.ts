@@ -50,9 +50,10 @@ function compactEntry(status: SessionStatus): { entry: SessionStatus; chars: num
 
 /**
  * The `sessions` topic's data for these sessions (by key), within `budget`
- * characters: every entry whole while they fit; otherwise live sessions and
- * the most recently changed first, each whole while the budget allows, then
- * summarised, and the rest left out (counted in `omitted`).
+ * characters: every entry whole while they fit. Otherwise, live sessions and
+ * the most recently changed first, as many as fit summarised are listed (the
+ * rest left out, counted in `omitted`), and the first of them whole while the
+ * budget allows.
  */
 export function sessionsTopicData(
   sessions: Iterable<readonly [string, SessionStatus]>,
@@ -71,22 +72,30 @@ export function sessionsTopicData(
     ([, a], [, b]) =>
       Number(b.state === 'active') - Number(a.state === 'active') || b.changedAt - a.changedAt,
   );
-  const chosen = new Map<string, SessionStatus>();
+  // As many sessions as fit summarised, then the first of them whole while the rest allows.
+  const cost = (key: string, entry: { chars: number }) => entry.chars + key.length + 4;
   let used = 0;
-  let omitted = 0;
+  let listed = 0;
   for (const [key, status] of ranked) {
-    const full = listEntry(status);
-    const pick = used + full.chars + key.length + 4 <= budget ? full : compactEntry(status);
-    if (used + pick.chars + key.length + 4 > budget) {
-      omitted++;
-      continue;
-    }
-    used += pick.chars + key.length + 4;
-    chosen.set(key, pick.entry);
+    const chars = cost(key, compactEntry(status));
+    if (used + chars > budget) break;
+    used += chars;
+    listed++;
   }
+  const chosen = new Map<string, SessionStatus>();
+  for (const [key, status] of ranked.slice(0, listed)) {
+    const compact = compactEntry(status);
+    const full = listEntry(status);
+    const extra = full.chars - compact.chars;
+    if (used + extra <= budget) {
+      used += extra;
+      chosen.set(key, full.entry);
+    } else chosen.set(key, compact.entry);
+  }
+  const omitted = all.length - listed;
   for (const [key] of all) {
     const entry = chosen.get(key);
     if (entry) out[key] = entry;
   }
-  return { sessions: out, omitted };
+  return omitted > 0 ? { sessions: out, omitted } : { sessions: out };
 }

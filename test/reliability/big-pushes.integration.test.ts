@@ -285,6 +285,14 @@ describe('a sessions list over its size budget', () => {
     assert.equal(sessions['wide-0000']?.progressDetail, null, 'the oldest summarised');
     const snapshot = (await json(server, '/api/sessions')) as { count: number };
     assert.equal(snapshot.count, 1000, 'GET /api/sessions lists every one');
+    const page = (await json(server, '/api/sessions?limit=100&offset=900')) as {
+      sessions: { id: string }[];
+      count: number;
+      total: number;
+    };
+    assert.deepEqual([page.count, page.total], [100, 1000]);
+    assert.equal(page.sessions[0]?.id, 'wide-0099', 'pages in list order, newest first');
+    assert.equal((await fetch(`${server.url}/api/sessions?limit=0`)).status, 400);
     const ping = nextMessage(list.ws, (m) => m.type === 'pong');
     list.ws.send(JSON.stringify({ type: 'ping', id: 2 }));
     await ping;

@@ -8,6 +8,9 @@ import type { HealthQuery, LogQueries, SessionQueries } from '../queries.ts';
 
 const sessionsQuery = z.object({
   state: z.enum(SESSION_STATES as [SessionState, ...SessionState[]]).optional(),
+  /** Paging for long histories: at most `limit` sessions after the first `offset`. */
+  limit: z.coerce.number().int().min(1).max(5000).optional(),
+  offset: z.coerce.number().int().min(0).default(0),
 });
 
 const logsQuery = z.object({
@@ -65,8 +68,11 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOpt
   app.get('/api/sessions', async (request, reply) => {
     const query = sessionsQuery.safeParse(request.query);
     if (!query.success) return badRequest(reply, 'query', query.error);
-    const list = sessions.list(query.data.state ? { state: query.data.state } : undefined);
-    return { sessions: list, count: list.length };
+    const all = sessions.list(query.data.state ? { state: query.data.state } : undefined);
+    const { limit, offset } = query.data;
+    if (limit === undefined && offset === 0) return { sessions: all, count: all.length };
+    const page = all.slice(offset, limit === undefined ? undefined : offset + limit);
+    return { sessions: page, count: page.length, total: all.length, offset };
   });
 
   app.get('/api/status/:id', async (request, reply) => {

@@ -109,6 +109,22 @@ describe('history database on a full disk', () => {
 
     assert.equal((await push('Before')).saved, true);
     assert.equal((await health()).history, 'saving');
+    // A failed build raises an alert, acknowledged and snoozed below while the disk is full.
+    await post('/api/phase-update', {
+      session_id: 'broken',
+      current_phase: 'Test',
+      status: 'failed',
+    });
+    const alertId = await waitFor(
+      async () => {
+        const { alerts } = (await (await fetch(`${server.url}/api/attention`)).json()) as {
+          alerts: { id: string; sessionId: string }[];
+        };
+        return alerts.find((a) => a.sessionId === 'broken')?.id;
+      },
+      10_000,
+      "the failed build's alert",
+    );
 
     const filler = join(mnt, 'filler');
     await fill(filler);
@@ -134,6 +150,8 @@ describe('history database on a full disk', () => {
     for (const [path, body] of [
       ['/api/broadcast/full', { type: 'log_line', data: { message: 'while full' } }],
       ['/api/agent-update', { session_id: 'full', agent_id: 'a1', status: 'running' }],
+      ['/api/attention/ack', { id: alertId, by: 'test' }],
+      ['/api/attention/snooze', { id: alertId, minutes: 5 }],
     ] as const) {
       const answer = await post(path, body);
       assert.equal(answer.saved, false, path);
@@ -166,6 +184,7 @@ describe('history database on a full disk', () => {
       (await post('/api/broadcast/full', { type: 'log_line', data: { message: 'after' } })).saved,
       true,
     );
+    assert.equal((await post('/api/attention/snooze', { id: alertId, minutes: 10 })).saved, true);
     assert.match(server.output(), /writable again/);
 
     await server.stop('SIGTERM');

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ChannelTestResult } from '../../notify/notifier.ts';
 import { type Alert, attentionQueue } from '../../shared/attention.ts';
 import type { AlertStore } from '../../store/alert-store.ts';
+import type { Durability } from '../durable.ts';
 import { sendError } from '../errors.ts';
 import { badRequest, sessionIdParams } from '../params.ts';
 
@@ -16,7 +17,7 @@ export interface AttentionQueries {
 export interface AttentionRoutesOptions {
   attention: AttentionQueries;
   notifier: { test(): Promise<ChannelTestResult[]> };
-  store: Pick<AlertStore, 'alerts' | 'alertEvents'>;
+  store: Pick<AlertStore, 'alerts' | 'alertEvents' | 'alert'>;
   now?: () => number;
 }
 
@@ -75,7 +76,12 @@ export async function attentionRoutes(app: FastifyInstance, opts: AttentionRoute
     if (!body.success) return badRequest(reply, 'body', body.error);
     const alert = await opts.attention.acknowledge(body.data.id, body.data.by ?? null);
     if (!alert) return notFound(reply, body.data.id);
-    return { status: 'acknowledged', alert };
+    const stored = await opts.store.alert(alert.id);
+    return {
+      status: 'acknowledged',
+      alert,
+      ...savedIf(stored?.acknowledgedAt === alert.acknowledgedAt),
+    };
   });
 
   app.post('/api/attention/snooze', async (request, reply) => {
@@ -85,8 +91,24 @@ export async function attentionRoutes(app: FastifyInstance, opts: AttentionRoute
     const at = until ?? now() + (minutes ?? 0) * 60_000;
     const alert = await opts.attention.snooze(id, at, by ?? null);
     if (!alert) return notFound(reply, id);
-    return { status: 'snoozed', alert };
+    const stored = await opts.store.alert(alert.id);
+    return { status: 'snoozed', alert, ...savedIf(stored?.snoozedUntil === alert.snoozedUntil) };
   });
+}
+
+/**
+ * Whether the change is in the stored alert, read back from the store (its
+ * writes are synchronous, and a failing disk is only logged by it): an
+ * acknowledgement that was not saved comes back after a restart.
+ */
+function savedIf(saved: boolean): Durability {
+  if (saved) return { saved: true };
+  return {
+    saved: false,
+    history: 'not_saving',
+    message:
+      'Applied and shown live, but the alert history is not being saved (see the server log): after a restart the alert is back as it was.',
+  };
 }
 
 function notFound(reply: Parameters<typeof sendError>[0], id: string) {

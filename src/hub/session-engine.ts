@@ -15,7 +15,7 @@ import {
 } from '../core/session/document.ts';
 import type { FileDocument, FileProblem, SessionFileEvent } from '../core/session/events.ts';
 import { SessionKeys } from '../core/session/keys.ts';
-import { sessionsTopicData } from '../core/session/list.ts';
+import { SessionsList } from '../core/session/list.ts';
 import { endOf, startsNewRun } from '../core/session/run.ts';
 import { buildTimeline } from '../core/session/timeline.ts';
 import type {
@@ -73,6 +73,8 @@ export class SessionEngine {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #entries = new Map<string, Entry>();
+  /** The `sessions` topic's entries, updated with each session's status. */
+  readonly #list = new SessionsList();
   readonly #keys = new SessionKeys();
   /** Which session each phase file / checkpoint folder last fed. */
   readonly #pathKeys = new Map<string, string>();
@@ -127,6 +129,7 @@ export class SessionEngine {
         status: { ...status, warnings: [] },
       };
       this.#entries.set(status.id, entry);
+      this.#list.set(status.id, entry.status);
       this.#keys.put({
         key: status.id,
         sessionId: status.sessionId,
@@ -287,6 +290,7 @@ export class SessionEngine {
     let removed = false;
     for (const key of keys) {
       if (!this.#entries.delete(key)) continue;
+      this.#list.delete(key);
       removed = true;
       this.#keys.delete(key);
       this.#cancelSettle(key);
@@ -478,6 +482,7 @@ export class SessionEngine {
 
   #publish(key: string, entry: Entry): void {
     entry.status = withWarnings(entry.record.status, [...entry.warnings.values()]);
+    this.#list.set(key, entry.status);
     void this.#store
       .saveSession(entry.status, entry.document)
       .catch((e: unknown) => this.#storeFailed(e));
@@ -496,10 +501,7 @@ export class SessionEngine {
   }
 
   #publishList(): void {
-    this.#hub.set(
-      topic('sessions'),
-      sessionsTopicData(mapValues(this.#entries, (entry) => entry.status)),
-    );
+    this.#hub.set(topic('sessions'), this.#list.data());
   }
 
   #detail(entry: Entry): SessionDetail {
@@ -513,10 +515,6 @@ export class SessionEngine {
   #storeFailed(error: unknown): void {
     this.#log.error({ err: (error as Error)?.message }, 'saving session history failed');
   }
-}
-
-function* mapValues<K, V, W>(map: Map<K, V>, f: (value: V) => W): Generator<readonly [K, W]> {
-  for (const [key, value] of map) yield [key, f(value)];
 }
 
 /** The input a stored session was derived from, so live-versus-checkpoint holds after a restart. */

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sessionStatus } from '../../../test/helpers/fixtures.ts';
+import { rng, sessionStatus } from '../../../test/helpers/fixtures.ts';
 import { FIELD_LIMITS } from './bounds.ts';
 import { parseCheckpoint } from './checkpoint.ts';
 import { parsePhaseDocument } from './document.ts';
 import { cutText, MAX_EXTRA_FIELDS, MAX_EXTRAS_CHARS } from './extras.ts';
-import { sessionsTopicData } from './list.ts';
+import { SessionsList, sessionsTopicData } from './list.ts';
 
 const MB = 'z'.repeat(1024 * 1024);
 
@@ -140,5 +140,29 @@ describe('the sessions topic budget', () => {
     for (let i = 0; i < 5; i++) assert.ok(kept.includes(`s${i}`), `active s${i} kept`);
     assert.ok(kept.includes('s39'), 'the newest finished session kept');
     assert.ok(!kept.includes('s5'), 'the oldest finished session left out');
+  });
+
+  it('kept as sessions change, equals the list built from scratch (random changes)', () => {
+    for (const seed of [1, 2, 3]) {
+      const random = rng(seed);
+      const list = new SessionsList(12 * 1024);
+      const current = new Map<string, ReturnType<typeof sessionStatus>>();
+      for (let step = 0; step < 400; step++) {
+        const key = `k${Math.floor(random() * 60)}`;
+        if (random() < 0.2) {
+          list.delete(key);
+          current.delete(key);
+        } else {
+          const status = sessionStatus(key, {
+            state: random() < 0.2 ? 'active' : 'completed',
+            changedAt: step,
+            progressDetail: 'x'.repeat(Math.floor(random() * 900)),
+          });
+          list.set(key, status);
+          current.set(key, status);
+        }
+        if (step % 20 === 0) assert.deepEqual(list.data(), sessionsTopicData(current, 12 * 1024));
+      }
+    }
   });
 });

@@ -48,54 +48,90 @@ function compactEntry(status: SessionStatus): { entry: SessionStatus; chars: num
   return cached;
 }
 
+interface Item {
+  status: SessionStatus;
+  /** The whole entry's JSON length, with its `"key":` and comma. */
+  chars: number;
+}
+
 /**
- * The `sessions` topic's data for these sessions (by key), within `budget`
- * characters: every entry whole while they fit. Otherwise, live sessions and
- * the most recently changed first, as many as fit summarised are listed (the
- * rest left out, counted in `omitted`), and the first of them whole while the
- * budget allows.
+ * The `sessions` topic's entries, kept as sessions change so a change costs
+ * what it changes plus building the topic's object (the running size needs
+ * no walk). `data()` is every entry whole while they fit the budget.
+ * Otherwise, live sessions and the most recently changed first, as many as
+ * fit summarised are listed (the rest left out, counted in `omitted`), and
+ * the first of them whole while the budget allows.
  */
+export class SessionsList {
+  readonly #items = new Map<string, Item>();
+  readonly #budget: number;
+  #total = 0;
+
+  constructor(budget = SESSIONS_TOPIC_BUDGET) {
+    this.#budget = budget;
+  }
+
+  set(key: string, status: SessionStatus): void {
+    const before = this.#items.get(key);
+    if (before?.status === status) return;
+    const chars = listEntry(status).chars + key.length + 4;
+    this.#total += chars - (before?.chars ?? 0);
+    this.#items.set(key, { status, chars });
+  }
+
+  delete(key: string): void {
+    const before = this.#items.get(key);
+    if (!before) return;
+    this.#total -= before.chars;
+    this.#items.delete(key);
+  }
+
+  data(): TopicData['sessions'] {
+    const out: Record<string, SessionStatus> = {};
+    if (this.#total <= this.#budget) {
+      for (const [key, item] of this.#items) out[key] = listEntry(item.status).entry;
+      return { sessions: out };
+    }
+    const budget = this.#budget;
+    const ranked = [...this.#items].sort(
+      ([, a], [, b]) =>
+        Number(b.status.state === 'active') - Number(a.status.state === 'active') ||
+        b.status.changedAt - a.status.changedAt,
+    );
+    const cost = (key: string, entry: { chars: number }) => entry.chars + key.length + 4;
+    let used = 0;
+    let listed = 0;
+    for (const [key, item] of ranked) {
+      const chars = cost(key, compactEntry(item.status));
+      if (used + chars > budget) break;
+      used += chars;
+      listed++;
+    }
+    const chosen = new Map<string, SessionStatus>();
+    for (const [key, item] of ranked.slice(0, listed)) {
+      const compact = compactEntry(item.status);
+      const full = listEntry(item.status);
+      const extra = full.chars - compact.chars;
+      if (used + extra <= budget) {
+        used += extra;
+        chosen.set(key, full.entry);
+      } else chosen.set(key, compact.entry);
+    }
+    for (const key of this.#items.keys()) {
+      const entry = chosen.get(key);
+      if (entry) out[key] = entry;
+    }
+    const omitted = this.#items.size - listed;
+    return omitted > 0 ? { sessions: out, omitted } : { sessions: out };
+  }
+}
+
+/** `SessionsList.data()` for these sessions at once (tests, one-off lists). */
 export function sessionsTopicData(
   sessions: Iterable<readonly [string, SessionStatus]>,
   budget = SESSIONS_TOPIC_BUDGET,
 ): TopicData['sessions'] {
-  const all = [...sessions];
-  let total = 0;
-  // Each entry's JSON plus its `"key":` and comma.
-  for (const [key, status] of all) total += listEntry(status).chars + key.length + 4;
-  const out: Record<string, SessionStatus> = {};
-  if (total <= budget) {
-    for (const [key, status] of all) out[key] = listEntry(status).entry;
-    return { sessions: out };
-  }
-  const ranked = [...all].sort(
-    ([, a], [, b]) =>
-      Number(b.state === 'active') - Number(a.state === 'active') || b.changedAt - a.changedAt,
-  );
-  // As many sessions as fit summarised, then the first of them whole while the rest allows.
-  const cost = (key: string, entry: { chars: number }) => entry.chars + key.length + 4;
-  let used = 0;
-  let listed = 0;
-  for (const [key, status] of ranked) {
-    const chars = cost(key, compactEntry(status));
-    if (used + chars > budget) break;
-    used += chars;
-    listed++;
-  }
-  const chosen = new Map<string, SessionStatus>();
-  for (const [key, status] of ranked.slice(0, listed)) {
-    const compact = compactEntry(status);
-    const full = listEntry(status);
-    const extra = full.chars - compact.chars;
-    if (used + extra <= budget) {
-      used += extra;
-      chosen.set(key, full.entry);
-    } else chosen.set(key, compact.entry);
-  }
-  const omitted = all.length - listed;
-  for (const [key] of all) {
-    const entry = chosen.get(key);
-    if (entry) out[key] = entry;
-  }
-  return omitted > 0 ? { sessions: out, omitted } : { sessions: out };
+  const list = new SessionsList(budget);
+  for (const [key, status] of sessions) list.set(key, status);
+  return list.data();
 }

@@ -9,7 +9,7 @@
  * extras are served on demand, before and after a restart.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,7 +17,7 @@ import pino from 'pino';
 import WebSocket from 'ws';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { sessionStatus } from '../helpers/fixtures.ts';
-import { type ServerProcess, startServer } from '../helpers/server.ts';
+import { type ServerProcess, startServer, waitFor } from '../helpers/server.ts';
 import { closeSocket, nextMessage } from '../security/helpers.ts';
 
 const MB = 1_000_000;
@@ -188,6 +188,37 @@ describe('ten 1 MB pushes', () => {
 
   it('keep the whole extras available on demand', async () => {
     await extrasHeld(server);
+    // A ralph checkpoint's extras (state.json fields and progress.json) likewise.
+    const folder = join(dir, 'checkpoints', 'ralph', 'ralph-big');
+    await mkdir(folder, { recursive: true });
+    const state = {
+      session_id: 'ralph-big',
+      current_phase: 'architect',
+      artifacts: { research: 'r'.repeat(80_000), spec: 's'.repeat(80_000) },
+      iteration: 2,
+    };
+    await writeFile(join(folder, 'state.json'), JSON.stringify(state));
+    await writeFile(
+      join(folder, 'progress.json'),
+      JSON.stringify({ completed: ['a'], remaining: ['b'] }),
+    );
+    const whole = await waitFor(
+      async () => {
+        const response = await fetch(`${server.url}/api/sessions/ralph-big/extras`);
+        return response.status === 200
+          ? ((await response.json()) as Record<string, unknown>)
+          : undefined;
+      },
+      10_000,
+      'the checkpoint session',
+    );
+    assert.deepEqual(whole.extras, {
+      artifacts: state.artifacts,
+      iteration: 2,
+      progress: { completed: ['a'], remaining: ['b'] },
+    });
+    const status = await json(server, '/api/status/ralph-big');
+    assert.match(JSON.stringify(status.extras), /KB of text \(not shown\)/);
     const missing = await fetch(`${server.url}/api/sessions/nobody/extras`);
     assert.equal(missing.status, 404);
   });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type ServerProcess, startServer } from '../helpers/server.ts';
+import { type PostgresServer, startPostgres } from '../helpers/services.ts';
 
 const ROUNDS = 4;
 /** Concurrent pushers: replies of one event-loop turn are the ones a crash can orphan. */
@@ -96,98 +97,143 @@ describe('kill -9 during writes', () => {
   });
 });
 
-describe('kill -9 during broadcasts and agent updates', () => {
+/**
+ * Concurrent broadcasts, agent updates and phase updates race SIGKILLs of
+ * `serve` (started with `storeArgs`); after a restart every one answered
+ * `saved: true` is in the session's log, agent tree or timeline.
+ */
+async function eventsSurviveCrashes(
+  storeArgs: (dir: string) => string[],
+  servers: ServerProcess[],
+  dir: string,
+): Promise<void> {
+  const args = ['--root', dir, ...storeArgs(dir)];
+  const ackedEvents: string[] = [];
+  const ackedAgents: string[] = [];
+  const ackedPhases: string[] = [];
+  let counter = 0;
+
+  for (let round = 0; round < ROUNDS; round++) {
+    const server = await startServer(args);
+    servers.push(server);
+    const post = (path: string, body: unknown) =>
+      fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    if (round === 0) {
+      const made = await post('/api/phase-update', {
+        session_id: 'events',
+        current_phase: 'Builder',
+        status: 'building',
+      });
+      assert.equal(((await made.json()) as { saved?: boolean }).saved, true);
+    }
+    const killAfter = 40 + round * 17;
+    let ackedThisRound = 0;
+    let killed = false;
+    const send = async (n: number): Promise<void> => {
+      while (!killed) {
+        const id = `E${String(counter++).padStart(5, '0')}`;
+        const kind = (['event', 'agent', 'phase'] as const)[n % 3] as 'event' | 'agent' | 'phase';
+        let response: Response;
+        try {
+          response =
+            kind === 'phase'
+              ? await post('/api/phase-update', {
+                  session_id: 'phases',
+                  current_phase: id,
+                  status: 'building',
+                })
+              : kind === 'agent'
+                ? await post('/api/agent-update', {
+                    session_id: 'events',
+                    agent_id: id,
+                    status: 'running',
+                    tokens_used: 10,
+                  })
+                : await post('/api/broadcast/events', {
+                    type: 'progress',
+                    session_id: 'events',
+                    sequence: counter,
+                    data: { message: id },
+                  });
+        } catch {
+          return; // the server is gone
+        }
+        if (response.status === 429) {
+          await response.body?.cancel();
+          continue;
+        }
+        const body = (await response.json().catch(() => null)) as { saved?: boolean } | null;
+        if (response.status === 200 && body?.saved === true) {
+          (kind === 'agent' ? ackedAgents : kind === 'phase' ? ackedPhases : ackedEvents).push(id);
+          ackedThisRound++;
+          if (ackedThisRound >= killAfter && !killed) {
+            killed = true;
+            server.child.kill('SIGKILL');
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: PUSHERS }, (_, n) => send(n)));
+    await server.stop('SIGKILL');
+    assert.equal(server.child.signalCode, 'SIGKILL');
+  }
+
+  const server = await startServer(args);
+  servers.push(server);
+  const logs = (await (await fetch(`${server.url}/api/logs/events?lines=5000`)).json()) as {
+    lines: { text: string }[];
+  };
+  const logged = new Set(logs.lines.map((l) => /E\d{5}/.exec(l.text)?.[0]));
+  const lostEvents = ackedEvents.filter((id) => !logged.has(id));
+  assert.deepEqual(lostEvents, [], `${lostEvents.length} of ${ackedEvents.length} lost`);
+  const metrics = (await (await fetch(`${server.url}/api/metrics/events`)).json()) as {
+    agent_performance: { data: { agentId: string }[] | null };
+  };
+  const agents = new Set((metrics.agent_performance.data ?? []).map((a) => a.agentId));
+  const lostAgents = ackedAgents.filter((id) => !agents.has(id));
+  assert.deepEqual(lostAgents, [], `${lostAgents.length} of ${ackedAgents.length} lost`);
+  const phases = (await (await fetch(`${server.url}/api/phases/phases`)).json()) as {
+    timeline: { phase: string }[];
+  };
+  const recorded = new Set(phases.timeline.map((t) => t.phase));
+  const lostPhases = ackedPhases.filter((id) => !recorded.has(id));
+  assert.deepEqual(lostPhases, [], `${lostPhases.length} of ${ackedPhases.length} lost`);
+  for (const acked of [ackedEvents, ackedAgents, ackedPhases])
+    assert.ok(acked.length >= ROUNDS * 10);
+}
+
+describe('kill -9 during broadcasts, agent updates and phase updates', () => {
   const servers: ServerProcess[] = [];
   let dir = '';
+  let pg: PostgresServer | null = null;
 
   after(async () => {
     for (const s of servers) await s.stop('SIGKILL');
+    await pg?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('keeps every broadcast and agent update answered "saved: true" (issue 14.6)', async () => {
+  it('keeps every broadcast, agent update and phase update answered "saved: true" (issue 14.6)', async () => {
     dir = await mkdtemp(join(tmpdir(), 'ls-crash-events-'));
-    const db = join(dir, 'history.db');
-    const ackedEvents: string[] = [];
-    const ackedAgents: string[] = [];
-    let counter = 0;
+    await eventsSurviveCrashes((d) => ['--db', join(d, 'history.db')], servers, dir);
+  });
 
-    for (let round = 0; round < ROUNDS; round++) {
-      const server = await startServer(['--root', dir, '--db', db]);
-      servers.push(server);
-      const post = (path: string, body: unknown) =>
-        fetch(`${server.url}${path}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        });
-      if (round === 0) {
-        const made = await post('/api/phase-update', {
-          session_id: 'events',
-          current_phase: 'Builder',
-          status: 'building',
-        });
-        assert.equal(((await made.json()) as { saved?: boolean }).saved, true);
-      }
-      const killAfter = 40 + round * 17;
-      let ackedThisRound = 0;
-      let killed = false;
-      const send = async (n: number): Promise<void> => {
-        while (!killed) {
-          const id = `E${String(counter++).padStart(5, '0')}`;
-          const agent = n % 2 === 1;
-          let response: Response;
-          try {
-            response = agent
-              ? await post('/api/agent-update', {
-                  session_id: 'events',
-                  agent_id: id,
-                  status: 'running',
-                  tokens_used: 10,
-                })
-              : await post('/api/broadcast/events', {
-                  type: 'progress',
-                  session_id: 'events',
-                  sequence: counter,
-                  data: { message: id },
-                });
-          } catch {
-            return; // the server is gone
-          }
-          if (response.status === 429) {
-            await response.body?.cancel();
-            continue;
-          }
-          const body = (await response.json().catch(() => null)) as { saved?: boolean } | null;
-          if (response.status === 200 && body?.saved === true) {
-            (agent ? ackedAgents : ackedEvents).push(id);
-            ackedThisRound++;
-            if (ackedThisRound >= killAfter && !killed) {
-              killed = true;
-              server.child.kill('SIGKILL');
-            }
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: PUSHERS }, (_, n) => send(n)));
-      await server.stop('SIGKILL');
-      assert.equal(server.child.signalCode, 'SIGKILL');
+  it('the same with history in PostgreSQL, whose commit is asynchronous', async () => {
+    pg = await startPostgres();
+    const url = pg.url;
+    const pgDir = await mkdtemp(join(tmpdir(), 'ls-crash-events-pg-'));
+    try {
+      await eventsSurviveCrashes(
+        (d) => ['--store', url, '--db', join(d, 'alerts.db')],
+        servers,
+        pgDir,
+      );
+    } finally {
+      await rm(pgDir, { recursive: true, force: true });
     }
-
-    const server = await startServer(['--root', dir, '--db', db]);
-    servers.push(server);
-    const logs = (await (await fetch(`${server.url}/api/logs/events?lines=5000`)).json()) as {
-      lines: { text: string }[];
-    };
-    const logged = new Set(logs.lines.map((l) => /E\d{5}/.exec(l.text)?.[0]));
-    const lostEvents = ackedEvents.filter((id) => !logged.has(id));
-    assert.deepEqual(lostEvents, [], `${lostEvents.length} of ${ackedEvents.length} lost`);
-    const metrics = (await (await fetch(`${server.url}/api/metrics/events`)).json()) as {
-      agent_performance: { data: { agentId: string }[] | null };
-    };
-    const agents = new Set((metrics.agent_performance.data ?? []).map((a) => a.agentId));
-    const lostAgents = ackedAgents.filter((id) => !agents.has(id));
-    assert.deepEqual(lostAgents, [], `${lostAgents.length} of ${ackedAgents.length} lost`);
-    assert.ok(ackedEvents.length >= ROUNDS * 15 && ackedAgents.length >= ROUNDS * 15);
   });
 });

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { type ServerProcess, startServer } from '../helpers/server.ts';
+import { type ServerProcess, startServer, waitFor } from '../helpers/server.ts';
 import { type PostgresServer, startPostgres } from '../helpers/services.ts';
 
 const ROUNDS = 4;
@@ -232,6 +232,50 @@ describe('kill -9 during broadcasts, agent updates and phase updates', () => {
         servers,
         pgDir,
       );
+    } finally {
+      await rm(pgDir, { recursive: true, force: true });
+    }
+  });
+
+  it('with PostgreSQL down the answers say history is not saved, and saved again once it is back', async () => {
+    pg ??= await startPostgres();
+    const db = pg;
+    const pgDir = await mkdtemp(join(tmpdir(), 'ls-pg-down-'));
+    try {
+      const server = await startServer([
+        '--root',
+        pgDir,
+        '--store',
+        db.url,
+        '--db',
+        join(pgDir, 'alerts.db'),
+      ]);
+      servers.push(server);
+      const push = async (phase: string) => {
+        const response = await fetch(`${server.url}/api/phase-update`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ session_id: 'pg-down', current_phase: phase, status: 'building' }),
+        });
+        assert.equal(response.status, 200);
+        return (await response.json()) as { saved: boolean; history?: string; message?: string };
+      };
+      assert.equal((await push('Up')).saved, true);
+      await db.stop();
+      const down = await push('Down');
+      assert.equal(down.saved, false);
+      assert.equal(down.history, 'not_saving');
+      assert.match(down.message ?? '', /restart before then loses it/);
+      await db.start();
+      const back = await waitFor(
+        async () => {
+          const answer = await push(`Back${Date.now()}`);
+          return answer.saved ? answer : undefined;
+        },
+        20_000,
+        'saving again',
+      );
+      assert.equal(back.saved, true);
     } finally {
       await rm(pgDir, { recursive: true, force: true });
     }

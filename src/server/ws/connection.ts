@@ -22,7 +22,11 @@ export interface ClientLimits {
   maxTopics: number;
   /** Above this many unsent bytes a client gets no more deltas, only a coalesced snapshot later. */
   softBufferBytes: number;
-  /** A send that would take the unsent bytes above this closes the client (4008). */
+  /**
+   * A send that would take the unsent bytes above this closes the client
+   * (4008), when it is already over the soft limit: one large message to a
+   * client that keeps up is sent.
+   */
   hardBufferBytes: number;
   /** A client that stays above the soft limit this long is closed (4008). */
   stuckMs: number;

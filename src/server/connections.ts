@@ -27,6 +27,7 @@ export const TRY_AGAIN_LATER_CLOSE = 1013;
  */
 const REFUSAL_MS = 2000;
 const REFUSAL_SLOTS = 64;
+const REFUSAL_LOG_MS = 10_000;
 
 /**
  * Default total: half the process's open-file limit (sockets are file
@@ -72,6 +73,9 @@ export function installConnectionLimits(app: FastifyInstance, limits: Connection
   const perAddress = new Map<string, number>();
   let total = 0;
   let refusing = 0;
+  /** Refusals since the last log line (one line per `REFUSAL_LOG_MS` at most). */
+  let refused = 0;
+  let loggedAt = Number.NEGATIVE_INFINITY;
   const idle = new WeakMap<Socket, NodeJS.Timeout>();
 
   server.on('connection', (socket: Socket) => {
@@ -90,6 +94,22 @@ export function installConnectionLimits(app: FastifyInstance, limits: Connection
             }
           : null;
     if (refusal) {
+      refused++;
+      const now = Date.now();
+      if (now - loggedAt >= REFUSAL_LOG_MS) {
+        app.log.warn(
+          {
+            address,
+            refused,
+            open: total,
+            maxTotal: limits.maxTotal,
+            maxPerAddress: limits.maxPerAddress,
+          },
+          'connections refused: a connection limit is reached',
+        );
+        loggedAt = now;
+        refused = 0;
+      }
       if (refusing >= REFUSAL_SLOTS) {
         socket.destroy();
         return;

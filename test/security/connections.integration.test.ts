@@ -138,6 +138,11 @@ describe('connection caps', () => {
     assert.match(body.message, /limit of 10 connections/);
     const ws = await wsFrom(server.port, '127.0.0.2');
     assert.equal(ws.code, 1013);
+    assert.equal(
+      server.output().match(/connections refused: a connection limit is reached/g)?.length,
+      1,
+      'one log line for the episode, not one per refusal',
+    );
     assert.match(ws.reason ?? '', /limit of 10 connections/);
     assert.equal((await rawGet(server.port, '127.0.0.3')).status, 200);
     assert.match((await wsFrom(server.port, '127.0.0.3')).message ?? '', /"welcome"/);

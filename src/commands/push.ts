@@ -62,7 +62,7 @@ async function push(file: string | undefined, flags: PushFlags): Promise<void> {
     }
     return fail(`refused: ${message} (HTTP ${response.status})`, EXIT.failure);
   }
-  let answer: { session_id?: string; changed?: boolean } = {};
+  let answer: { session_id?: string; changed?: boolean; saved?: boolean; message?: string } = {};
   try {
     answer = JSON.parse(text) as typeof answer;
   } catch {
@@ -71,6 +71,12 @@ async function push(file: string | undefined, flags: PushFlags): Promise<void> {
   process.stdout.write(
     `pushed ${path} → session ${answer.session_id ?? '?'}${answer.changed === false ? ' (unchanged)' : ''}\n`,
   );
+  // Delivered and live, but not in the history: worth a line, not a failure.
+  if (answer.saved === false) {
+    process.stderr.write(
+      `livestream push: not saved: ${answer.message ?? 'history is not being saved'}\n`,
+    );
+  }
 }
 
 /**

@@ -7,11 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type ServerProcess, startServer, waitFor } from '../helpers/server.ts';
+import { runCli, type ServerProcess, startServer, waitFor } from '../helpers/server.ts';
 
 /** A write route's answer: `saved` says whether it is in the stored history. */
 interface Answer {
@@ -147,6 +148,24 @@ describe('history database on a full disk', () => {
       assert.match(answer.message ?? '', /not being saved.*restart/);
       whileFull.push(phase);
     }
+    // `livestream push` says so too, and still exits 0 (it was delivered).
+    const file = join(dir, 'stuck-phase.json');
+    await writeFile(
+      file,
+      JSON.stringify({ session_id: 'full', current_phase: 'Stuck4', status: 'building' }),
+    );
+    const cli = runCli(['push', file, '--url', server.url]);
+    let printed = '';
+    cli.stdout?.on('data', (c: Buffer) => {
+      printed += c.toString();
+    });
+    cli.stderr?.on('data', (c: Buffer) => {
+      printed += c.toString();
+    });
+    const [code] = (await once(cli, 'exit')) as [number | null];
+    assert.equal(code, 0);
+    assert.match(printed, /pushed .* → session full/);
+    assert.match(printed, /livestream push: not saved: .*not being saved/);
     for (const [path, body] of [
       ['/api/broadcast/full', { type: 'log_line', data: { message: 'while full' } }],
       ['/api/agent-update', { session_id: 'full', agent_id: 'a1', status: 'running' }],

@@ -328,14 +328,21 @@ describe('ids that look like paths', () => {
     '%ff%fe',
   ];
 
+  /** Every route that takes an id, as the path for that id. */
+  const perIdRoutes = [
+    ...['/api/status/', '/api/phases/', '/api/logs/', '/api/metrics/', '/api/plans/'].map(
+      (prefix) => (id: string) => `${prefix}${id}`,
+    ),
+    (id: string) => `/api/sessions/${id}/extras`,
+  ];
+
   it('answers every per-id route with a JSON 4xx, never a file or a 500', async () => {
-    const routes = ['/api/status/', '/api/phases/', '/api/logs/', '/api/metrics/', '/api/plans/'];
-    for (const route of routes) {
+    for (const route of perIdRoutes) {
       for (const id of hostileIds) {
-        const response = await raw(`${server.url}${route}${id}`);
+        const response = await raw(`${server.url}${route(id)}`);
         assert.ok(
           response.status >= 400 && response.status < 500,
-          `${route}${id.slice(0, 40)} → ${response.status}`,
+          `${route(id).slice(0, 60)} → ${response.status}`,
         );
         assert.doesNotMatch(response.body, /root:x:0:0|\[fonts\]/);
         const body = JSON.parse(response.body) as { error: string; message: string };
@@ -345,16 +352,15 @@ describe('ids that look like paths', () => {
   });
 
   it('answers arbitrary ids with a 4xx JSON error (property)', async () => {
-    const routes = ['/api/status/', '/api/phases/', '/api/logs/', '/api/metrics/', '/api/plans/'];
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom(...routes),
+        fc.constantFrom(...perIdRoutes),
         fc.string({ unit: 'binary', maxLength: 600 }),
         async (route, id) => {
-          const response = await raw(`${server.url}${route}${encodeURIComponent(id)}`);
+          const response = await raw(`${server.url}${route(encodeURIComponent(id))}`);
           assert.ok(
             response.status >= 400 && response.status < 500,
-            `${route}${JSON.stringify(id)} → ${response.status}`,
+            `${route(JSON.stringify(id))} → ${response.status}`,
           );
           JSON.parse(response.body);
         },

@@ -115,10 +115,11 @@ describe('session ids of 101-200 characters', () => {
       body: JSON.stringify({ session_id: id, current_phase: 'Scout', status: 'active' }),
     });
     assert.equal(push.status, 200);
-    for (const route of ['status', 'phases', 'logs']) {
-      const response = await fetch(`${server.url}/api/${route}/${id}`);
-      assert.equal(response.status, 200, `${route}: ${await response.clone().text()}`);
+    for (const path of ['status', 'phases', 'logs'].map((r) => `/api/${r}/${id}`)) {
+      const response = await fetch(`${server.url}${path}`);
+      assert.equal(response.status, 200, `${path}: ${await response.clone().text()}`);
     }
+    assert.equal((await fetch(`${server.url}/api/sessions/${id}/extras`)).status, 200);
     const tooLong = await fetch(`${server.url}/api/status/${'y'.repeat(3000)}`);
     assert.ok(tooLong.status >= 400 && tooLong.status < 500);
     const body = (await tooLong.json()) as Record<string, unknown>;

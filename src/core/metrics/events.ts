@@ -1,3 +1,4 @@
+import { utf8Length } from '../utf8.ts';
 import { parseInstant } from '../time.ts';
 
 /** A session event (events.jsonl line or broadcast) as a log line. */
@@ -125,7 +126,7 @@ export function parseBroadcast(
         'The body must be a JSON object (an event such as {"type":"log_line","data":{...}}).',
     };
   }
-  const size = new TextEncoder().encode(JSON.stringify(body)).length;
+  const size = utf8Length(JSON.stringify(body));
   if (size > MAX_BROADCAST_BYTES) {
     return {
       ok: false,

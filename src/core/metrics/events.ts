@@ -1,5 +1,5 @@
-import { utf8Length } from '../utf8.ts';
 import { parseInstant } from '../time.ts';
+import { utf8Length } from '../utf8.ts';
 
 /** A session event (events.jsonl line or broadcast) as a log line. */
 export interface EventLine {

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 /**
- * The esbuild options of dist/ (also read by test/startup-imports.integration.test.ts,
+ * The esbuild options of dist/ (also read by test/build.integration.test.ts,
  * which checks with a metafile what each command loads before its first line runs).
  */
 export const BUILD_OPTIONS = {

@@ -1,8 +1,9 @@
-// What each short command loads before its first line runs, read from the
-// real build's metafile (the same options as dist/). Start-up time is a
-// benchmark (`npm run bench -- startup`); this test keeps the cause of a
-// regression out: a static import that drags the server, the metrics library
-// or the TUI into `--help` or `status`.
+// What dist/ holds and what each short command loads before its first line
+// runs, read from the real build's metafile (the same options as dist/).
+// Start-up time is a benchmark (`npm run bench -- startup`); this keeps the
+// cause of a regression out: a static import that drags the server, the
+// metrics library or the TUI into `--help` or `status`. And test code never
+// ships: no module of test/ (or a test file) may end up in the build.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -75,4 +76,12 @@ test('status reads folders through the app without Fastify, prom-client or the T
   const loaded = new Set([...staticPackages(meta, cli), ...staticPackages(meta, app)]);
   assert.ok(loaded.has('node:sqlite'), 'the walk sees the app imports');
   for (const pkg of HEAVY) assert.ok(!loaded.has(pkg), `status loads ${pkg} with the app`);
+});
+
+test('the build holds no test code', async () => {
+  const meta = await metafile();
+  const inputs = Object.keys(meta.inputs).filter((p) => !p.startsWith('node_modules/'));
+  assert.ok(inputs.includes('src/cli.ts'), 'the build reads the sources');
+  const testCode = inputs.filter((p) => p.startsWith('test/') || /\.test\.tsx?$/.test(p));
+  assert.deepEqual(testCode, []);
 });

@@ -210,7 +210,8 @@ export class Telemetry {
       try {
         parts.push(await this.registry.getSingleMetricAsString(metric.name));
       } catch (error) {
-        parts.push(`# ${metric.name} collect failed: ${String(error).replace(/\n/g, '\\n')}`);
+        const why = String(error).replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+        parts.push(`# ${metric.name} collect failed: ${why}`);
       }
     }
     return `${parts.join('\n')}\n`;

@@ -142,6 +142,24 @@ describe('the sessions topic budget', () => {
     assert.ok(!kept.includes('s5'), 'the oldest finished session left out');
   });
 
+  it('with more sessions than fit even summarised, the newest keep their detail', () => {
+    const many = Array.from({ length: 500 }, (_, i) => {
+      const status = sessionStatus(`m${i}`, {
+        state: 'completed',
+        changedAt: i,
+        progressDetail: 'd'.repeat(900),
+      });
+      return [status.id, status] as const;
+    });
+    const budget = 64 * 1024;
+    const data = sessionsTopicData(many, budget);
+    assert.ok(JSON.stringify(data.sessions).length <= budget + 64);
+    assert.ok((data.omitted ?? 0) > 0);
+    assert.equal(data.sessions.m499?.progressDetail?.length, 900, 'the newest whole');
+    const whole = Object.values(data.sessions).filter((x) => x.progressDetail !== null).length;
+    assert.ok(whole > 5 && whole < Object.keys(data.sessions).length, `${whole} whole`);
+  });
+
   it('kept as sessions change, equals the list built from scratch (random changes)', () => {
     for (const seed of [1, 2, 3]) {
       const random = rng(seed);

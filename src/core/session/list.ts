@@ -11,6 +11,9 @@ import { cutText } from './extras.ts';
  */
 export const SESSIONS_TOPIC_BUDGET = 4 * 1024 * 1024;
 
+/** Of the budget past which the list degrades, the share summarised entries may take before the newest are made whole. */
+const SUMMARY_SHARE = 0.75;
+
 const entries = new WeakMap<SessionStatus, { entry: SessionStatus; chars: number }>();
 const compacts = new WeakMap<SessionStatus, { entry: SessionStatus; chars: number }>();
 
@@ -58,9 +61,10 @@ interface Item {
  * The `sessions` topic's entries, kept as sessions change so a change costs
  * what it changes plus building the topic's object (the running size needs
  * no walk). `data()` is every entry whole while they fit the budget.
- * Otherwise, live sessions and the most recently changed first, as many as
- * fit summarised are listed (the rest left out, counted in `omitted`), and
- * the first of them whole while the budget allows.
+ * Otherwise, live sessions and the most recently changed first: as many as
+ * fit summarised in `SUMMARY_SHARE` of the budget are listed, the first of
+ * them made whole while the budget allows, more summarised ones listed in
+ * what is left, and the rest left out (counted in `omitted`).
  */
 export class SessionsList {
   readonly #items = new Map<string, Item>();
@@ -100,13 +104,19 @@ export class SessionsList {
     );
     const cost = (key: string, entry: { chars: number }) => entry.chars + key.length + 4;
     let used = 0;
-    let listed = 0;
-    for (const [key, item] of ranked) {
-      const chars = cost(key, compactEntry(item.status));
-      if (used + chars > budget) break;
-      used += chars;
-      listed++;
-    }
+    // Summarised entries take at most SUMMARY_SHARE of the budget at first, so
+    // the newest keep their detail; what the whole entries leave lists more.
+    const list = (limit: number, from: number): number => {
+      let n = from;
+      for (; n < ranked.length; n++) {
+        const [key, item] = ranked[n] as [string, Item];
+        const chars = cost(key, compactEntry(item.status));
+        if (used + chars > limit) break;
+        used += chars;
+      }
+      return n;
+    };
+    let listed = list(budget * SUMMARY_SHARE, 0);
     const chosen = new Map<string, SessionStatus>();
     for (const [key, item] of ranked.slice(0, listed)) {
       const compact = compactEntry(item.status);
@@ -117,6 +127,10 @@ export class SessionsList {
         chosen.set(key, full.entry);
       } else chosen.set(key, compact.entry);
     }
+    const more = list(budget, listed);
+    for (const [key, item] of ranked.slice(listed, more))
+      chosen.set(key, compactEntry(item.status).entry);
+    listed = more;
     for (const key of this.#items.keys()) {
       const entry = chosen.get(key);
       if (entry) out[key] = entry;

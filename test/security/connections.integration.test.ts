@@ -71,8 +71,9 @@ async function rawGet(
 function wsFrom(
   port: number,
   from: string,
+  path = '/ws',
 ): Promise<{ message?: string; code?: number; reason?: string }> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { localAddress: from });
+  const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { localAddress: from });
   return new Promise((resolve) => {
     ws.once('message', (data) => {
       resolve({ message: String(data) });
@@ -167,6 +168,9 @@ describe('connection caps', () => {
     assert.match(body.message, /limit of 30 connections/);
     const ws = await wsFrom(server.port, '127.0.0.7');
     assert.equal(ws.code, 1013);
+    const legacy = await wsFrom(server.port, '127.0.0.7', '/ws/some-session');
+    assert.equal(legacy.code, 1013, 'the legacy endpoint too');
+    assert.match(legacy.reason ?? '', /limit of 30 connections/);
     for (const s of held) s.destroy();
     await waitFor(
       async () => ((await rawGet(server.port, '127.0.0.7')).status === 200 ? true : undefined),

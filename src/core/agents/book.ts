@@ -1,9 +1,11 @@
+import type { TokenUsage } from '../../shared/agents.ts';
 import type { AgentEvent, AgentEventOf } from './events.ts';
 import { costOf, type PriceTable, priceOf } from './prices.ts';
 import {
   type AgentNodeState,
   AgentSessionState,
   type ModelTotals,
+  type SeenResponse,
   type ToolCallState,
 } from './session.ts';
 import { addUsage, diffUsage, hash53, maxUsage, sameUsage, zeroUsage } from './usage.ts';
@@ -106,6 +108,9 @@ export class AgentBook {
       case 'response':
         this.#response(s, node, e);
         break;
+      case 'usage_metric':
+        this.#usageMetric(s, e);
+        break;
       case 'tool_start':
         this.#toolStart(s, node, e);
         break;
@@ -167,10 +172,11 @@ export class AgentBook {
         for (const k of node.keys) this.#counted.delete(k);
         node.keys = [];
         node.models.clear();
+        node.phases = {};
         node.toolCalls = 0;
         node.toolErrors = 0;
         node.prompts = 0;
-        for (const [key, seen] of s.recent) if (seen.node === node) s.recent.delete(key);
+        for (const [key, seen] of s.recent) if (seen.node === node) s.forgetResponse(key);
         for (const [tid, call] of s.tools) if (call.agentId === node.agentId) s.tools.delete(tid);
       }
     }
@@ -218,28 +224,48 @@ export class AgentBook {
       if (node.agentId === null) s.model = e.model;
     }
     const price = priceOf(this.#prices, model);
-    const cost = (u: typeof e.usage) => (price ? costOf(price, u) : 0);
+    const cost = (u: TokenUsage) => (price ? costOf(price, u) : 0);
     if (node.agentId === null && e.contextTokens !== undefined && e.at >= s.contextAt) {
       s.contextTokens = e.contextTokens;
       s.contextAt = e.at;
     }
-    const seen = s.recent.get(e.key);
-    if (seen) {
-      const fuller = maxUsage(seen.usage, e.usage);
+    const otel = e.source === 'otel';
+    const aliases = responseAliases(e);
+    const found = this.#join(s, e.key, aliases, otel);
+    if (found) {
+      const { key, seen } = found;
+      if (key !== e.key) s.addAlias(key, e.key);
+      for (const a of aliases) s.addAlias(key, a);
+      if (!otel && !seen.fromTranscript && seen.node !== node) this.#move(seen, node, key);
+      // Tokens: the transcript's when it has them (it splits 5-minute and 1-hour cache
+      // writes, OTel does not); OTel's only until the transcript's copy arrives.
+      let next: TokenUsage;
+      if (otel && seen.fromTranscript) next = seen.usage;
+      else if (!otel && !seen.fromTranscript)
+        next = { ...e.usage, output: Math.max(seen.usage.output, e.usage.output) };
+      else next = maxUsage(seen.usage, e.usage);
       const vendor = e.costUsd !== undefined;
-      if (sameUsage(fuller, seen.usage) && !(vendor && !seen.vendorCost)) {
+      const nextCost = vendor ? (e.costUsd as number) : seen.vendorCost ? seen.costUsd : cost(next);
+      if (vendor && !seen.vendorCost && price === null && s.unpricedResponses > 0) {
+        s.unpricedResponses--;
+      }
+      seen.fromOtel ||= otel;
+      seen.fromTranscript ||= !otel;
+      if (sameUsage(next, seen.usage) && nextCost === seen.costUsd) {
         this.stats.duplicates++;
+        this.#afterResponse(s, e);
         return;
       }
-      const nextCost = vendor
-        ? (e.costUsd as number)
-        : seen.vendorCost
-          ? seen.costUsd
-          : cost(fuller);
-      const totals = this.#modelTotals(seen.node, seen.model, price !== null);
-      addUsage(totals.usage, diffUsage(fuller, seen.usage));
-      totals.costUsd += nextCost - seen.costUsd;
-      seen.usage = fuller;
+      const diff = diffUsage(next, seen.usage);
+      this.#add(
+        seen.node,
+        seen.model,
+        seen.phase,
+        diff,
+        nextCost - seen.costUsd,
+        price !== null || vendor,
+      );
+      seen.usage = next;
       seen.costUsd = nextCost;
       seen.vendorCost = seen.vendorCost || vendor;
       this.#afterResponse(s, e);
@@ -255,13 +281,107 @@ export class AgentBook {
     this.stats.responses++;
     const usage = { ...zeroUsage(), ...e.usage };
     const costUsd = e.costUsd ?? cost(usage);
-    const totals = this.#modelTotals(node, model, price !== null || e.costUsd !== undefined);
+    const phase = e.phase ?? `context ${s.compactions + 1}`;
+    const priced = price !== null || e.costUsd !== undefined;
+    this.#add(node, model, phase, usage, costUsd, priced, 1);
+    if (!priced) s.unpricedResponses++;
+    s.rememberResponse(e.key, {
+      node,
+      model,
+      usage,
+      costUsd,
+      vendorCost: e.costUsd !== undefined,
+      phase,
+      fromTranscript: !otel,
+      fromOtel: otel,
+      aliases,
+    });
+    this.#afterResponse(s, e);
+  }
+
+  /**
+   * The response already counted that this copy is: by its own key, by
+   * request id, or (from the other source only) by its input tokens, which
+   * every copy of one response repeats exactly and which differ between the
+   * responses of a session as its context grows.
+   */
+  #join(
+    s: AgentSessionState,
+    key: string,
+    aliases: string[],
+    otel: boolean,
+  ): { key: string; seen: SeenResponse } | null {
+    const own = s.findResponse(key);
+    if (own) return own;
+    for (const alias of aliases) {
+      const found = s.findResponse(alias);
+      if (!found) continue;
+      const crossSource = otel ? !found.seen.fromOtel : !found.seen.fromTranscript;
+      if (alias.startsWith('req:') || crossSource) return found;
+    }
+    return null;
+  }
+
+  /** Moves a response counted from OTel (main agent) to the agent whose transcript wrote it. */
+  #move(seen: SeenResponse, to: AgentNodeState, key: string): void {
+    const from = seen.node;
+    this.#add(
+      from,
+      seen.model,
+      seen.phase,
+      diffUsage(zeroUsage(), seen.usage),
+      -seen.costUsd,
+      true,
+      -1,
+    );
+    this.#add(to, seen.model, seen.phase, seen.usage, seen.costUsd, true, 1);
+    const h = hash53(`r:${key}`);
+    const i = from.keys.indexOf(h);
+    if (i >= 0) {
+      from.keys.splice(i, 1);
+      to.keys.push(h);
+    }
+    seen.node = to;
+  }
+
+  /** Adds a contribution (negative to take one back) to an agent's model and phase totals. */
+  #add(
+    node: AgentNodeState,
+    model: string,
+    phase: string,
+    usage: TokenUsage,
+    costUsd: number,
+    priced: boolean,
+    responses = 0,
+  ): void {
+    const totals = this.#modelTotals(node, model, priced);
     addUsage(totals.usage, usage);
     totals.costUsd += costUsd;
-    totals.responses++;
-    if (!price && e.costUsd === undefined) s.unpricedResponses++;
-    s.rememberResponse(e.key, { node, model, usage, costUsd, vendorCost: e.costUsd !== undefined });
-    this.#afterResponse(s, e);
+    totals.responses += responses;
+    if (priced) totals.priced = true;
+    // A response moved to its subagent leaves no empty row behind.
+    if (responses < 0 && totals.responses === 0) node.models.delete(model);
+    let p = node.phases[phase];
+    if (!p) {
+      p = { usage: zeroUsage(), costUsd: 0, responses: 0 };
+      node.phases[phase] = p;
+    }
+    addUsage(p.usage, usage);
+    p.costUsd += costUsd;
+    p.responses += responses;
+    if (responses < 0 && p.responses === 0) delete node.phases[phase];
+  }
+
+  #usageMetric(s: AgentSessionState, e: AgentEventOf<'usage_metric'>): void {
+    if (!Number.isFinite(e.value) || e.value < 0) return;
+    if (!s.acceptMetricPoint(hash53(`m:${e.point}`))) {
+      this.stats.duplicates++;
+      return;
+    }
+    const series = s.metricSeries[e.series];
+    if (!series) s.metricSeries[e.series] = { model: e.model, field: e.field, value: e.value };
+    else if (e.cumulative) series.value = e.value;
+    else series.value += e.value;
   }
 
   #afterResponse(s: AgentSessionState, e: AgentEventOf<'response'>): void {
@@ -346,4 +466,18 @@ export class AgentBook {
     if (node.description === null && call.summary !== '') node.description = call.summary;
     if (node.type === null && call.agentType !== null) node.type = call.agentType;
   }
+}
+
+/**
+ * The other keys a response copy is known by: its request id, and its input
+ * tokens (uncached + cache reads + cache writes), which a transcript's lines
+ * and OTel's `api_request` of one response both carry in full.
+ */
+function responseAliases(e: AgentEventOf<'response'>): string[] {
+  const out: string[] = [];
+  if (e.requestId) out.push(`req:${e.requestId}`);
+  const u = e.usage;
+  const input = u.input + u.cacheRead + u.cacheWrite5m + u.cacheWrite1h;
+  if (input > 0) out.push(`fp:${input}`);
+  return out;
 }

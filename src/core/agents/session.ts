@@ -18,6 +18,13 @@ export interface ModelTotals {
   priced: boolean;
 }
 
+/** What the responses of one phase cost (see `AgentEventOf<'response'>['phase']`). */
+export interface PhaseTotals {
+  usage: TokenUsage;
+  costUsd: number;
+  responses: number;
+}
+
 /** The main agent (id null) or a subagent of a session, and what it contributed. */
 export interface AgentNodeState {
   agentId: string | null;
@@ -29,6 +36,8 @@ export interface AgentNodeState {
   /** The transcript that wrote this agent's lines; resetting it drops what it counted. */
   file: string | null;
   models: Map<string, ModelTotals>;
+  /** By phase name: plain JSON, so checkpoints carry it as it is. */
+  phases: Record<string, PhaseTotals>;
   toolCalls: number;
   toolErrors: number;
   prompts: number;
@@ -59,7 +68,23 @@ export interface SeenResponse {
   costUsd: number;
   /** The cost came from the vendor (OTel `cost_usd`): a table price never replaces it. */
   vendorCost: boolean;
+  phase: string;
+  /** Which sources reported it: a join across sources happens once per source. */
+  fromTranscript: boolean;
+  fromOtel: boolean;
+  /** Other keys it is known by (request id, token fingerprint, the other source's key). */
+  aliases: string[];
 }
+
+/** One OTel metric series of a session (see `AgentEventOf<'usage_metric'>`). */
+export interface MetricSeries {
+  model: string;
+  field: keyof TokenUsage | 'costUsd';
+  value: number;
+}
+
+/** Metric points remembered per session, to drop an exporter's retried batch. */
+const METRIC_POINTS = 512;
 
 /** Responses remembered per session for fuller copies (the lines of one response are adjacent). */
 export const RECENT_RESPONSES = 256;
@@ -91,6 +116,11 @@ export class AgentSessionState {
   readonly nodes = new Map<string | null, AgentNodeState>();
   readonly tools = new Map<string, ToolCallState>();
   readonly recent = new Map<string, SeenResponse>();
+  /** Alias → key in `recent`. */
+  readonly aliases = new Map<string, string>();
+  /** OTel usage metrics by series: the session's totals when no response reached it. */
+  metricSeries: Record<string, MetricSeries> = {};
+  metricPoints: number[] = [];
   readonly prompts: AgentNote[] = [];
   readonly events: (AgentNote & { kind: 'error' | 'compaction' })[] = [];
   readonly recentPrompts: { text: string; at: number; source: string }[] = [];
@@ -114,6 +144,7 @@ export class AgentSessionState {
         model: null,
         file,
         models: new Map(),
+        phases: {},
         toolCalls: 0,
         toolErrors: 0,
         prompts: 0,
@@ -168,9 +199,44 @@ export class AgentSessionState {
 
   rememberResponse(key: string, seen: SeenResponse): void {
     this.recent.set(key, seen);
+    for (const alias of seen.aliases) this.aliases.set(alias, key);
     if (this.recent.size > RECENT_RESPONSES) {
-      this.recent.delete(this.recent.keys().next().value as string);
+      const oldest = this.recent.keys().next().value as string;
+      this.forgetResponse(oldest);
     }
+  }
+
+  /** Another key `key`'s response is known by. */
+  addAlias(key: string, alias: string): void {
+    const seen = this.recent.get(key);
+    if (!seen || this.aliases.has(alias)) return;
+    seen.aliases.push(alias);
+    this.aliases.set(alias, key);
+  }
+
+  /** The remembered response a key or alias names, with its key in `recent`. */
+  findResponse(keyOrAlias: string): { key: string; seen: SeenResponse } | null {
+    const direct = this.recent.get(keyOrAlias);
+    if (direct) return { key: keyOrAlias, seen: direct };
+    const key = this.aliases.get(keyOrAlias);
+    const seen = key === undefined ? undefined : this.recent.get(key);
+    return key !== undefined && seen ? { key, seen } : null;
+  }
+
+  forgetResponse(key: string): void {
+    const seen = this.recent.get(key);
+    if (!seen) return;
+    this.recent.delete(key);
+    for (const alias of seen.aliases)
+      if (this.aliases.get(alias) === key) this.aliases.delete(alias);
+  }
+
+  /** Whether a metric point is new (not a retried copy of one applied). */
+  acceptMetricPoint(hash: number): boolean {
+    if (this.metricPoints.includes(hash)) return false;
+    this.metricPoints.push(hash);
+    if (this.metricPoints.length > METRIC_POINTS) this.metricPoints.shift();
+    return true;
   }
 
   startTool(e: AgentEventOf<'tool_start'>, agentType: string | null): ToolCallState {
@@ -198,7 +264,10 @@ export class AgentSessionState {
     return n;
   }
 
-  /** Totals over every agent of the session. */
+  /**
+   * Totals over every agent of the session. A session no response reached
+   * (OTel metrics exported, events and transcripts not) has its metrics'.
+   */
   totals(): { usage: TokenUsage; costUsd: number; responses: number } {
     const usage = zeroUsage();
     let costUsd = 0;
@@ -210,6 +279,27 @@ export class AgentSessionState {
         responses += m.responses;
       }
     }
+    if (responses === 0) {
+      for (const m of this.metricModels().values()) {
+        addUsage(usage, m.usage);
+        costUsd += m.costUsd;
+      }
+    }
     return { usage, costUsd, responses };
+  }
+
+  /** The OTel usage metrics by model. */
+  metricModels(): Map<string, { usage: TokenUsage; costUsd: number }> {
+    const out = new Map<string, { usage: TokenUsage; costUsd: number }>();
+    for (const m of Object.values(this.metricSeries)) {
+      let row = out.get(m.model);
+      if (!row) {
+        row = { usage: zeroUsage(), costUsd: 0 };
+        out.set(m.model, row);
+      }
+      if (m.field === 'costUsd') row.costUsd += m.value;
+      else row.usage[m.field] += m.value;
+    }
+    return out;
   }
 }

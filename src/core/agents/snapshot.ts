@@ -1,10 +1,15 @@
 import { z } from 'zod';
 import { AgentBook } from './book.ts';
 import type { PriceTable } from './prices.ts';
-import { type AgentNodeState, AgentSessionState, type ToolCallState } from './session.ts';
+import {
+  type AgentNodeState,
+  AgentSessionState,
+  type SeenResponse,
+  type ToolCallState,
+} from './session.ts';
 
 /** Bumped when the snapshot's shape changes: an older checkpoint is then read from scratch. */
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 
 /**
  * A book as plain JSON, for the checkpoint that lets a restart continue from
@@ -31,10 +36,7 @@ interface SessionSnapshot {
   fields: Record<string, unknown>;
   nodes: NodeSnapshot[];
   tools: ToolCallState[];
-  recent: [
-    string,
-    { agentId: string | null; model: string; usage: Usage; costUsd: number; vendorCost: boolean },
-  ][];
+  recent: [string, Omit<SeenResponse, 'node'> & { agentId: string | null }][];
   prompts: AgentSessionState['prompts'];
   events: AgentSessionState['events'];
   recentPrompts: AgentSessionState['recentPrompts'];
@@ -57,6 +59,8 @@ const FIELDS = [
   'errors',
   'warnings',
   'unpricedResponses',
+  'metricSeries',
+  'metricPoints',
 ] as const;
 
 export function toSnapshot(book: AgentBook): AgentBookSnapshot {
@@ -70,16 +74,7 @@ export function toSnapshot(book: AgentBook): AgentBookSnapshot {
       fields,
       nodes: [...s.nodes.values()].map((n) => ({ ...n, models: [...n.models] })),
       tools: [...s.tools.values()],
-      recent: [...s.recent].map(([k, r]) => [
-        k,
-        {
-          agentId: r.node.agentId,
-          model: r.model,
-          usage: r.usage,
-          costUsd: r.costUsd,
-          vendorCost: r.vendorCost,
-        },
-      ]),
+      recent: [...s.recent].map(([k, { node, ...r }]) => [k, { ...r, agentId: node.agentId }]),
       prompts: s.prompts,
       events: s.events,
       recentPrompts: s.recentPrompts,
@@ -109,16 +104,9 @@ export function fromSnapshot(prices: PriceTable, value: unknown): AgentBook | nu
         s.nodes.set(n.agentId, { ...n, keys: [...n.keys], models: new Map(n.models) });
       }
       for (const t of raw.tools) s.tools.set(t.id, { ...t });
-      for (const [key, r] of raw.recent) {
-        const node = s.nodes.get(r.agentId);
-        if (node)
-          s.recent.set(key, {
-            node,
-            model: r.model,
-            usage: r.usage,
-            costUsd: r.costUsd,
-            vendorCost: r.vendorCost,
-          });
+      for (const [key, { agentId, ...r }] of raw.recent) {
+        const node = s.nodes.get(agentId);
+        if (node) s.rememberResponse(key, { ...r, node, aliases: [...r.aliases] });
       }
       s.prompts.push(...raw.prompts);
       s.events.push(...raw.events);

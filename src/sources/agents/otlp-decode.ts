@@ -63,7 +63,8 @@ export function decodeProtobuf(signal: OtlpSignal, body: Uint8Array): unknown {
   try {
     message = request.decode(body);
   } catch (error) {
-    if (error instanceof RangeError)
+    // protobufjs reports a truncated body as a RangeError too; only the stack's is depth.
+    if (error instanceof RangeError && /call stack/i.test(error.message))
       throw new OtlpBodyError(`${tooDeepMessage('The request body')}.`);
     throw new OtlpBodyError(
       `The body is not an OTLP ${signal} protobuf message: ${(error as Error).message}.`,

@@ -90,6 +90,21 @@ export async function agentRoutes(
   telemetry.gauge('livestream_agent_tokens', 'Tokens of every coding-agent session by kind', () =>
     Object.entries(agents.totals().tokens).map(([kind, value]) => ({ labels: { kind }, value })),
   );
+  telemetry.gauge(
+    'livestream_agent_phase_cost_usd',
+    'Cost in USD of coding-agent sessions by phase (the Context Foundry phase inside a build, else the context window)',
+    () =>
+      Object.entries(agents.totals().byPhase).map(([phase, p]) => ({
+        labels: { phase },
+        value: Math.round(p.costUsd * 1e6) / 1e6,
+      })),
+  );
+  telemetry.gauge('livestream_agent_phase_tokens', 'Tokens of coding-agent sessions by phase', () =>
+    Object.entries(agents.totals().byPhase).map(([phase, p]) => ({
+      labels: { phase },
+      value: p.tokens,
+    })),
+  );
   telemetry.gauge('livestream_agent_tool_calls', 'Tool calls of coding-agent sessions', () => {
     const t = agents.totals();
     return [

@@ -4,10 +4,15 @@ import {
   claudeAssistant,
   claudeCompaction,
   claudePrompt,
+  codexLine,
+  codexSessionMeta,
+  codexTokenCount,
+  codexTurnContext,
 } from '../../../test/helpers/agent-transcripts.ts';
 import { claudeApiRequest, claudeToolResultRecord } from '../../../test/helpers/otlp-records.ts';
 import { AgentBook } from './book.ts';
 import { parseClaudeLine } from './claude.ts';
+import { CodexRolloutParser } from './codex.ts';
 import {
   type OtlpLogRecord,
   type OtlpMetricPoint,
@@ -196,6 +201,77 @@ const point = (
   cumulative,
   startMs: cumulative ? T0 : T0 + t - 1000,
   timeMs: T0 + t,
+});
+
+describe('Codex OTel events', () => {
+  const C = '0199a213-81c0-7800-8aa1-bbab2a035a53';
+  const codex = (name: string, attrs: Record<string, string>, dt: number): OtlpLogRecord => ({
+    name: `codex.${name}`,
+    attrs: {
+      'event.name': `codex.${name}`,
+      'conversation.id': C,
+      'app.version': '0.46.0',
+      model: 'gpt-5-codex',
+      ...attrs,
+    },
+    timeMs: T0 + dt,
+  });
+
+  test("a response.completed joins the rollout's token count; tool results join by call id", () => {
+    const book = new AgentBook(DEFAULT_PRICES);
+    const parser = new CodexRolloutParser(C);
+    const rollout = [
+      codexSessionMeta(T0, C, '/home/dev/api'),
+      codexTurnContext(T0 + 1, 'gpt-5-codex', '/home/dev/api'),
+      codexLine(T0 + 10, 'response_item', {
+        type: 'function_call',
+        name: 'shell',
+        arguments: JSON.stringify({ command: ['npm', 'test'] }),
+        call_id: 'call_1',
+      }),
+      codexTokenCount(
+        T0 + 20,
+        { input: 9000, cached: 8000, output: 300 },
+        { input: 9000, cached: 8000, output: 300 },
+      ),
+    ];
+    for (const line of rollout) {
+      for (const e of parser.parse(line, T0).events) book.apply(e, '/codex/rollout.jsonl');
+    }
+    const outcomes = otel(book, [
+      codex('conversation_starts', { provider_name: 'openai' }, 0),
+      codex(
+        'sse_event',
+        {
+          'event.kind': 'response.completed',
+          input_token_count: '9000',
+          cached_token_count: '8000',
+          output_token_count: '300',
+        },
+        25,
+      ),
+      codex(
+        'tool_result',
+        { tool_name: 'shell', call_id: 'call_1', duration_ms: '900', success: 'true' },
+        30,
+      ),
+      codex('sse_event', { 'event.kind': 'response.output_text.delta' }, 26),
+    ]);
+    assert.deepEqual(outcomes, ['applied', 'applied', 'applied', 'ignored']);
+    const d = detail(book.sessions.get(C) as never);
+    assert.equal(d.summary.responses, 1);
+    assert.deepEqual(d.summary.usage, {
+      input: 1000,
+      output: 300,
+      cacheRead: 8000,
+      cacheWrite5m: 0,
+      cacheWrite1h: 0,
+    });
+    assert.deepEqual(
+      d.tools.map((t) => [t.id, t.outcome]),
+      [['call_1', 'ok']],
+    );
+  });
 });
 
 describe('OTel usage metrics', () => {

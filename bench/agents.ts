@@ -275,6 +275,9 @@ export async function run(): Promise<Record<string, number>> {
     if (count !== SESSIONS) throw new Error(`indexed ${count} sessions, wrote ${SESSIONS}`);
     await server.stop();
 
+    step(
+      `indexed ${count} sessions in ${(ingestMs / 1000).toFixed(2)} s over an empty start, peak RSS ${memory.peak.toFixed(1)} MB (empty start ${baseMemory.peak.toFixed(1)} MB)`,
+    );
     const warm = await serve(dir, history, join(dir, 'h.db'));
     server = warm.server;
     const warmMemory = await memoryOf(server.child.pid as number);
@@ -285,7 +288,9 @@ export async function run(): Promise<Record<string, number>> {
     await until(client, () => client?.topic('agents') !== undefined);
     step('protocol client live');
     const hooks = await hookLatency(server.url, client);
-    step('hooks measured');
+    step(
+      `hook → client p50 ${percentile(hooks, 50).toFixed(1)} ms, p99 ${percentile(hooks, 99).toFixed(1)} ms, max ${percentile(hooks, 100).toFixed(1)} ms`,
+    );
     const json = await otlpLatency(server.url, client, 'json');
     const proto = await otlpLatency(server.url, client, 'protobuf');
     const after = await memoryOf(server.child.pid as number);

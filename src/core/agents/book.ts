@@ -4,6 +4,7 @@ import { costOf, type PriceTable, priceOf } from './prices.ts';
 import {
   type AgentNodeState,
   AgentSessionState,
+  aliasOfKey,
   type ModelTotals,
   type SeenResponse,
   type ToolCallState,
@@ -234,8 +235,9 @@ export class AgentBook {
     const found = this.#join(s, e.key, aliases, otel);
     if (found) {
       const { key, seen } = found;
-      if (key !== e.key) s.addAlias(key, e.key);
-      for (const a of aliases) s.addAlias(key, a);
+      if (key !== e.key) s.addAlias(key, aliasOfKey(e.key));
+      if (aliases.request !== null) s.addAlias(key, aliases.request);
+      if (aliases.tokens !== null) s.addAlias(key, aliases.tokens);
       if (!otel && !seen.fromTranscript && seen.node !== node) this.#move(seen, node, key);
       // Tokens: the transcript's when it has them (it splits 5-minute and 1-hour cache
       // writes, OTel does not); OTel's only until the transcript's copy arrives.
@@ -294,7 +296,7 @@ export class AgentBook {
       phase,
       fromTranscript: !otel,
       fromOtel: otel,
-      aliases,
+      aliases: [aliases.request, aliases.tokens].filter((a): a is number => a !== null),
     });
     this.#afterResponse(s, e);
   }
@@ -308,18 +310,16 @@ export class AgentBook {
   #join(
     s: AgentSessionState,
     key: string,
-    aliases: string[],
+    aliases: ResponseAliases,
     otel: boolean,
   ): { key: string; seen: SeenResponse } | null {
     const own = s.findResponse(key);
     if (own) return own;
-    for (const alias of aliases) {
-      const found = s.findResponse(alias);
-      if (!found) continue;
-      const crossSource = otel ? !found.seen.fromOtel : !found.seen.fromTranscript;
-      if (alias.startsWith('req:') || crossSource) return found;
-    }
-    return null;
+    const byRequest = aliases.request === null ? null : s.findAlias(aliases.request);
+    if (byRequest) return byRequest;
+    const byTokens = aliases.tokens === null ? null : s.findAlias(aliases.tokens);
+    if (!byTokens) return null;
+    return (otel ? !byTokens.seen.fromOtel : !byTokens.seen.fromTranscript) ? byTokens : null;
   }
 
   /** Moves a response counted from OTel (main agent) to the agent whose transcript wrote it. */
@@ -473,11 +473,16 @@ export class AgentBook {
  * tokens (uncached + cache reads + cache writes), which a transcript's lines
  * and OTel's `api_request` of one response both carry in full.
  */
-function responseAliases(e: AgentEventOf<'response'>): string[] {
-  const out: string[] = [];
-  if (e.requestId) out.push(`req:${e.requestId}`);
+function responseAliases(e: AgentEventOf<'response'>): ResponseAliases {
   const u = e.usage;
   const input = u.input + u.cacheRead + u.cacheWrite5m + u.cacheWrite1h;
-  if (input > 0) out.push(`fp:${input}`);
-  return out;
+  return {
+    request: e.requestId ? hash53(`req:${e.requestId}`) : null,
+    tokens: input > 0 ? hash53(`fp:${input}`) : null,
+  };
+}
+
+interface ResponseAliases {
+  request: number | null;
+  tokens: number | null;
 }

@@ -8,7 +8,7 @@ import type {
 } from '../../shared/agents.ts';
 import { AGENT_TOOL_CAP } from '../../shared/agents.ts';
 import type { AgentEventOf } from './events.ts';
-import { addUsage, zeroUsage } from './usage.ts';
+import { addUsage, hash53, zeroUsage } from './usage.ts';
 
 /** Usage of one model by one agent. */
 export interface ModelTotals {
@@ -72,8 +72,12 @@ export interface SeenResponse {
   /** Which sources reported it: a join across sources happens once per source. */
   fromTranscript: boolean;
   fromOtel: boolean;
-  /** Other keys it is known by (request id, token fingerprint, the other source's key). */
-  aliases: string[];
+  /**
+   * Hashes (`hash53`) of the other keys it is known by: its request id, its
+   * input tokens, the other source's key. Hashes, as a month of responses
+   * keeps these for the last 256 of every session.
+   */
+  aliases: number[];
 }
 
 /** One OTel metric series of a session (see `AgentEventOf<'usage_metric'>`). */
@@ -81,6 +85,11 @@ export interface MetricSeries {
   model: string;
   field: keyof TokenUsage | 'costUsd';
   value: number;
+}
+
+/** The alias hash of another source's response key. */
+export function aliasOfKey(key: string): number {
+  return hash53(`k:${key}`);
 }
 
 /** Metric points remembered per session, to drop an exporter's retried batch. */
@@ -116,8 +125,8 @@ export class AgentSessionState {
   readonly nodes = new Map<string | null, AgentNodeState>();
   readonly tools = new Map<string, ToolCallState>();
   readonly recent = new Map<string, SeenResponse>();
-  /** Alias → key in `recent`. */
-  readonly aliases = new Map<string, string>();
+  /** Alias hash → key in `recent`. */
+  readonly aliases = new Map<number, string>();
   /** OTel usage metrics by series: the session's totals when no response reached it. */
   metricSeries: Record<string, MetricSeries> = {};
   metricPoints: number[] = [];
@@ -206,19 +215,23 @@ export class AgentSessionState {
     }
   }
 
-  /** Another key `key`'s response is known by. */
-  addAlias(key: string, alias: string): void {
+  /** Another key (an alias hash) `key`'s response is known by. */
+  addAlias(key: string, alias: number): void {
     const seen = this.recent.get(key);
     if (!seen || this.aliases.has(alias)) return;
     seen.aliases.push(alias);
     this.aliases.set(alias, key);
   }
 
-  /** The remembered response a key or alias names, with its key in `recent`. */
-  findResponse(keyOrAlias: string): { key: string; seen: SeenResponse } | null {
-    const direct = this.recent.get(keyOrAlias);
-    if (direct) return { key: keyOrAlias, seen: direct };
-    const key = this.aliases.get(keyOrAlias);
+  /** The remembered response of a key, with its key in `recent`. */
+  findResponse(key: string): { key: string; seen: SeenResponse } | null {
+    const direct = this.recent.get(key);
+    return direct ? { key, seen: direct } : this.findAlias(aliasOfKey(key));
+  }
+
+  /** The remembered response an alias hash names. */
+  findAlias(alias: number): { key: string; seen: SeenResponse } | null {
+    const key = this.aliases.get(alias);
     const seen = key === undefined ? undefined : this.recent.get(key);
     return key !== undefined && seen ? { key, seen } : null;
   }

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -274,6 +274,7 @@ export async function run(): Promise<Record<string, number>> {
       .count;
     if (count !== SESSIONS) throw new Error(`indexed ${count} sessions, wrote ${SESSIONS}`);
     await server.stop();
+    const checkpointMb = (await stat(join(dir, 'h.db.agents.json'))).size / 1024 / 1024;
 
     step(
       `indexed ${count} sessions in ${(ingestMs / 1000).toFixed(2)} s over an empty start, peak RSS ${memory.peak.toFixed(1)} MB (empty start ${baseMemory.peak.toFixed(1)} MB)`,
@@ -304,6 +305,7 @@ export async function run(): Promise<Record<string, number>> {
       'MB/s': HISTORY_BYTES / 1024 / 1024 / (ingestMs / 1000),
       'peak RSS MB while indexing': memory.peak,
       'peak RSS MB, empty start': baseMemory.peak,
+      'checkpoint MB': checkpointMb,
       'restart from checkpoint s (over empty)': (warm.ms - base.ms) / 1000,
       'RSS MB after restart': warmMemory.now,
       'hook → client p50 ms': percentile(hooks, 50),

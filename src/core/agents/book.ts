@@ -16,6 +16,15 @@ const QUESTION_TOOLS = new Set(['AskUserQuestion', 'ExitPlanMode', 'request_user
 /** Tool names that start a subagent. */
 const TASK_TOOLS = new Set(['Task', 'Agent']);
 
+/**
+ * A session with no event for this long (event time) and none among the last
+ * `TRIM_EVENTS` applied forgets its recent responses: the copies that join
+ * them (a fuller line, OTel's record) come within seconds, and a month of
+ * history then keeps 256 per active session only, in memory and checkpoints.
+ */
+const TRIM_IDLE_MS = 30 * 60_000;
+const TRIM_EVENTS = 20_000;
+
 /** Counters of what the book did with its input, for /metrics and tests. */
 export interface AgentBookStats {
   events: number;
@@ -47,6 +56,8 @@ export class AgentBook {
   /** Hashes of every response key and tool-use id counted, over all sessions. */
   readonly #counted = new Set<number>();
   readonly #filesToSessions = new Map<string, Set<string>>();
+  /** The newest event time seen: the book's notion of now (it has no clock). */
+  #latest = 0;
 
   constructor(prices: PriceTable) {
     this.#prices = prices;
@@ -63,6 +74,8 @@ export class AgentBook {
    */
   apply(e: AgentEvent, file: string | null = null): string | null {
     this.stats.events++;
+    if (e.at > this.#latest) this.#latest = e.at;
+    if (this.stats.events % 4096 === 0) this.#trimIdle();
     let s = this.sessions.get(e.sessionId);
     if (!s) {
       if (e.type === 'warning' && !this.sessions.has(e.sessionId)) {
@@ -81,6 +94,7 @@ export class AgentBook {
       set.add(s.id);
     }
     s.touch(e.at);
+    s.appliedAt = this.stats.events;
     const node = s.node(e.agentId, e.at, e.source === 'transcript' ? file : null);
     const main = e.agentId === null;
     switch (e.type) {
@@ -184,9 +198,21 @@ export class AgentBook {
     return ids;
   }
 
+  /** Forgets the recent responses of sessions long idle (see `TRIM_IDLE_MS`). */
+  #trimIdle(): void {
+    for (const s of this.sessions.values()) {
+      if (s.recent.size === 0) continue;
+      if (s.lastAt > this.#latest - TRIM_IDLE_MS) continue;
+      if (s.appliedAt > this.stats.events - TRIM_EVENTS) continue;
+      s.recent.clear();
+      s.aliases.clear();
+    }
+  }
+
   /** Adds a session restored from a checkpoint, with what it counted. */
   adopt(s: AgentSessionState): void {
     this.sessions.set(s.id, s);
+    if (s.lastAt > this.#latest) this.#latest = s.lastAt;
     for (const node of s.nodes.values()) {
       for (const k of node.keys) this.#counted.add(k);
       if (node.file === null) continue;

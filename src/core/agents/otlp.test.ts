@@ -346,3 +346,30 @@ describe('cost per phase', () => {
     assert.equal(Object.keys(restored.sessions.get(S)?.metricSeries ?? {}).length, 1);
   });
 });
+
+describe('memory over a month of history', () => {
+  test('a long-idle session forgets its recent responses, and a copy of one still counts once', () => {
+    const book = new AgentBook(DEFAULT_PRICES);
+    transcript(book, [lineA(1000, 300)]);
+    const other = 'ffffffff-0000-4000-8000-000000000000';
+    const later = T0 + 3_600_000;
+    for (let i = 0; i < 25_000; i++) {
+      book.apply(
+        {
+          agent: 'claude',
+          sessionId: other,
+          agentId: null,
+          at: later + i,
+          source: 'hook',
+          type: 'meta',
+        },
+        null,
+      );
+    }
+    const s = book.sessions.get(S);
+    assert.equal(s?.recent.size, 0);
+    transcript(book, [lineA(1000, 300)]);
+    assert.equal(only(book).responses, 1);
+    assert.equal(only(book).usage.output, 300);
+  });
+});

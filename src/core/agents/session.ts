@@ -129,6 +129,8 @@ export class AgentSessionState {
   readonly aliases = new Map<number, string>();
   /** OTel usage metrics by series: the session's totals when no response reached it. */
   metricSeries: Record<string, MetricSeries> = {};
+  /** The book's event count when this session last changed (not checkpointed). */
+  appliedAt = 0;
   metricPoints: number[] = [];
   readonly prompts: AgentNote[] = [];
   readonly events: (AgentNote & { kind: 'error' | 'compaction' })[] = [];

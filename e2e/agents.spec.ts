@@ -8,6 +8,7 @@ import {
   codexTurnContext,
   lines,
 } from '../test/helpers/agent-transcripts.ts';
+import { claudeApiRequest, otlpLogsJson } from '../test/helpers/otlp-records.ts';
 import { expect, guardPage, openLive, test } from './fixtures.ts';
 
 const SID = '9d2b7c3e-1f4a-4b8e-a6c5-3e2d1f0a9b88';
@@ -124,5 +125,28 @@ test('agent sessions sit in the overview with builds, filterable, and their page
     timeout: 2000,
   });
   await expect(page.locator('tr[data-tool="toolu_ask"]')).toBeVisible();
+  await expect(page.locator('tr[data-phase="context 1"]')).toContainText('$0.06');
+
+  // OpenTelemetry's cost for the second response replaces the table price, live, counted once.
+  const otlp = await fetch(`${server.url}/v1/logs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(
+      otlpLogsJson([
+        claudeApiRequest({
+          sessionId: SID,
+          at: Date.now(),
+          requestId: 'req_2',
+          input: 10,
+          output: 20,
+          cacheRead: 10_000,
+          costUsd: 1.5,
+        }),
+      ]),
+    ),
+  });
+  expect(otlp.status).toBe(200);
+  await expect(page.locator('.agent-page .agent-cost')).toContainText('$1.56', { timeout: 2000 });
+  await expect(page.locator('tr[data-phase="context 1"]')).toContainText('$1.56');
   expect(problems).toEqual([]);
 });

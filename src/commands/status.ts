@@ -1,5 +1,14 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_RETENTION_DAYS, DEFAULT_TOKEN_BUDGET, defaultWebDir } from '../config.ts';
+import {
+  type AppConfig,
+  DEFAULT_RETENTION_DAYS,
+  DEFAULT_TOKEN_BUDGET,
+  defaultClaudeDirs,
+  defaultCodexDirs,
+  defaultWebDir,
+} from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { type AgentSummary, totalTokens } from '../shared/agents.ts';
 import { type Alert, alertLabel, attentionQueue } from '../shared/attention.ts';
@@ -170,11 +179,8 @@ async function fromServer(url: string, token: string | undefined): Promise<Snaps
  * the default folders that exist, or the flags'; none with `--no-agents`.
  * Nothing is checkpointed: every call reads them afresh.
  */
-async function agentFolders(flags: StatusFlags) {
+function agentFolders(flags: StatusFlags): AppConfig['agents'] {
   if (flags.agents === false) return null;
-  const { existsSync } = await import('node:fs');
-  const { resolve } = await import('node:path');
-  const { defaultClaudeDirs, defaultCodexDirs } = await import('../config.ts');
   return {
     claudeDirs: flags.claudeDir?.length
       ? flags.claudeDir.map((d) => resolve(d))
@@ -190,7 +196,7 @@ async function agentFolders(flags: StatusFlags) {
 async function fromRoots(roots: string[], flags: StatusFlags): Promise<Snapshot> {
   // Loaded here, not at the top: the other commands' start-up should not pay for it.
   const { createApp } = await import('../app.ts');
-  const agents = await agentFolders(flags);
+  const agents = agentFolders(flags);
   const app = await createApp({
     config: {
       roots: checkRoots(roots),

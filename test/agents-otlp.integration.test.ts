@@ -287,6 +287,12 @@ describe('OTLP receiver, fed by the OpenTelemetry SDK exporters', () => {
         .rejectedLogRecords,
       1,
     );
+    const brotli = await post(JSON.stringify({ resourceLogs: [] }), 'application/json', {
+      ...auth,
+      'content-encoding': 'br',
+    });
+    assert.equal(brotli.status, 415);
+    assert.match(((await brotli.json()) as { message: string }).message, /gzip/);
     const noToken = await post(JSON.stringify({ resourceLogs: [] }), 'application/json', {});
     assert.equal(noToken.status, 401);
     // The server is still well.

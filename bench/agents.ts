@@ -35,13 +35,15 @@ function rng(seed: number): () => number {
 /**
  * Writes a Claude Code history: sessions of turns (a prompt; a response
  * written as three lines, the first with partial usage; two tool calls and
- * their results of 0.2–8 KB, as real file reads and test output are).
+ * their results of up to 12 KB of code-like text, as real file reads and test
+ * output are; a turn-duration line and a line type the parser skips).
  * Returns the lines written.
  */
-async function writeHistory(claudeDir: string): Promise<number> {
+async function writeHistory(claudeDir: string): Promise<{ lines: number; turns: number }> {
   const random = rng(15);
   const perSession = HISTORY_BYTES / SESSIONS;
   let lines = 0;
+  let turns = 0;
   const start = Date.now() - 20 * 86_400_000;
   for (let s = 0; s < SESSIONS; s++) {
     const sessionId = `0000${s.toString(16).padStart(4, '0')}-1111-4222-8333-444455556666`;
@@ -63,7 +65,7 @@ async function writeHistory(claudeDir: string): Promise<number> {
         input: i ? { command: 'npm test' } : { file_path: `/src/file-${turn}.ts` },
       });
       const values = [
-        claudePrompt(b, `Turn ${turn}: change the handler so the tests pass`),
+        claudePrompt(b, `Turn ${turn}: change the handler so the "tests" pass — ${s}/${turn}`),
         claudeAssistant(
           { ...b, at: at + 900 },
           { ...r, usage: { ...usage, output: 3 }, text: 'Looking at it.' },
@@ -77,23 +79,45 @@ async function writeHistory(claudeDir: string): Promise<number> {
           { ...r, usage: { ...usage, output: 420 }, toolUse: tool(1), stopReason: 'tool_use' },
         ),
         claudeToolResult({ ...b, at: at + 1500 }, tool(0).id, {
-          text: 'x'.repeat(200 + Math.floor(random() * 8000)),
+          text: code(Math.floor(random() * 160)),
         }),
         claudeToolResult({ ...b, at: at + 4000 }, tool(1).id, {
-          text: 'ok '.repeat(50 + Math.floor(random() * 1500)),
+          text: code(Math.floor(random() * 40)),
         }),
+        {
+          type: 'system',
+          subtype: 'turn_duration',
+          durationMs: 4100,
+          sessionId,
+          timestamp: new Date(at + 4100).toISOString(),
+        },
+        {
+          type: 'file-history-snapshot',
+          messageId: r.messageId,
+          snapshot: { trackedFileBackups: {} },
+        },
       ];
       const text = `${values.map((v) => JSON.stringify(v)).join('\n')}\n`;
       bytes += text.length;
       lines += values.length;
       if (!out.write(text)) await once(out, 'drain');
       turn++;
+      turns++;
       at += 60_000;
     }
     out.end();
     await once(out, 'finish');
   }
-  return lines;
+  return { lines, turns };
+}
+
+/** File contents and test output as tools return them: quotes, newlines, tabs, non-ASCII. */
+function code(lines: number): string {
+  let out = '';
+  for (let i = 0; i < lines; i++) {
+    out += `${i}\t  const value${i} = await load("item-${i}", { retry: ${i % 3} }); // café ✓\n`;
+  }
+  return out;
 }
 
 /** Peak and current resident memory of a process, in MB (Linux /proc). */
@@ -254,7 +278,7 @@ export async function run(): Promise<Record<string, number>> {
   let client: LivestreamClient | null = null;
   try {
     const tw = performance.now();
-    const lines = await writeHistory(history);
+    const { lines, turns } = await writeHistory(history);
     process.stdout.write(
       `wrote ${(HISTORY_BYTES / 1024 / 1024).toFixed(0)} MB, ${lines} lines in ${((performance.now() - tw) / 1000).toFixed(1)} s\n`,
     );
@@ -270,9 +294,17 @@ export async function run(): Promise<Record<string, number>> {
     step(`start with the history: ${cold.ms.toFixed(0)} ms`);
     const memory = await memoryOf(server.child.pid as number);
     const ingestMs = cold.ms - base.ms;
-    const count = ((await (await fetch(`${server.url}/api/agents`)).json()) as { count: number })
-      .count;
-    if (count !== SESSIONS) throw new Error(`indexed ${count} sessions, wrote ${SESSIONS}`);
+    const listed = (await (await fetch(`${server.url}/api/agents`)).json()) as {
+      count: number;
+      agents: AgentSummary[];
+    };
+    const count = listed.count;
+    const responses = listed.agents.reduce((n, a) => n + a.responses, 0);
+    if (count !== SESSIONS || responses !== turns) {
+      throw new Error(
+        `indexed ${count} sessions and ${responses} responses; wrote ${SESSIONS} and ${turns}`,
+      );
+    }
     await server.stop();
     const checkpointMb = (await stat(join(dir, 'h.db.agents.json'))).size / 1024 / 1024;
 

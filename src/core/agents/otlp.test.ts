@@ -20,7 +20,7 @@ import {
   otlpMetricEvents,
 } from './otlp.ts';
 import { DEFAULT_PRICES } from './prices.ts';
-import { fromSnapshot, toSnapshot } from './snapshot.ts';
+import { fromSnapshot, snapshotText, toSnapshot } from './snapshot.ts';
 import { detail, summarize } from './view.ts';
 
 const T0 = Date.parse('2026-01-10T09:00:00Z');
@@ -333,7 +333,9 @@ describe('cost per phase', () => {
     const book = new AgentBook(DEFAULT_PRICES);
     transcript(book, [lineA(1000, 300)]);
     metrics(book, [point('claude_code.cost.usage', {}, 0.2, 1000)]);
-    const restored = fromSnapshot(DEFAULT_PRICES, JSON.parse(JSON.stringify(toSnapshot(book))));
+    const text = [...snapshotText(book)].join('');
+    assert.equal(text, JSON.stringify(toSnapshot(book)));
+    const restored = fromSnapshot(DEFAULT_PRICES, JSON.parse(text));
     assert.ok(restored);
     otel(restored, [recordA()]);
     const a = only(restored);

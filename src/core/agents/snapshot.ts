@@ -64,23 +64,38 @@ const FIELDS = [
 ] as const;
 
 export function toSnapshot(book: AgentBook): AgentBookSnapshot {
-  const sessions: SessionSnapshot[] = [];
+  return { version: SNAPSHOT_VERSION, sessions: [...book.sessions.values()].map(sessionSnapshot) };
+}
+
+/**
+ * The snapshot as JSON text in pieces, one per session, the same text
+ * `JSON.stringify(toSnapshot(book))` gives: written piece by piece, a month
+ * of sessions never exists as one object tree and one string at once.
+ */
+export function* snapshotText(book: AgentBook): Generator<string> {
+  yield `{"version":${SNAPSHOT_VERSION},"sessions":[`;
+  let first = true;
   for (const s of book.sessions.values()) {
-    const fields: Record<string, unknown> = {};
-    for (const f of FIELDS) fields[f] = s[f];
-    sessions.push({
-      id: s.id,
-      kind: s.kind,
-      fields,
-      nodes: [...s.nodes.values()].map((n) => ({ ...n, models: [...n.models] })),
-      tools: [...s.tools.values()],
-      recent: [...s.recent].map(([k, { node, ...r }]) => [k, { ...r, agentId: node.agentId }]),
-      prompts: s.prompts,
-      events: s.events,
-      recentPrompts: s.recentPrompts,
-    });
+    yield (first ? '' : ',') + JSON.stringify(sessionSnapshot(s));
+    first = false;
   }
-  return { version: SNAPSHOT_VERSION, sessions };
+  yield ']}';
+}
+
+function sessionSnapshot(s: AgentSessionState): SessionSnapshot {
+  const fields: Record<string, unknown> = {};
+  for (const f of FIELDS) fields[f] = s[f];
+  return {
+    id: s.id,
+    kind: s.kind,
+    fields,
+    nodes: [...s.nodes.values()].map((n) => ({ ...n, models: [...n.models] })),
+    tools: [...s.tools.values()],
+    recent: [...s.recent].map(([k, { node, ...r }]) => [k, { ...r, agentId: node.agentId }]),
+    prompts: s.prompts,
+    events: s.events,
+    recentPrompts: s.recentPrompts,
+  };
 }
 
 const snapshotHead = z.object({

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentBook } from '../../core/agents/book.ts';
 import type { PriceTable } from '../../core/agents/prices.ts';
-import { fromSnapshot, toSnapshot } from '../../core/agents/snapshot.ts';
+import { fromSnapshot, snapshotText } from '../../core/agents/snapshot.ts';
 import type { TailOffset } from '../../store/types.ts';
 
 /**
@@ -50,9 +50,12 @@ export class AgentCheckpoint {
     }
   }
 
-  /** Both are captured in the same tick, so they agree; the write happens after. */
+  /**
+   * Both are captured in the same tick, so they agree; the write happens
+   * after. The text is built one session at a time (see `snapshotText`).
+   */
   async save(book: AgentBook, offsets: TailOffset[]): Promise<void> {
-    const text = JSON.stringify({ book: toSnapshot(book), offsets });
+    const text = ['{"book":', ...snapshotText(book), `,"offsets":${JSON.stringify(offsets)}}`];
     const tmp = `${this.path}.${process.pid}.tmp`;
     try {
       await mkdir(dirname(this.path), { recursive: true });

@@ -2,7 +2,12 @@ import { AgentBook, type AgentBookStats } from '../core/agents/book.ts';
 import type { AgentEvent } from '../core/agents/events.ts';
 import type { PriceTable } from '../core/agents/prices.ts';
 import { detail, summarize } from '../core/agents/view.ts';
-import { type AgentDetail, type AgentSummary, totalTokens } from '../shared/agents.ts';
+import {
+  type AgentDetail,
+  type AgentSummary,
+  type AgentTotals,
+  totalTokens,
+} from '../shared/agents.ts';
 import type { SessionDetail } from '../shared/model.ts';
 import { topic } from '../shared/topics.ts';
 import type { Hub } from './types.ts';
@@ -46,18 +51,6 @@ export function buildPhases(builds: BuildLookup): PhaseAt {
     }
     return null;
   };
-}
-
-/** Totals over every agent session, for /metrics. */
-export interface AgentTotals {
-  sessions: number;
-  byState: Record<AgentSummary['state'], number>;
-  costUsd: number;
-  tokens: { input: number; output: number; cacheRead: number; cacheWrite: number };
-  toolCalls: number;
-  toolErrors: number;
-  /** Cost and tokens by phase name, over every session (see `AgentSummary.phases`). */
-  byPhase: Record<string, { costUsd: number; tokens: number }>;
 }
 
 /**

@@ -2,6 +2,8 @@ import { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { type OtlpOutcome, otlpLogEvents, otlpMetricEvents } from '../core/agents/otlp.ts';
+import type { Telemetry } from '../telemetry.ts';
+import { sendError } from './errors.ts';
 import {
   decodeProtobuf,
   logRecordsOf,
@@ -9,9 +11,7 @@ import {
   OtlpBodyError,
   type OtlpSignal,
   protobufResponse,
-} from '../sources/agents/otlp-decode.ts';
-import type { Telemetry } from '../telemetry.ts';
-import { sendError } from './errors.ts';
+} from './otlp-decode.ts';
 import type { AgentQueries } from './routes/agents.ts';
 
 const PROTOBUF = 'application/x-protobuf';
@@ -34,6 +34,7 @@ export async function otlpRoutes(
   const received = telemetry.counter(
     'livestream_otlp_records_total',
     'OTLP log records and metric points received, by signal and result (unknown: not a metric or event this model reads)',
+    ['signal', 'result'],
   );
 
   app.addContentTypeParser(PROTOBUF, { parseAs: 'buffer' }, (_request, body, done) =>

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
-import type { OtlpLogRecord, OtlpMetricPoint, OtlpScalar } from '../../core/agents/otlp.ts';
-import { jsonValueTooDeep, tooDeepMessage } from '../../shared/json-depth.ts';
+import type { OtlpLogRecord, OtlpMetricPoint, OtlpScalar } from '../core/agents/otlp.ts';
+import { jsonValueTooDeep, tooDeepMessage } from '../shared/json-depth.ts';
 
 /** An OTLP request body that cannot be read: answered 400 with `message`. */
 export class OtlpBodyError extends Error {}

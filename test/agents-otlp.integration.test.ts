@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -230,7 +231,7 @@ describe('OTLP receiver, fed by the OpenTelemetry SDK exporters', () => {
     assert.equal(d.summary.costUsd, 0.01);
   });
 
-  test('bad bodies get a 400 with a reason; unknown records a partial success; no token a 401', async () => {
+  test('bad bodies get a 400 with a reason; records not read are accepted and counted, malformed ones a partial success; no token a 401', async () => {
     const post = (body: BodyInit, type: string, headers: Record<string, string> = auth) =>
       fetch(`${url}/v1/logs`, {
         method: 'POST',
@@ -277,16 +278,26 @@ describe('OTLP receiver, fed by the OpenTelemetry SDK exporters', () => {
     );
     assert.equal(deep.status, 400);
     assert.match(((await deep.json()) as { message: string }).message, /64/);
+    // Well-formed records this model does not read are accepted and counted; malformed ones rejected.
     const unknown = await post(
       JSON.stringify(otlpLogsJson([{ name: 'http.request', attrs: { a: 1 }, timeMs: Date.now() }])),
       'application/json',
     );
     assert.equal(unknown.status, 200);
-    assert.equal(
-      ((await unknown.json()) as { partialSuccess: { rejectedLogRecords: number } }).partialSuccess
-        .rejectedLogRecords,
-      1,
+    assert.deepEqual(await unknown.json(), {});
+    const malformed = await post(
+      JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [7, 'x'] }] }] }),
+      'application/json',
     );
+    assert.deepEqual(await malformed.json(), {
+      partialSuccess: { rejectedLogRecords: 2, errorMessage: '2 records were malformed.' },
+    });
+    const metrics = await (await fetch(`${url}/metrics`, { headers: auth })).text();
+    assert.match(
+      metrics,
+      /livestream_otlp_records_total\{signal="logs",result="unattributed"\} [1-9]/,
+    );
+    assert.match(metrics, /livestream_otlp_records_total\{signal="logs",result="malformed"\} 2/);
     const brotli = await post(JSON.stringify({ resourceLogs: [] }), 'application/json', {
       ...auth,
       'content-encoding': 'br',
@@ -300,6 +311,54 @@ describe('OTLP receiver, fed by the OpenTelemetry SDK exporters', () => {
       agents: AgentSummary[];
     };
     assert.ok(list.agents.length >= 3);
+  });
+});
+
+describe('OTLP traces', () => {
+  test("Claude Code's beta traces are accepted and counted, JSON and protobuf", async () => {
+    const trace = {
+      resourceSpans: [
+        {
+          resource: {
+            attributes: [{ key: 'service.name', value: { stringValue: 'claude-code' } }],
+          },
+          scopeSpans: [
+            {
+              scope: { name: 'com.anthropic.claude_code.tracing' },
+              spans: [
+                {
+                  traceId: '5b8efff798038103d269b633813fc60c',
+                  spanId: 'eee19b7ec3c1b174',
+                  name: 'claude_code.interaction',
+                  kind: 1,
+                  startTimeUnixNano: '1764811000000000000',
+                  endTimeUnixNano: '1764811001000000000',
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const json = await fetch(`${url}/v1/traces`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify(trace),
+    });
+    assert.equal(json.status, 200);
+    assert.deepEqual(await json.json(), {});
+    const require = createRequire(import.meta.url);
+    const root = require('@opentelemetry/otlp-transformer/build/src/generated/root.js');
+    const T = root.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+    const proto = await fetch(`${url}/v1/traces`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/x-protobuf' },
+      body: Buffer.from(T.encode(T.fromObject({ resourceSpans: [] })).finish()),
+    });
+    assert.equal(proto.status, 200);
+    assert.equal(proto.headers.get('content-type'), 'application/x-protobuf');
+    const metrics = await (await fetch(`${url}/metrics`, { headers: auth })).text();
+    assert.match(metrics, /livestream_otlp_records_total\{signal="traces",result="ignored"\} 1/);
   });
 });
 

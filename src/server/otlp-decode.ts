@@ -5,7 +5,7 @@ import { jsonValueTooDeep, tooDeepMessage } from '../shared/json-depth.ts';
 /** An OTLP request body that cannot be read: answered 400 with `message`. */
 export class OtlpBodyError extends Error {}
 
-export type OtlpSignal = 'logs' | 'metrics';
+export type OtlpSignal = 'logs' | 'metrics' | 'traces';
 
 interface ProtoType {
   decode(buf: Uint8Array): unknown;
@@ -17,13 +17,15 @@ interface ProtoRoot {
   opentelemetry: {
     proto: {
       collector: Record<
-        OtlpSignal,
+        'logs' | 'metrics' | 'trace',
         {
           v1: Record<
             | 'ExportLogsServiceRequest'
             | 'ExportLogsServiceResponse'
             | 'ExportMetricsServiceRequest'
-            | 'ExportMetricsServiceResponse',
+            | 'ExportMetricsServiceResponse'
+            | 'ExportTraceServiceRequest'
+            | 'ExportTraceServiceResponse',
             ProtoType
           >;
         }
@@ -47,10 +49,13 @@ function protoRoot(): ProtoRoot {
 }
 
 function types(signal: OtlpSignal): { request: ProtoType; response: ProtoType } {
-  const v1 = protoRoot().opentelemetry.proto.collector[signal].v1;
-  return signal === 'logs'
-    ? { request: v1.ExportLogsServiceRequest, response: v1.ExportLogsServiceResponse }
-    : { request: v1.ExportMetricsServiceRequest, response: v1.ExportMetricsServiceResponse };
+  // The trace service's package is `collector.trace`, the others' are plural.
+  const v1 = protoRoot().opentelemetry.proto.collector[signal === 'traces' ? 'trace' : signal].v1;
+  if (signal === 'logs')
+    return { request: v1.ExportLogsServiceRequest, response: v1.ExportLogsServiceResponse };
+  if (signal === 'metrics')
+    return { request: v1.ExportMetricsServiceRequest, response: v1.ExportMetricsServiceResponse };
+  return { request: v1.ExportTraceServiceRequest, response: v1.ExportTraceServiceResponse };
 }
 
 /**
@@ -87,7 +92,12 @@ export function protobufResponse(
   message: string,
 ): Uint8Array {
   const { response } = types(signal);
-  const field = signal === 'logs' ? 'rejectedLogRecords' : 'rejectedDataPoints';
+  const field =
+    signal === 'logs'
+      ? 'rejectedLogRecords'
+      : signal === 'metrics'
+        ? 'rejectedDataPoints'
+        : 'rejectedSpans';
   const value =
     rejected > 0 ? { partialSuccess: { [field]: rejected, errorMessage: message } } : {};
   return response.encode(response.create(value)).finish();
@@ -234,4 +244,18 @@ export function metricPointsOf(body: unknown): { points: OtlpMetricPoint[]; malf
     }
   }
   return { points, malformed };
+}
+
+/** How many spans an OTLP/JSON `ExportTraceServiceRequest` carries (they are counted, not read). */
+export function spanCountOf(body: unknown): { spans: number; malformed: number } {
+  let spans = 0;
+  let malformed = 0;
+  for (const rs of need(body, 'resourceSpans', 'traces')) {
+    if (!isObj(rs)) {
+      malformed++;
+      continue;
+    }
+    for (const ss of list(rs.scopeSpans)) spans += list(isObj(ss) ? ss.spans : undefined).length;
+  }
+  return { spans, malformed };
 }

@@ -11,6 +11,7 @@ import {
   OtlpBodyError,
   type OtlpSignal,
   protobufResponse,
+  spanCountOf,
 } from './otlp-decode.ts';
 import type { AgentQueries } from './routes/agents.ts';
 
@@ -18,13 +19,14 @@ const PROTOBUF = 'application/x-protobuf';
 
 /**
  * The OTLP/HTTP receiver at the standard paths, `POST /v1/logs` and
- * `POST /v1/metrics`, in JSON or protobuf (`application/x-protobuf`), plain or
+ * `POST /v1/metrics` (and `POST /v1/traces`, accepted and counted), in JSON or protobuf (`application/x-protobuf`), plain or
  * gzip: Claude Code's and Codex's OpenTelemetry export pointed at Livestream
  * (`OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:<port>`). Records become agent
  * events joined with the transcripts and hooks by session and request id.
  * The server's token, Host/Origin checks, rate limit and body limit apply as
- * on every route; a body that is not OTLP gets a 400 with its reason, records
- * this model cannot use are counted and answered as a partial success.
+ * on every route; a body that is not OTLP gets a 400 with its reason,
+ * malformed records a partial success; records this model does not read are
+ * accepted and counted.
  */
 export async function otlpRoutes(
   app: FastifyInstance,
@@ -33,7 +35,7 @@ export async function otlpRoutes(
   const { agents, telemetry } = opts;
   const received = telemetry.counter(
     'livestream_otlp_records_total',
-    'OTLP log records and metric points received, by signal and result (unknown: not a metric or event this model reads)',
+    'OTLP log records, metric points and spans received, by signal and result (unknown: not a metric or event this model reads)',
     ['signal', 'result'],
   );
 
@@ -61,42 +63,60 @@ export async function otlpRoutes(
       let result: { outcomes: OtlpOutcome[]; malformed: number };
       try {
         const body = protobuf ? decodeProtobuf(signal, request.body as Uint8Array) : request.body;
-        result = signal === 'logs' ? applyLogs(body) : applyMetrics(body);
+        result = apply[signal](body);
       } catch (error) {
         if (!(error instanceof OtlpBodyError)) throw error;
         received.inc({ signal, result: 'rejected' });
         return sendError(reply, 400, 'bad_request', error.message);
       }
-      const rejected = result.malformed + result.outcomes.filter((o) => o !== 'applied').length;
       for (const o of result.outcomes) received.inc({ signal, result: o });
-      if (result.malformed > 0) received.inc({ signal, result: 'malformed' }, result.malformed);
-      const message =
-        rejected > 0
-          ? `${rejected} of ${result.outcomes.length + result.malformed} ${signal === 'logs' ? 'records' : 'points'} were not used (malformed, unknown or without a session id).`
-          : '';
+      // Well-formed data this model does not read (other metrics, spans) is accepted and
+      // counted: an agent's exporter should not warn about a dashboard's choices.
+      const rejected = result.malformed;
+      if (rejected > 0) received.inc({ signal, result: 'malformed' }, rejected);
+      const message = rejected > 0 ? `${rejected} ${ITEMS[signal]} were malformed.` : '';
       if (protobuf) {
         return reply.type(PROTOBUF).send(Buffer.from(protobufResponse(signal, rejected, message)));
       }
-      const field = signal === 'logs' ? 'rejectedLogRecords' : 'rejectedDataPoints';
-      return rejected > 0 ? { partialSuccess: { [field]: rejected, errorMessage: message } } : {};
+      return rejected > 0
+        ? { partialSuccess: { [REJECTED[signal]]: rejected, errorMessage: message } }
+        : {};
     };
 
-  const applyLogs = (body: unknown) => {
-    const { records, malformed } = logRecordsOf(body);
-    const { events, outcomes } = otlpLogEvents(records, Date.now());
-    for (const e of events) agents.apply(e, null);
-    return { outcomes, malformed };
-  };
-  const applyMetrics = (body: unknown) => {
-    const { points, malformed } = metricPointsOf(body);
-    const { events, outcomes } = otlpMetricEvents(points, Date.now());
-    for (const e of events) agents.apply(e, null);
-    return { outcomes, malformed };
+  const apply: Record<
+    OtlpSignal,
+    (body: unknown) => { outcomes: OtlpOutcome[]; malformed: number }
+  > = {
+    logs: (body) => {
+      const { records, malformed } = logRecordsOf(body);
+      const { events, outcomes } = otlpLogEvents(records, Date.now());
+      for (const e of events) agents.apply(e, null);
+      return { outcomes, malformed };
+    },
+    metrics: (body) => {
+      const { points, malformed } = metricPointsOf(body);
+      const { events, outcomes } = otlpMetricEvents(points, Date.now());
+      for (const e of events) agents.apply(e, null);
+      return { outcomes, malformed };
+    },
+    // Claude Code's beta traces repeat what its events say: accepted, counted, not read.
+    traces: (body) => {
+      const { spans, malformed } = spanCountOf(body);
+      return { outcomes: Array.from({ length: spans }, () => 'ignored' as const), malformed };
+    },
   };
 
   app.post('/v1/logs', handle('logs'));
   app.post('/v1/metrics', handle('metrics'));
+  app.post('/v1/traces', handle('traces'));
 }
+
+const ITEMS: Record<OtlpSignal, string> = { logs: 'records', metrics: 'points', traces: 'spans' };
+const REJECTED: Record<OtlpSignal, string> = {
+  logs: 'rejectedLogRecords',
+  metrics: 'rejectedDataPoints',
+  traces: 'rejectedSpans',
+};
 
 /** A gzip body inflated, refused (413) once it passes `limit` bytes inflated. */
 function gunzipped(payload: NodeJS.ReadableStream, limit: number): NodeJS.ReadableStream {

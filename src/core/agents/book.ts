@@ -1,15 +1,20 @@
 import type { TokenUsage } from '../../shared/agents.ts';
+import {
+  addContribution,
+  moveResponse,
+  type ResponseAliases,
+  responseAliases,
+} from './contributions.ts';
 import type { AgentEvent, AgentEventOf } from './events.ts';
 import { costOf, type PriceTable, priceOf } from './prices.ts';
 import {
   type AgentNodeState,
   AgentSessionState,
   aliasOfKey,
-  type ModelTotals,
   type SeenResponse,
   type ToolCallState,
 } from './session.ts';
-import { addUsage, diffUsage, hash53, maxUsage, sameUsage, zeroUsage } from './usage.ts';
+import { diffUsage, hash53, maxUsage, sameUsage, zeroUsage } from './usage.ts';
 
 /** Tool names whose call is a question to the user: the session waits while it runs. */
 const QUESTION_TOOLS = new Set(['AskUserQuestion', 'ExitPlanMode', 'request_user_input']);
@@ -264,7 +269,7 @@ export class AgentBook {
       if (key !== e.key) s.addAlias(key, aliasOfKey(e.key));
       if (aliases.request !== null) s.addAlias(key, aliases.request);
       if (aliases.tokens !== null) s.addAlias(key, aliases.tokens);
-      if (!otel && !seen.fromTranscript && seen.node !== node) this.#move(seen, node, key);
+      if (!otel && !seen.fromTranscript && seen.node !== node) moveResponse(seen, node, key);
       // Tokens: the transcript's when it has them (it splits 5-minute and 1-hour cache
       // writes, OTel does not); OTel's only until the transcript's copy arrives.
       let next: TokenUsage;
@@ -285,7 +290,7 @@ export class AgentBook {
         return;
       }
       const diff = diffUsage(next, seen.usage);
-      this.#add(
+      addContribution(
         seen.node,
         seen.model,
         seen.phase,
@@ -311,7 +316,7 @@ export class AgentBook {
     const costUsd = e.costUsd ?? cost(usage);
     const phase = e.phase ?? `context ${s.compactions + 1}`;
     const priced = price !== null || e.costUsd !== undefined;
-    this.#add(node, model, phase, usage, costUsd, priced, 1);
+    addContribution(node, model, phase, usage, costUsd, priced, 1);
     if (!priced) s.unpricedResponses++;
     s.rememberResponse(e.key, {
       node,
@@ -348,56 +353,6 @@ export class AgentBook {
     return (otel ? !byTokens.seen.fromOtel : !byTokens.seen.fromTranscript) ? byTokens : null;
   }
 
-  /** Moves a response counted from OTel (main agent) to the agent whose transcript wrote it. */
-  #move(seen: SeenResponse, to: AgentNodeState, key: string): void {
-    const from = seen.node;
-    this.#add(
-      from,
-      seen.model,
-      seen.phase,
-      diffUsage(zeroUsage(), seen.usage),
-      -seen.costUsd,
-      true,
-      -1,
-    );
-    this.#add(to, seen.model, seen.phase, seen.usage, seen.costUsd, true, 1);
-    const h = hash53(`r:${key}`);
-    const i = from.keys.indexOf(h);
-    if (i >= 0) {
-      from.keys.splice(i, 1);
-      to.keys.push(h);
-    }
-    seen.node = to;
-  }
-
-  /** Adds a contribution (negative to take one back) to an agent's model and phase totals. */
-  #add(
-    node: AgentNodeState,
-    model: string,
-    phase: string,
-    usage: TokenUsage,
-    costUsd: number,
-    priced: boolean,
-    responses = 0,
-  ): void {
-    const totals = this.#modelTotals(node, model, priced);
-    addUsage(totals.usage, usage);
-    totals.costUsd += costUsd;
-    totals.responses += responses;
-    if (priced) totals.priced = true;
-    // A response moved to its subagent leaves no empty row behind.
-    if (responses < 0 && totals.responses === 0) node.models.delete(model);
-    let p = node.phases[phase];
-    if (!p) {
-      p = { usage: zeroUsage(), costUsd: 0, responses: 0 };
-      node.phases[phase] = p;
-    }
-    addUsage(p.usage, usage);
-    p.costUsd += costUsd;
-    p.responses += responses;
-    if (responses < 0 && p.responses === 0) delete node.phases[phase];
-  }
-
   #usageMetric(s: AgentSessionState, e: AgentEventOf<'usage_metric'>): void {
     if (!Number.isFinite(e.value) || e.value < 0) return;
     if (!s.acceptMetricPoint(hash53(`m:${e.point}`))) {
@@ -414,15 +369,6 @@ export class AgentBook {
     if (e.agentId !== null || e.source !== 'transcript') return;
     if (e.stopReason === 'end_turn' && s.runningTools() === 0) s.setState('idle', e.at);
     else if (s.state !== 'waiting') s.setState('working', e.at);
-  }
-
-  #modelTotals(node: AgentNodeState, model: string, priced: boolean): ModelTotals {
-    let m = node.models.get(model);
-    if (!m) {
-      m = { usage: zeroUsage(), costUsd: 0, responses: 0, priced };
-      node.models.set(model, m);
-    }
-    return m;
   }
 
   #toolStart(s: AgentSessionState, node: AgentNodeState, e: AgentEventOf<'tool_start'>): void {
@@ -492,23 +438,4 @@ export class AgentBook {
     if (node.description === null && call.summary !== '') node.description = call.summary;
     if (node.type === null && call.agentType !== null) node.type = call.agentType;
   }
-}
-
-/**
- * The other keys a response copy is known by: its request id, and its input
- * tokens (uncached + cache reads + cache writes), which a transcript's lines
- * and OTel's `api_request` of one response both carry in full.
- */
-function responseAliases(e: AgentEventOf<'response'>): ResponseAliases {
-  const u = e.usage;
-  const input = u.input + u.cacheRead + u.cacheWrite5m + u.cacheWrite1h;
-  return {
-    request: e.requestId ? hash53(`req:${e.requestId}`) : null,
-    tokens: input > 0 ? hash53(`fp:${input}`) : null,
-  };
-}
-
-interface ResponseAliases {
-  request: number | null;
-  tokens: number | null;
 }

@@ -13,6 +13,7 @@ import { claudeApiRequest, claudeToolResultRecord } from '../../../test/helpers/
 import { AgentBook } from './book.ts';
 import { parseClaudeLine } from './claude.ts';
 import { CodexRolloutParser } from './codex.ts';
+import { hookEvents } from './hooks.ts';
 import {
   type OtlpLogRecord,
   type OtlpMetricPoint,
@@ -172,6 +173,65 @@ describe('OTel joined with transcripts', () => {
     assert.deepEqual(
       d.tools.map((t) => [t.id, t.outcome, t.durationMs]),
       [['toolu_9', 'error', 3000]],
+    );
+  });
+
+  test('hooks, transcript and OTel all on: one prompt, one tool call, one response', () => {
+    const book = new AgentBook(DEFAULT_PRICES);
+    const hook = (p: Record<string, unknown>, at: number) => {
+      const payload = { session_id: S, transcript_path: '/p/x.jsonl', cwd: '/home/dev/w', ...p };
+      for (const e of hookEvents(payload as never, at).events) book.apply(e, null);
+    };
+    hook({ hook_event_name: 'UserPromptSubmit', prompt: 'run the tests' }, T0);
+    otel(book, [
+      {
+        name: 'claude_code.user_prompt',
+        attrs: { 'event.name': 'user_prompt', 'session.id': S, prompt: 'run the tests' },
+        timeMs: T0 + 5,
+      },
+    ]);
+    hook(
+      {
+        hook_event_name: 'PreToolUse',
+        tool_name: 'Bash',
+        tool_input: { command: 'npm test' },
+        tool_use_id: 'toolu_all',
+      },
+      T0 + 1200,
+    );
+    transcript(book, [
+      claudePrompt(b(0), 'run the tests'),
+      claudeAssistant(b(1000), {
+        messageId: 'msg_A',
+        requestId: 'req_A',
+        usage: { ...USAGE, output: 300 },
+        toolUse: { id: 'toolu_all', name: 'Bash', input: { command: 'npm test' } },
+      }),
+    ]);
+    otel(book, [
+      recordA(),
+      claudeToolResultRecord({
+        sessionId: S,
+        at: T0 + 3200,
+        toolUseId: 'toolu_all',
+        name: 'Bash',
+        success: true,
+        durationMs: 2000,
+      }),
+    ]);
+    hook(
+      { hook_event_name: 'PostToolUse', tool_name: 'Bash', tool_use_id: 'toolu_all' },
+      T0 + 3250,
+    );
+    const d = detail(book.sessions.get(S) as never);
+    assert.equal(d.summary.prompts, 1);
+    assert.equal(d.summary.toolCalls, 1);
+    assert.equal(d.summary.responses, 1);
+    assert.equal(d.summary.costUsd, 0.0421);
+    // From the call's first sighting (the transcript's tool_use) to its first result (OTel's).
+    assert.deepEqual(
+      d.tools.map((t) => [t.id, t.outcome, t.durationMs]),
+      [['toolu_all', 'ok', 2200]],
     );
   });
 

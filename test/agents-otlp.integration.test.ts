@@ -204,6 +204,32 @@ describe('OTLP receiver, fed by the OpenTelemetry SDK exporters', () => {
     });
   }
 
+  test('configured as the README says for Claude Code: base endpoint, headers and gzip from OTEL_* variables', async () => {
+    const id = 'c0ffee00-1111-4222-8333-000000000005';
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: url,
+      OTEL_EXPORTER_OTLP_HEADERS: `Authorization=Bearer ${TOKEN}`,
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+    });
+    try {
+      await emitLogs(new ProtoLogExporter(), [
+        apiRequest(id, {
+          'event.sequence': '1',
+          request_id: 'req_env',
+          input_tokens: '5',
+          output_tokens: '5',
+          cost_usd: '0.002',
+        }),
+      ]);
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
+    const d = await waitFor(() => agent(id));
+    assert.equal(d.summary.costUsd, 0.002);
+  });
+
   test('gzip bodies are read; a retried batch counts once', async () => {
     const body = JSON.stringify(
       otlpLogsJson([

@@ -153,6 +153,9 @@ export class AgentBook {
         });
         break;
       case 'error':
+        // The transcript records the API errors that ended a request; OTel's api_error
+        // fires per attempt and has nothing to join it by: it counts only without one.
+        if (e.source === 'otel' && [...s.nodes.values()].some((n) => n.file !== null)) break;
         s.errors++;
         s.note('events', { at: e.at, kind: 'error', text: e.message });
         break;

@@ -235,6 +235,28 @@ describe('OTel joined with transcripts', () => {
     );
   });
 
+  test("OTel's api_error counts only for a session without a transcript (which records its own)", () => {
+    const book = new AgentBook(DEFAULT_PRICES);
+    const apiError = (sessionId: string): OtlpLogRecord => ({
+      name: 'claude_code.api_error',
+      attrs: {
+        'event.name': 'api_error',
+        'session.id': sessionId,
+        error: 'Overloaded',
+        status_code: '529',
+      },
+      timeMs: T0 + 10,
+    });
+    transcript(book, [lineA(1000, 300)]);
+    otel(book, [apiError(S), apiError('otel-only-session')]);
+    assert.equal(book.sessions.get(S)?.errors, 0);
+    assert.equal(book.sessions.get('otel-only-session')?.errors, 1);
+    assert.deepEqual(
+      book.sessions.get('otel-only-session')?.events.map((x) => x.text),
+      ['529 Overloaded'],
+    );
+  });
+
   test('unknown events and records without a session are counted, not applied', () => {
     const book = new AgentBook(DEFAULT_PRICES);
     const outcomes = otel(book, [

@@ -55,7 +55,10 @@ export class AgentCheckpoint {
    * after. The text is built one session at a time (see `snapshotText`).
    */
   async save(book: AgentBook, offsets: TailOffset[]): Promise<void> {
-    const text = ['{"book":', ...snapshotText(book), `,"offsets":${JSON.stringify(offsets)}}`];
+    // UTF-8 buffers (outside the V8 heap) as each piece is made: its string is garbage at once.
+    const text = [Buffer.from('{"book":')];
+    for (const piece of snapshotText(book)) text.push(Buffer.from(piece));
+    text.push(Buffer.from(`,"offsets":${JSON.stringify(offsets)}}`));
     const tmp = `${this.path}.${process.pid}.tmp`;
     try {
       await mkdir(dirname(this.path), { recursive: true });

@@ -347,7 +347,7 @@ export async function run(): Promise<Record<string, number>> {
       'start, empty (median of 3) ms': emptyMs,
       'start with the history ms': cold.ms,
       'restart from checkpoint ms': warm.ms,
-      'RSS MB after restart': warmMemory.now,
+      'peak RSS MB, restart from checkpoint': warmMemory.peak,
       'hook → client p50 ms': percentile(hooks, 50),
       'hook → client p99 ms': percentile(hooks, 99),
       'hook → client max ms': percentile(hooks, 100),

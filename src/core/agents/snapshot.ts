@@ -115,10 +115,9 @@ export function fromSnapshot(prices: PriceTable, value: unknown): AgentBook | nu
     for (const raw of head.data.sessions as SessionSnapshot[]) {
       const s = new AgentSessionState(raw.id, raw.kind, Number(raw.fields.startedAt));
       Object.assign(s, pick(raw.fields));
-      for (const n of raw.nodes) {
-        s.nodes.set(n.agentId, { ...n, keys: [...n.keys], models: new Map(n.models) });
-      }
-      for (const t of raw.tools) s.tools.set(t.id, { ...t });
+      // The parsed objects are used as they are: a month of sessions is not copied twice.
+      for (const n of raw.nodes) s.nodes.set(n.agentId, { ...n, models: new Map(n.models) });
+      for (const t of raw.tools) s.tools.set(t.id, t);
       for (const [key, { agentId, ...r }] of raw.recent) {
         const node = s.nodes.get(agentId);
         if (node) s.rememberResponse(key, { ...r, node, aliases: [...r.aliases] });

@@ -4,6 +4,8 @@ import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.ts';
 import { LivestreamClient } from '../src/client/client.ts';
 import type { AgentDetail, AgentSummary } from '../src/shared/agents.ts';
 import {
@@ -205,6 +207,70 @@ async function hookLatency(url: string, client: LivestreamClient): Promise<numbe
   return latencies;
 }
 
+const BROWSER_HOOKS = 100;
+
+/**
+ * Hook POST → the tool call's row on the agent page in Chromium, timed by the
+ * page itself: it sends the hook and waits for the row to be in the DOM.
+ */
+async function browserHookLatency(url: string): Promise<{ dom: number[]; frame: number[] }> {
+  const sid = 'ab100000-1111-4222-8333-444455556666';
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [...CHROMIUM_ARGS],
+  });
+  try {
+    const page = await browser.newPage();
+    const post = (body: object) =>
+      fetch(`${url}/api/hooks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ session_id: sid, cwd: '/home/dev/browser', ...body }),
+      });
+    await post({ hook_event_name: 'SessionStart' });
+    await page.goto(`${url}/#/agent/${sid}`);
+    await page.locator(`.agent-page[data-agent="${sid}"]`).waitFor();
+    const latencies: number[] = [];
+    const dom: number[] = [];
+    for (let i = 0; i < BROWSER_HOOKS; i++) {
+      // A string, not a function: tsx would wrap a function's inner closures in helpers the page lacks.
+      const ms = (await page.evaluate(`(async () => {
+        const id = 'toolu_browser_${i}';
+        const t0 = performance.now();
+        // The row's DOM commit (a mutation observer), then the frame that paints it.
+        const shown = new Promise((resolve) => {
+          const found = () => document.querySelector('tr[data-tool="' + id + '"]');
+          const done = () => {
+            observer.disconnect();
+            const dom = performance.now() - t0;
+            requestAnimationFrame(() => resolve([dom, performance.now() - t0]));
+          };
+          const observer = new MutationObserver(() => { if (found()) done(); });
+          observer.observe(document.body, { childList: true, subtree: true });
+        });
+        await fetch('/api/hooks', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            session_id: '${sid}',
+            hook_event_name: 'PreToolUse',
+            tool_name: 'Bash',
+            tool_input: { command: 'npm test -- ${i}' },
+            tool_use_id: id,
+          }),
+        });
+        return shown;
+      })()`)) as [number, number];
+      dom.push(ms[0]);
+      latencies.push(ms[1]);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return { dom, frame: latencies };
+  } finally {
+    await browser.close();
+  }
+}
+
 interface ProtoType {
   fromObject(v: unknown): unknown;
   encode(m: unknown): { finish(): Uint8Array };
@@ -325,6 +391,10 @@ export async function run(): Promise<Record<string, number>> {
     client.connect();
     client.subscribe('agents');
     await until(client, () => client?.topic('agents') !== undefined);
+    const browserHooks = await browserHookLatency(server.url);
+    step(
+      `hook → Chromium row in the DOM p50 ${percentile(browserHooks.dom, 50).toFixed(1)} ms, p99 ${percentile(browserHooks.dom, 99).toFixed(1)} ms; painted p99 ${percentile(browserHooks.frame, 99).toFixed(1)} ms`,
+    );
     step('protocol client live');
     const hooks = await hookLatency(server.url, client);
     step(
@@ -351,6 +421,10 @@ export async function run(): Promise<Record<string, number>> {
       'hook → client p50 ms': percentile(hooks, 50),
       'hook → client p99 ms': percentile(hooks, 99),
       'hook → client max ms': percentile(hooks, 100),
+      'hook → Chromium row in DOM p50 ms': percentile(browserHooks.dom, 50),
+      'hook → Chromium row in DOM p99 ms': percentile(browserHooks.dom, 99),
+      'hook → Chromium row painted p50 ms': percentile(browserHooks.frame, 50),
+      'hook → Chromium row painted p99 ms': percentile(browserHooks.frame, 99),
       'OTLP 1,000 records JSON KB': json.bytes / 1024,
       'OTLP 1,000 JSON → visible median ms': percentile(json.ms, 50),
       'OTLP 1,000 JSON → visible max ms': percentile(json.ms, 100),

@@ -391,14 +391,14 @@ export async function run(): Promise<Record<string, number>> {
     client.connect();
     client.subscribe('agents');
     await until(client, () => client?.topic('agents') !== undefined);
-    const browserHooks = await browserHookLatency(server.url);
-    step(
-      `hook → Chromium row in the DOM p50 ${percentile(browserHooks.dom, 50).toFixed(1)} ms, p99 ${percentile(browserHooks.dom, 99).toFixed(1)} ms; painted p99 ${percentile(browserHooks.frame, 99).toFixed(1)} ms`,
-    );
     step('protocol client live');
     const hooks = await hookLatency(server.url, client);
     step(
       `hook → client p50 ${percentile(hooks, 50).toFixed(1)} ms, p99 ${percentile(hooks, 99).toFixed(1)} ms, max ${percentile(hooks, 100).toFixed(1)} ms`,
+    );
+    const browserHooks = await browserHookLatency(server.url);
+    step(
+      `hook → Chromium row in the DOM p50 ${percentile(browserHooks.dom, 50).toFixed(1)} ms, p99 ${percentile(browserHooks.dom, 99).toFixed(1)} ms; painted p99 ${percentile(browserHooks.frame, 99).toFixed(1)} ms`,
     );
     const json = await otlpLatency(server.url, client, 'json');
     const proto = await otlpLatency(server.url, client, 'protobuf');

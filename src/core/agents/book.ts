@@ -100,6 +100,7 @@ export class AgentBook {
     }
     s.touch(e.at);
     s.appliedAt = this.stats.events;
+    s.version++;
     const node = s.node(e.agentId, e.at, e.source === 'transcript' ? file : null);
     const main = e.agentId === null;
     switch (e.type) {
@@ -190,6 +191,7 @@ export class AgentBook {
     for (const id of ids) {
       const s = this.sessions.get(id);
       if (!s) continue;
+      s.version++;
       for (const node of s.nodes.values()) {
         if (node.file !== file) continue;
         for (const k of node.keys) this.#counted.delete(k);
@@ -214,6 +216,7 @@ export class AgentBook {
       if (s.appliedAt > this.stats.events - TRIM_EVENTS) continue;
       s.recent.clear();
       s.aliases.clear();
+      s.version++;
     }
   }
 

@@ -129,8 +129,10 @@ export class AgentSessionState {
   readonly aliases = new Map<number, string>();
   /** OTel usage metrics by series: the session's totals when no response reached it. */
   metricSeries: Record<string, MetricSeries> = {};
-  /** The book's event count when this session last changed (not checkpointed). */
+  /** The book's event count when this session last had an event (not checkpointed). */
   appliedAt = 0;
+  /** Bumped on every change the book makes, so a checkpoint knows what to write again. */
+  version = 0;
   metricPoints: number[] = [];
   readonly prompts: AgentNote[] = [];
   readonly events: (AgentNote & { kind: 'error' | 'compaction' })[] = [];

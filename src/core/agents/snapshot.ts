@@ -67,19 +67,30 @@ export function toSnapshot(book: AgentBook): AgentBookSnapshot {
   return { version: SNAPSHOT_VERSION, sessions: [...book.sessions.values()].map(sessionSnapshot) };
 }
 
+/** The text a snapshot starts with; sessions follow, comma-separated, then `]}`. */
+export const SNAPSHOT_HEAD = `{"version":${SNAPSHOT_VERSION},"sessions":[`;
+
 /**
  * The snapshot as JSON text in pieces, one per session, the same text
  * `JSON.stringify(toSnapshot(book))` gives: written piece by piece, a month
  * of sessions never exists as one object tree and one string at once.
  */
 export function* snapshotText(book: AgentBook): Generator<string> {
-  yield `{"version":${SNAPSHOT_VERSION},"sessions":[`;
+  yield SNAPSHOT_HEAD;
   let first = true;
   for (const s of book.sessions.values()) {
-    yield (first ? '' : ',') + JSON.stringify(sessionSnapshot(s));
+    yield (first ? '' : ',') + sessionJson(s);
     first = false;
   }
   yield ']}';
+}
+
+/**
+ * One session of a snapshot as JSON. The same while `s.version` is: a
+ * checkpoint can keep it for sessions that did not change.
+ */
+export function sessionJson(s: AgentSessionState): string {
+  return JSON.stringify(sessionSnapshot(s));
 }
 
 function sessionSnapshot(s: AgentSessionState): SessionSnapshot {

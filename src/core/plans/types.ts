@@ -49,3 +49,13 @@ export interface PlanInput {
   /** When the reader read the folder, epoch ms: "idle" is measured against it. Absent: nothing is idle. */
   readAt?: number | null;
 }
+
+/**
+ * What a plans source tells the plans engine: a plan folder read (with the id
+ * the source gave it), a plan gone, or a full scan finished (the list is
+ * complete, even when empty).
+ */
+export type PlanSourceEvent =
+  | { type: 'plan'; input: PlanInput }
+  | { type: 'gone'; id: string }
+  | { type: 'synced' };

@@ -1,8 +1,8 @@
 import { Box, Text, useApp, useInput, useWindowSize } from 'ink';
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { PlanActionName } from '../sources/plans/actions.ts';
-import type { PlansController } from './controller.ts';
 import { groupLabel, groupsOf, nextGroup, orderPlans, type PlanFilter } from './order.ts';
+import type { DashboardController } from './state.ts';
 import { ActionPanel } from './views/ActionPanel.tsx';
 import { BuildsView } from './views/BuildsView.tsx';
 import { Footer } from './views/Footer.tsx';
@@ -54,15 +54,15 @@ const ACTION_KEYS: Record<string, PlanActionName> = {
 };
 
 /**
- * The plan dashboard. It renders the controller's state and turns keys into
- * controller calls; it starts no I/O itself.
+ * The plan dashboard. It renders the store's state and turns keys into the
+ * host's actions; it starts no I/O itself.
  */
 export function App({
   controller,
   now = Date.now,
   memory,
 }: {
-  controller: PlansController;
+  controller: DashboardController;
   now?: () => number;
   /** Survives a remount (the hand-over to an interactive command). */
   memory?: ViewMemory;
@@ -226,9 +226,13 @@ export function App({
           {plans.length} plan{plans.length === 1 ? '' : 's'}
           {filter.group === 'all' ? '' : ` in ${groupLabel(filter.group)}`}
           {filter.query || searching ? ` matching "${filter.query}${searching ? '▏' : ''}"` : ''} ·{' '}
-          {state.watch.mode === 'poll'
-            ? `polling every ${(state.watch.pollMs ?? 0) / 1000}s`
-            : 'watching'}{' '}
+          {state.loadedAt === null
+            ? 'reading…'
+            : state.watch.mode === 'poll'
+              ? `polling every ${(state.watch.pollMs ?? 0) / 1000}s`
+              : state.watch.mode === 'server'
+                ? `from ${state.builds.url}`
+                : 'watching'}{' '}
           · {state.plansDir}
         </Text>
       </Text>
@@ -267,7 +271,11 @@ export function App({
           <HelpView
             config={state.config}
             watch={
-              state.watch.mode === 'poll' ? `polling every ${state.watch.pollMs} ms` : 'file events'
+              state.watch.mode === 'poll'
+                ? `polling every ${state.watch.pollMs} ms`
+                : state.watch.mode === 'server'
+                  ? `the server ${state.builds.url}`
+                  : 'file events'
             }
           />
         )}

@@ -11,9 +11,9 @@ export interface BuildsState {
   status: 'off' | 'connecting' | 'connected' | 'disconnected';
   sessions: SessionStatus[];
   /** Coding-agent sessions (Claude Code, Codex) of the same server, most recent first. */
-  agents?: AgentSummary[];
+  agents?: AgentSummary[] | undefined;
   /** The server's open alerts (the `attention` topic); the queue is computed at render time. */
-  alerts?: Alert[];
+  alerts?: Alert[] | undefined;
   error: string | null;
 }
 
@@ -155,3 +155,6 @@ export interface DashboardActions {
   /** `z` on an alert: hide it from the queue for `minutes`. */
   snooze?(alertId: string, minutes: number): void;
 }
+
+/** What the views are given: the state to render and the actions keys ask for. */
+export type DashboardController = Pick<DashboardStore, 'getState' | 'subscribe'> & DashboardActions;

@@ -34,7 +34,8 @@ export const PlansList = memo(function PlansList({
   plansDir,
   now,
 }: Props) {
-  if (!loaded) return <Text color="gray">Reading {plansDir}…</Text>;
+  // Plans show as they are read; the list is empty only until the first one is in.
+  if (!loaded && plans.length === 0) return <Text color="gray">Reading {plansDir}…</Text>;
   if (plans.length === 0) {
     return (
       <Box flexDirection="column">

@@ -5,8 +5,9 @@ import { after, describe, test } from 'node:test';
 import { planText, tempDir, writePlan } from '../../test/helpers/plan-fixtures.ts';
 import { startServer } from '../../test/helpers/server.ts';
 import { DEFAULT_COMMANDS } from '../sources/plans/actions.ts';
-import { buildsSource } from './builds.ts';
-import { type BuildsState, PlansController, type PlansState } from './controller.ts';
+import type { BuildsState } from '../tui/state.ts';
+import { buildsSource } from './plans-builds.ts';
+import { PlansController, type PlansState } from './plans-host.ts';
 
 const { dir: tmp, cleanup } = tempDir('livestream-builds-');
 after(cleanup);

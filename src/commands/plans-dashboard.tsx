@@ -1,9 +1,10 @@
 import { render } from 'ink';
 import type { ActionsConfig } from '../sources/plans/actions.ts';
 import { type LockOwner, PlansLock, releaseOnSignals } from '../sources/plans/lock.ts';
-import { App, newViewMemory } from './App.tsx';
-import { type BuildsSource, PlansController } from './controller.ts';
-import { clock } from './views/format.ts';
+import { App, newViewMemory } from '../tui/App.tsx';
+import { clock } from '../tui/views/format.ts';
+import type { BuildsSource } from './plans-builds.ts';
+import { type HostOptions, PlansController } from './plans-host.ts';
 
 export interface DashboardOptions {
   plansDir: string;
@@ -12,6 +13,11 @@ export interface DashboardOptions {
   /** Continue without asking when another instance holds the folder. */
   yes: boolean;
   builds: { url: string; source: BuildsSource } | null;
+  /** Show the server's plans (`--connect` without a folder) instead of reading one here. */
+  plansFromServer?: HostOptions['plansFromServer'];
+  alerts?: HostOptions['alerts'];
+  /** Tells the person at this machine about new alerts (desktop notifications). */
+  onAlerts?: (controller: PlansController) => () => void;
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
 }
@@ -73,30 +79,32 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
   const stdout = opts.stdout ?? process.stdout;
   const notices: string[] = [];
   let lock: PlansLock | null = null;
-  try {
-    const result = await PlansLock.acquire(opts.plansDir);
-    if (result.acquired) lock = result.lock;
-    else {
-      const warning = describeOwner(result.owner);
-      if (!opts.yes) {
-        if (!stdin.isTTY) {
-          process.stderr.write(
-            `${warning}\nNot continuing: pass --yes to run a second instance anyway.\n`,
-          );
-          return 3;
+  // The server's plans are read there: no folder here to guard.
+  if (!opts.plansFromServer)
+    try {
+      const result = await PlansLock.acquire(opts.plansDir);
+      if (result.acquired) lock = result.lock;
+      else {
+        const warning = describeOwner(result.owner);
+        if (!opts.yes) {
+          if (!stdin.isTTY) {
+            process.stderr.write(
+              `${warning}\nNot continuing: pass --yes to run a second instance anyway.\n`,
+            );
+            return 3;
+          }
+          const go = await ask(`${warning}\nContinue anyway? [y/N] `, stdin, process.stderr);
+          if (!go) return 3;
         }
-        const go = await ask(`${warning}\nContinue anyway? [y/N] `, stdin, process.stderr);
-        if (!go) return 3;
+        notices.push(
+          `Second instance: pid ${result.owner?.pid ?? '?'} holds this folder's lock; it is left alone.`,
+        );
       }
+    } catch (error) {
       notices.push(
-        `Second instance: pid ${result.owner?.pid ?? '?'} holds this folder's lock; it is left alone.`,
+        `Cannot lock ${opts.plansDir} (${(error as Error).message}); running without a lock.`,
       );
     }
-  } catch (error) {
-    notices.push(
-      `Cannot lock ${opts.plansDir} (${(error as Error).message}); running without a lock.`,
-    );
-  }
 
   let handing: ((value: 'handover') => void) | null = null;
   let handoverDone: Promise<void> = Promise.resolve();
@@ -106,6 +114,8 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
     config: opts.config,
     pollMs: opts.pollMs,
     builds: opts.builds,
+    plansFromServer: opts.plansFromServer ?? null,
+    alerts: opts.alerts ?? null,
     notices,
     // As git does for an editor: the dashboard leaves the screen, the command
     // owns the terminal, and the dashboard is drawn again when it ends.
@@ -134,6 +144,7 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
     },
   });
   let unmount: (() => void) | null = null;
+  let offAlerts: (() => void) | null = null;
   const offSignals = lock ? releaseOnSignals(lock, () => unmount?.()) : () => undefined;
   try {
     let started = false;
@@ -153,7 +164,9 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
       unmount = app.unmount;
       if (!started) {
         started = true;
-        await controller.start();
+        // The first frame ("Reading …") is already on screen; the plans fill it in.
+        void controller.start();
+        offAlerts = opts.onAlerts?.(controller) ?? null;
       }
       const why = await Promise.race([
         app.waitUntilExit().then(() => 'exit' as const),
@@ -175,6 +188,7 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
     }
   } finally {
     offSignals();
+    offAlerts?.();
     await controller.close();
     lock?.releaseSync();
   }

@@ -12,9 +12,9 @@ import {
 } from '../../test/helpers/plan-fixtures.ts';
 import { plansRoutes } from '../server/routes/plans.ts';
 import type { PlanDetail } from '../shared/plans.ts';
+import { PlanFoldersSource, planFolderOf } from '../sources/plans/folders.ts';
 import { RootWatcher } from '../sources/watcher.ts';
 import { MemoryHub } from './hub.ts';
-import { PlanFoldersSource, planFolderOf } from '../sources/plans/folders.ts';
 import { PlansEngine } from './plans-engine.ts';
 
 const { dir: root, cleanup } = tempDir('livestream-engine-');

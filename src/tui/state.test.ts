@@ -25,7 +25,8 @@ test('loaded stamps the time and clears an error; notices are kept once, the las
   s = reduce(s, { type: 'error', message: 'Reading /p failed: EACCES' });
   s = reduce(s, { type: 'loaded', at: 42 });
   assert.deepEqual([s.loadedAt, s.error], [42, null]);
-  for (const n of ['a', 'b', 'a', 'c', 'd', 'e', 'f']) s = reduce(s, { type: 'notice', message: n });
+  for (const n of ['a', 'b', 'a', 'c', 'd', 'e', 'f'])
+    s = reduce(s, { type: 'notice', message: n });
   assert.deepEqual(s.notices, ['b', 'c', 'd', 'e', 'f']);
 });
 

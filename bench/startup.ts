@@ -7,10 +7,16 @@ import { percentile, printTable } from './stats.ts';
 /**
  * Start-up of the installed CLI against a bare `node -e 0`, in one run:
  * `--help` (target: within 150 ms of node), `status --json` (250 ms) and the
- * plans TUI's first frame in a pty (`script`), timed until the plan's name is
- * on screen (under 400 ms). Runs bin/livestream.mjs over dist/ (`npm run build`).
+ * plans TUI in a pty (`script`): its first frame (the dashboard's header on
+ * screen, under 400 ms) and the moment the plan's name is on screen. Runs
+ * bin/livestream.mjs over dist/ (`npm run build`). `STARTUP_BASELINE=<another
+ * bin/livestream.mjs>` (e.g. a copy of the previous build) times that one too,
+ * interleaved in the same run, and prints the ratios.
  */
-const BIN = join(import.meta.dirname, '..', 'bin', 'livestream.mjs');
+const BIN = process.env.STARTUP_BIN || join(import.meta.dirname, '..', 'bin', 'livestream.mjs');
+const BASELINE = process.env.STARTUP_BASELINE || null;
+/** The dashboard's header: the first frame, drawn before any plan is read. */
+const HEADER = 'Livestream · Plans';
 const RUNS = process.argv.includes('--quick') ? 3 : 10;
 
 function timeSync(args: string[], cwd: string): number {
@@ -20,27 +26,34 @@ function timeSync(args: string[], cwd: string): number {
   return performance.now() - start;
 }
 
-function firstFrame(dir: string, needle: string): Promise<number> {
+/** Milliseconds until each needle is on screen, in the order given. */
+function firstFrame(bin: string, dir: string, needles: string[]): Promise<number[]> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const cmd = `${process.execPath} ${BIN} plans ${dir}`;
+    const cmd = `${process.execPath} ${bin} plans ${dir}`;
     const child = spawn('script', ['-qfc', cmd, '/dev/null'], {
       cwd: dir,
       stdio: ['pipe', 'pipe', 'ignore'],
       env: { ...process.env, COLUMNS: '120', LINES: '40', TERM: 'xterm-256color' },
     });
     let out = '';
+    const seen: number[] = [];
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
-      if (out.includes(needle)) {
-        const ms = performance.now() - start;
+      const at = performance.now() - start;
+      while (seen.length < needles.length && out.includes(needles[seen.length] as string)) {
+        seen.push(at);
+      }
+      if (seen.length === needles.length) {
         child.kill('SIGKILL');
         spawnSync('pkill', ['-KILL', '-P', String(child.pid)]);
-        resolve(ms);
+        resolve(seen);
       }
     });
     child.once('exit', () => {
-      if (!out.includes(needle)) reject(new Error(`plans TUI exited before '${needle}':\n${out}`));
+      if (seen.length < needles.length) {
+        reject(new Error(`plans TUI exited before '${needles[seen.length]}':\n${out}`));
+      }
     });
   });
 }
@@ -61,23 +74,39 @@ export async function run(): Promise<Record<string, number>> {
     const node: number[] = [];
     const help: number[] = [];
     const status: number[] = [];
-    const tui: number[] = [];
+    const frame: number[] = [];
+    const shown: number[] = [];
+    const before = { frame: [] as number[], shown: [] as number[] };
     // Interleaved so load on the machine hits every figure alike.
     for (let i = 0; i < RUNS; i++) {
       node.push(timeSync(['-e', '0'], dir));
       help.push(timeSync([BIN, '--help'], dir));
       status.push(timeSync([BIN, 'status', '--json', '--root', dir], dir));
-      tui.push(await firstFrame(dir, 'STARTUP-BENCH'));
+      const [f, p] = await firstFrame(BIN, dir, [HEADER, 'STARTUP-BENCH']);
+      frame.push(f as number);
+      shown.push(p as number);
+      if (BASELINE) {
+        const [bf, bp] = await firstFrame(BASELINE, dir, [HEADER, 'STARTUP-BENCH']);
+        before.frame.push(bf as number);
+        before.shown.push(bp as number);
+      }
     }
     const base = median(node);
-    const figures = {
+    const figures: Record<string, number> = {
       'node -e 0 ms': base,
       'help ms': median(help),
       'help - node ms (target <= 150)': median(help) - base,
       'status --json ms': median(status),
       'status - node ms (target <= 250)': median(status) - base,
-      'plans TUI first frame ms (target < 400)': median(tui),
+      'plans TUI first frame ms (target < 400)': median(frame),
+      'plans TUI plan on screen ms': median(shown),
     };
+    if (BASELINE) {
+      figures['baseline plans TUI first frame ms'] = median(before.frame);
+      figures['baseline plans TUI plan on screen ms'] = median(before.shown);
+      figures['first frame, baseline / now'] = median(before.frame) / median(frame);
+      figures['plan on screen, baseline / now'] = median(before.shown) / median(shown);
+    }
     printTable('Start-up (median)', figures);
     return figures;
   } finally {

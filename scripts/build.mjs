@@ -1,8 +1,21 @@
 // Compiles the CLI into dist/ so users run JavaScript, not TypeScript through
 // tsx: a cold `livestream --help` no longer pays for transpiling every module,
 // and nothing depends on the tsconfig of the folder the user stands in.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+// Dependencies stay in node_modules (installed beside the package), except
+// Ink and React: bundled into the TUI's chunk, in their production builds.
+// Loaded from node_modules, Ink's ~90 modules, the whole es-toolkit it
+// imports and React's development builds cost the plans dashboard most of its
+// first frame (`npm run bench -- startup`). `react-devtools-core` is Ink's
+// optional development hook, never installed.
+const BUNDLED = new Set(['ink', 'react']);
+const { dependencies } = JSON.parse(readFileSync('package.json', 'utf8'));
+const external = Object.keys(dependencies)
+  .filter((name) => !BUNDLED.has(name))
+  .flatMap((name) => [name, `${name}/*`])
+  .concat('react-devtools-core');
 
 // Chunk names carry a hash: drop the previous build's (dist/web is Vite's).
 for (const old of ['dist/cli.js', 'dist/cli.js.map', 'dist/chunks']) {
@@ -13,8 +26,8 @@ await build({
   entryPoints: { cli: 'src/cli.ts' },
   outdir: 'dist',
   bundle: true,
-  // Dependencies stay in node_modules (installed beside the package).
-  packages: 'external',
+  external,
+  define: { 'process.env.NODE_ENV': '"production"' },
   platform: 'node',
   target: 'node24',
   format: 'esm',
@@ -24,4 +37,8 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   sourcemap: 'linked',
   logLevel: 'warning',
+  // Bundled CommonJS (Ink's signal-exit) requires Node's built-ins.
+  banner: {
+    js: "import { createRequire as __livestreamRequire } from 'node:module'; const require = __livestreamRequire(import.meta.url);",
+  },
 });

@@ -20,6 +20,8 @@ export interface PlanFile {
   declared?: string | null;
   /** The date a feedback file declares in its text (`**Review Date**:`), epoch ms; read for feedbacks only. */
   declaredAt?: number | null;
+  /** The hours a SUBPLAN declares (`**Estimated Effort**: 2-3 hours`); read for subplans only. */
+  effortHours?: number | null;
   /**
    * When version control last committed the file, epoch ms; null when the
    * folder is in a repository but the file is not committed, absent when the

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { findExecutable } from '../../notify/channels.ts';
 
 /** The three actions of the plan screen. */
 export type PlanActionName = 'executeNext' | 'createSubplan' | 'createExecution';
@@ -27,18 +28,21 @@ export const CONFIG_NAME = '.livestream-plans.json';
  * `{achievement}` the target achievement ("1.2"), `{subplan}` the target's
  * newest SUBPLAN file, `{execution}` the next execution number ("02"). Each
  * placeholder fills one argument; commands run without a shell, so names
- * with spaces or `;` stay data.
+ * with spaces or `;` stay data. The interpreter is `python`, as that
+ * repository's guides and script READMEs run them; where only `python3` is
+ * installed (Debian, Ubuntu without python-is-python3) the defaults use it
+ * (see `defaultInterpreter`).
  */
 export const DEFAULT_COMMANDS: Record<PlanActionName, string[]> = {
   executeNext: [
-    'python3',
+    'python',
     'LLM/scripts/generation/generate_prompt.py',
     '{planFile}',
     '--next',
     '--interactive',
   ],
   createSubplan: [
-    'python3',
+    'python',
     'LLM/scripts/generation/generate_subplan_prompt.py',
     'create',
     '{planFile}',
@@ -46,7 +50,7 @@ export const DEFAULT_COMMANDS: Record<PlanActionName, string[]> = {
     '{achievement}',
   ],
   createExecution: [
-    'python3',
+    'python',
     'LLM/scripts/generation/generate_execution_prompt.py',
     'create',
     '{subplan}',
@@ -114,6 +118,8 @@ export function loadActionsConfig(opts: {
   projectRoot: string;
   configPath?: string;
   overrides?: Partial<Record<PlanActionName, string>>;
+  /** The PATH the interpreter is looked up on (default: this process's). */
+  path?: string;
 }): ActionsConfig {
   const path = opts.configPath ? resolve(opts.configPath) : join(opts.plansDir, CONFIG_NAME);
   let text: string | null = null;
@@ -124,7 +130,13 @@ export function loadActionsConfig(opts: {
       throw new Error(`cannot read the plans config ${path}: ${(error as Error).message}`);
     }
   }
-  const commands = { ...DEFAULT_COMMANDS };
+  const python = defaultInterpreter(opts.path);
+  const commands = Object.fromEntries(
+    Object.entries(DEFAULT_COMMANDS).map(([name, argv]) => [
+      name,
+      argv[0] === 'python' ? [python, ...argv.slice(1)] : [...argv],
+    ]),
+  ) as Record<PlanActionName, string[]>;
   const terminal = { ...DEFAULT_TERMINAL };
   let cwd = opts.projectRoot;
   let timeoutMs = 180_000;
@@ -152,6 +164,17 @@ export function loadActionsConfig(opts: {
     if (c) commands[name as PlanActionName] = splitCommand(c);
   }
   return { commands, terminal, cwd, timeoutMs, source: text === null ? 'defaults' : path };
+}
+
+/**
+ * The interpreter the default actions run: `python` as documented, else
+ * `python3` when only that one is on PATH (the script README's `python` would
+ * fail there with "not found"); `python` when neither is, so the error names
+ * the documented command.
+ */
+export function defaultInterpreter(path = process.env.PATH ?? ''): string {
+  if (findExecutable('python', path)) return 'python';
+  return findExecutable('python3', path) ? 'python3' : 'python';
 }
 
 /** Fills `{name}` placeholders in each argument; unknown placeholders stay as written. */

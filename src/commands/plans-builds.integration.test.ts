@@ -235,7 +235,7 @@ describe('the Builds screen source against a real server', () => {
       plansDir: tmp,
       config: { commands: { ...DEFAULT_COMMANDS }, cwd: tmp, timeoutMs: 10_000, source: 'test' },
       builds: { url: s.url, source: buildsSource(s.url) },
-      plansFromServer: { filter: () => true },
+      plansFromServer: true,
     });
     t.after(() => controller.close());
     const until = (pred: (st: PlansState) => boolean, what: string) =>

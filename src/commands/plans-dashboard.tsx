@@ -114,7 +114,7 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
     config: opts.config,
     pollMs: opts.pollMs,
     builds: opts.builds,
-    plansFromServer: opts.plansFromServer ?? null,
+    plansFromServer: opts.plansFromServer ?? false,
     alerts: opts.alerts ?? null,
     notices,
     // As git does for an editor: the dashboard leaves the screen, the command

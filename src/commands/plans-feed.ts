@@ -20,7 +20,6 @@ export interface PlansFeed {
 export function followPlans(
   client: LivestreamClient,
   onChange: (feed: PlansFeed) => void,
-  filter: (plan: PlanDetail) => boolean = () => true,
 ): () => void {
   const held = new Map<string, () => void>();
   let lastList: unknown;
@@ -42,9 +41,8 @@ export function followPlans(
     let complete = Boolean(list?.data);
     for (const id of [...held.keys()].sort()) {
       const entry = client.topic<'plan'>(`plan:${id}`);
-      if (entry?.data) {
-        if (filter(entry.data)) plans.push(entry.data);
-      } else complete = false;
+      if (entry?.data) plans.push(entry.data);
+      else complete = false;
     }
     const same =
       last !== null &&

@@ -2,7 +2,6 @@ import { LivestreamClient } from '../client/index.ts';
 import { MemoryHub } from '../hub/hub.ts';
 import { inProcessSocket } from '../hub/in-process-socket.ts';
 import { PlansEngine } from '../hub/plans-engine.ts';
-import type { PlanDetail } from '../shared/plans.ts';
 import {
   ACTION_LABELS,
   type ActionRun,
@@ -37,11 +36,8 @@ export interface HostOptions {
   spinnerMs?: number;
   /** A server's sessions, agents and alerts (`--connect`). */
   builds?: { url: string; source: BuildsSource } | null;
-  /**
-   * Plans from that server's `plans`/`plan:<id>` topics instead of reading
-   * `plansDir` here; `filter` keeps the ones shown.
-   */
-  plansFromServer?: { filter: (plan: PlanDetail) => boolean } | null;
+  /** Plans from that server's `plans`/`plan:<id>` topics instead of reading `plansDir` here. */
+  plansFromServer?: boolean;
   notices?: string[];
   /**
    * Runs `fn` with the terminal handed over: the dashboard steps aside while
@@ -132,17 +128,13 @@ export class PlansController implements DashboardActions {
     const offWake = client.on(() => {
       for (const wake of [...this.#waiters]) wake();
     });
-    const unfollow = followPlans(
-      client,
-      (feed) => {
-        this.#feed = feed;
-        this.store.dispatch({ type: 'plans', plans: feed.plans });
-        if (feed.complete && !this.#source && this.getState().loadedAt === null) {
-          this.store.dispatch({ type: 'loaded', at: this.#now() });
-        }
-      },
-      this.#opts.plansFromServer?.filter,
-    );
+    const unfollow = followPlans(client, (feed) => {
+      this.#feed = feed;
+      this.store.dispatch({ type: 'plans', plans: feed.plans });
+      if (feed.complete && !this.#source && this.getState().loadedAt === null) {
+        this.store.dispatch({ type: 'loaded', at: this.#now() });
+      }
+    });
     this.#unfollow = () => {
       unfollow();
       offWake();

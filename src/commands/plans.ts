@@ -90,7 +90,7 @@ async function action(dir: string | undefined, flags: PlansFlags): Promise<void>
     pollMs,
     yes: flags.yes ?? false,
     builds: url ? { url, source: buildsSource(url, flags.token) } : null,
-    plansFromServer: plansFromServer ? { filter: () => true } : null,
+    plansFromServer,
     alerts: url ? serverAlerts(url, flags.token) : null,
     ...(url && flags.desktopNotify
       ? {

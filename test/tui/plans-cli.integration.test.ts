@@ -66,6 +66,9 @@ test('a missing folder and a bad --poll are usage errors with a sentence', async
   const poll = await run([project, '--poll', 'soon']);
   assert.notEqual(poll.code, 0);
   assert.match(poll.stderr, /invalid --poll 'soon'/);
+  const notify = await run([project, '--desktop-notify']);
+  assert.equal(notify.code, 2);
+  assert.match(notify.stderr, /--desktop-notify needs --connect URL/);
 });
 
 test('with stdin not a terminal, a second instance does not wait on a prompt', async () => {

@@ -1,5 +1,5 @@
 import { render } from 'ink';
-import type { ActionsConfig } from '../sources/plans/actions.ts';
+import type { ActionsConfig } from '../shared/plan-actions.ts';
 import { type LockOwner, PlansLock, releaseOnSignals } from '../sources/plans/lock.ts';
 import { App, newViewMemory } from '../tui/App.tsx';
 import { clock } from '../tui/views/format.ts';

@@ -6,10 +6,9 @@ import {
   ACTION_LABELS,
   type ActionRun,
   type ActionsConfig,
-  fillCommand,
   type PlanActionName,
-  runAction,
-} from '../sources/plans/actions.ts';
+} from '../shared/plan-actions.ts';
+import { fillCommand, runAction } from '../sources/plans/actions.ts';
 import { PlansDirSource } from '../sources/plans/dir-source.ts';
 import {
   createStore,

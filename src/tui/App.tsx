@@ -1,7 +1,7 @@
 import { Box, Text, useApp, useInput, useWindowSize } from 'ink';
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { alertLabel, attentionQueue } from '../shared/attention.ts';
-import type { PlanActionName } from '../sources/plans/actions.ts';
+import type { PlanActionName } from '../shared/plan-actions.ts';
 import { groupLabel, groupsOf, nextGroup, orderPlans, type PlanFilter } from './order.ts';
 import type { DashboardController } from './state.ts';
 import { ActionPanel } from './views/ActionPanel.tsx';

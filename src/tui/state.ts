@@ -1,8 +1,8 @@
 import type { AgentSummary } from '../shared/agents.ts';
 import type { Alert } from '../shared/attention.ts';
 import type { SessionStatus } from '../shared/model.ts';
+import type { ActionRun, ActionsConfig, PlanActionName } from '../shared/plan-actions.ts';
 import type { PlanDetail } from '../shared/plans.ts';
-import type { ActionRun, ActionsConfig, PlanActionName } from '../sources/plans/actions.ts';
 
 /** The live build sessions, from a server (`--connect`). */
 export interface BuildsState {

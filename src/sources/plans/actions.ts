@@ -3,15 +3,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { findExecutable } from '../../notify/channels.ts';
-
-/** The three actions of the plan screen. */
-export type PlanActionName = 'executeNext' | 'createSubplan' | 'createExecution';
-
-export const ACTION_LABELS: Record<PlanActionName, string> = {
-  executeNext: 'Execute next',
-  createSubplan: 'Create subplan',
-  createExecution: 'Create execution',
-};
+import type { ActionRun, ActionsConfig, PlanActionName } from '../../shared/plan-actions.ts';
 
 /** The config file looked for in the plans folder. */
 export const CONFIG_NAME = '.livestream-plans.json';
@@ -58,17 +50,6 @@ export const DEFAULT_COMMANDS: Record<PlanActionName, string[]> = {
     '{execution}',
   ],
 };
-
-export interface ActionsConfig {
-  commands: Record<PlanActionName, string[]>;
-  /** Actions that get the terminal while they run (the dashboard steps aside). */
-  terminal?: Record<PlanActionName, boolean>;
-  /** Where commands run. */
-  cwd: string;
-  timeoutMs: number;
-  /** Where the config came from, for the help screen. */
-  source: string;
-}
 
 const command = z.union([z.string().min(1), z.array(z.string()).min(1)]);
 const configSchema = z.object({
@@ -180,18 +161,6 @@ export function defaultInterpreter(path = process.env.PATH ?? ''): string {
 /** Fills `{name}` placeholders in each argument; unknown placeholders stay as written. */
 export function fillCommand(argv: readonly string[], values: Record<string, string>): string[] {
   return argv.map((arg) => arg.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole));
-}
-
-export interface ActionRun {
-  label: string;
-  argv: string[];
-  /** Output lines (stdout and stderr interleaved), the last `MAX_LINES`. */
-  lines: string[];
-  /** Null while running. */
-  exitCode: number | null;
-  /** Set when the command could not start or was killed. */
-  error: string | null;
-  running: boolean;
 }
 
 const MAX_LINES = 200;

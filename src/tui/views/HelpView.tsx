@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import type { ActionsConfig } from '../../sources/plans/actions.ts';
+import type { ActionsConfig } from '../../shared/plan-actions.ts';
 
 const KEYS: [string, string][] = [
   ['↑/↓ or k/j', 'move'],

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PlanDetail } from '../shared/plans.ts';
-import { DEFAULT_COMMANDS } from '../sources/plans/actions.ts';
 import { createStore, initialState, reduce } from './state.ts';
 
-const config = { commands: { ...DEFAULT_COMMANDS }, cwd: '/p', timeoutMs: 1000, source: 'test' };
+const config = {
+  commands: { executeNext: ['next'], createSubplan: ['sub'], createExecution: ['exe'] },
+  cwd: '/p',
+  timeoutMs: 1000,
+  source: 'test',
+};
 const plan = (id: string) => ({ id }) as unknown as PlanDetail;
 
 test('the reducer returns the same state when an event changes nothing', () => {

@@ -78,23 +78,7 @@ export function inProcessSocket(hub: Hub): InProcessSocketConstructor {
     #handle(message: ClientMessage): void {
       switch (message.type) {
         case 'subscribe':
-          for (const name of message.topics) {
-            if (!parseTopic(name)) {
-              this.#deliver({
-                type: 'error',
-                code: 'unknown_topic',
-                message: `unknown topic ${name}`,
-              });
-              continue;
-            }
-            this.#subs.get(name)?.();
-            // Snapshot first, then every later delta: both run in this turn, nothing falls between.
-            this.#deliver(hub.snapshot(name));
-            this.#subs.set(
-              name,
-              hub.fanout.subscribe(name, (delta) => this.#deliver(delta)),
-            );
-          }
+          this.#subscribe(message.topics);
           return;
         case 'unsubscribe':
           for (const name of message.topics) {
@@ -103,12 +87,29 @@ export function inProcessSocket(hub: Hub): InProcessSocketConstructor {
           }
           return;
         case 'resume':
-          // The hub lives as long as this socket: there is never anything to resume.
-          this.#deliver({ type: 'resync', reason: 'epoch_changed' });
+          // Nothing is replayed here: the held topics get fresh snapshots, as after a gap.
+          this.#deliver({ type: 'resync', reason: 'gap_too_old' });
+          this.#subscribe(Object.keys(message.topics));
           return;
         case 'ping':
           this.#deliver({ type: 'pong', ...(message.id === undefined ? {} : { id: message.id }) });
           return;
+      }
+    }
+
+    #subscribe(names: readonly string[]): void {
+      for (const name of names) {
+        if (!parseTopic(name)) {
+          this.#deliver({ type: 'error', code: 'unknown_topic', message: `unknown topic ${name}` });
+          continue;
+        }
+        this.#subs.get(name)?.();
+        // Snapshot first, then every later delta: both run in this turn, nothing falls between.
+        this.#deliver(hub.snapshot(name));
+        this.#subs.set(
+          name,
+          hub.fanout.subscribe(name, (delta) => this.#deliver(delta)),
+        );
       }
     }
 

@@ -61,3 +61,36 @@ test('an unknown topic is an error message, as on the server', async () => {
   assert.deepEqual(errors, ['unknown_topic']);
   client.close();
 });
+
+test('a dropped in-process socket reconnects: the resume gets fresh snapshots, then deltas', async () => {
+  const hub = new MemoryHub();
+  hub.set('plans', { plans: { A: { id: 'A' } } });
+  const Base = inProcessSocket(hub);
+  const sockets: InstanceType<typeof Base>[] = [];
+  class Tracked extends Base {
+    constructor(url: string) {
+      super(url);
+      sockets.push(this);
+    }
+  }
+  const client = new LivestreamClient({
+    url: 'in-process',
+    WebSocket: Tracked,
+    backoff: { initialMs: 5, maxMs: 5 },
+  });
+  client.connect();
+  client.subscribe('plans');
+  await until(client, () => client.topic('plans')?.version === 1);
+  sockets[0]?.close();
+  hub.set('plans', { plans: { A: { id: 'A' }, B: { id: 'B' } } });
+  await until(client, () => sockets.length === 2 && client.getState().status === 'live');
+  await until(client, () => client.topic('plans')?.version === 2);
+  assert.deepEqual(Object.keys((client.topic('plans')?.data as { plans: object }).plans), [
+    'A',
+    'B',
+  ]);
+  hub.set('plans', { plans: {} });
+  await until(client, () => client.topic('plans')?.version === 3);
+  assert.equal(client.stats.resyncs, 1);
+  client.close();
+});

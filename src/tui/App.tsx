@@ -267,6 +267,9 @@ export function App({
     rows - 3 - actionHeight - notices.length - (state.error ? 1 : 0) - (banner ? 1 : 0),
   );
   const title = TITLES[shownScreen];
+  // Where the plans come from: this folder, or the server given with --connect.
+  const where =
+    state.watch.mode === 'server' ? `from ${state.builds.url ?? 'the server'}` : state.plansDir;
 
   return (
     <Box flexDirection="column" width={columns}>
@@ -284,9 +287,9 @@ export function App({
             : state.watch.mode === 'poll'
               ? `polling every ${(state.watch.pollMs ?? 0) / 1000}s`
               : state.watch.mode === 'server'
-                ? `from ${state.builds.url}`
+                ? 'live'
                 : 'watching'}{' '}
-          · {state.plansDir}
+          · {where}
         </Text>
       </Text>
       {banner && top ? (
@@ -313,7 +316,7 @@ export function App({
             height={body}
             width={columns}
             loaded={state.loadedAt !== null}
-            plansDir={state.plansDir}
+            where={where}
             now={nowMs}
           />
         ) : shownScreen === 'plan' && plan ? (

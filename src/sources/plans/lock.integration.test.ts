@@ -160,3 +160,23 @@ test('the lock is released on SIGINT and on an uncaught error', async () => {
   assert.equal(await b.exit, 1);
   assert.equal(existsSync(lockPath(dir)), false);
 });
+
+test('a lock file being written when a second instance starts: it waits to name the holder', async () => {
+  const dir = fresh();
+  // The winner of a race has created the file but not yet written its name.
+  writeFileSync(lockPath(dir), '');
+  const holder = {
+    pid: process.pid,
+    startTime: processStartTime(process.pid),
+    host: hostname(),
+    createdAt: Date.now(),
+  };
+  setTimeout(() => writeFileSync(lockPath(dir), `${JSON.stringify(holder)}\n`), 100);
+  const result = await PlansLock.acquire(dir);
+  assert.equal(result.acquired, false);
+  assert.equal(
+    result.acquired ? null : result.owner?.pid,
+    process.pid,
+    'the holder, not "unknown"',
+  );
+});

@@ -8,6 +8,8 @@ import { z } from 'zod';
 export const LOCK_NAME = '.livestream-plans.lock';
 /** A lock file still empty or half written after this long belongs to a crashed starter. */
 const UNWRITTEN_GRACE_MS = 10_000;
+/** How many 25 ms waits a starter gives a lock file that is being written. */
+const UNWRITTEN_WAITS = 20;
 
 /** Who holds a plans folder. */
 export interface LockOwner {
@@ -93,12 +95,19 @@ export class PlansLock {
       host: hostname(),
       createdAt: now(),
     };
-    for (let attempt = 0; attempt < 20; attempt++) {
+    let unwritten = 0;
+    for (let attempt = 0; attempt < 40; attempt++) {
       if (await createExclusive(path, `${JSON.stringify(owner)}\n`)) {
         return { acquired: true, lock: new PlansLock(path, owner) };
       }
       const held = await readOwner(path, now);
       if (held === 'gone') continue;
+      // An instance that won the race writes its name within milliseconds of creating the
+      // file: wait for it (up to ~0.5 s) so the user is told who holds the folder.
+      if (held === null && unwritten++ < UNWRITTEN_WAITS) {
+        await new Promise((done) => setTimeout(done, 25));
+        continue;
+      }
       if (held !== 'stale' && (held === null || ownerAlive(held))) {
         return { acquired: false, owner: held, path };
       }

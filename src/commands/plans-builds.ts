@@ -9,6 +9,8 @@ export interface BuildsSource {
   /** The client the sessions arrive on (the host may follow more topics on it, e.g. plans). */
   readonly client?: LivestreamClient;
   start(onChange: (state: Omit<BuildsState, 'url'>) => void): void;
+  /** What the server refused (an `error` message), in its words. */
+  onRefusal?(listener: (message: string) => void): void;
   close(): void | Promise<void>;
 }
 
@@ -62,12 +64,23 @@ export async function diagnose(url: string, token?: string): Promise<string> {
  * topics `sessions`, `agents` and `attention` (the open alerts).
  */
 export function buildsSource(url: string, token?: string): BuildsSource {
-  const client = new LivestreamClient({ url: wsUrl(url), ...(token ? { token } : {}) });
+  const refusals = new Set<(message: string) => void>();
+  const client = new LivestreamClient({
+    url: wsUrl(url),
+    ...(token ? { token } : {}),
+    // E.g. more plans than the server lets one connection follow (too_many_topics).
+    onError: (error) => {
+      for (const listener of refusals) listener(error.message);
+    },
+  });
   let off: (() => void) | null = null;
   let release: (() => void) | null = null;
   let closed = false;
   return {
     client,
+    onRefusal(listener) {
+      refusals.add(listener);
+    },
     start(onChange) {
       let last: Omit<BuildsState, 'url'> | null = null;
       let lastEntry: unknown = null;

@@ -120,6 +120,9 @@ export class PlansController implements DashboardActions {
         builds: { ...this.getState().builds, status: 'connecting' },
       });
       builds.source.start((b) => this.store.dispatch({ type: 'builds', builds: b }));
+      builds.source.onRefusal?.((message) =>
+        this.store.dispatch({ type: 'notice', message: `${builds.url}: ${message}` }),
+      );
     }
     const client = this.#client ?? builds?.source.client ?? null;
     if (!client) return;

@@ -68,6 +68,41 @@ function ask(
 }
 
 /**
+ * The folder's lock; null when another instance holds it and the user (or
+ * `--yes`) chose to run anyway, or when it cannot be taken (a notice says
+ * which); 'quit' when the user declined.
+ */
+async function takeLock(
+  opts: DashboardOptions,
+  stdin: NodeJS.ReadStream,
+  notices: string[],
+): Promise<PlansLock | null | 'quit'> {
+  try {
+    const result = await PlansLock.acquire(opts.plansDir);
+    if (result.acquired) return result.lock;
+    const warning = describeOwner(result.owner);
+    if (!opts.yes) {
+      if (!stdin.isTTY) {
+        process.stderr.write(
+          `${warning}\nNot continuing: pass --yes to run a second instance anyway.\n`,
+        );
+        return 'quit';
+      }
+      const go = await ask(`${warning}\nContinue anyway? [y/N] `, stdin, process.stderr);
+      if (!go) return 'quit';
+    }
+    notices.push(
+      `Second instance: pid ${result.owner?.pid ?? '?'} holds this folder's lock; it is left alone.`,
+    );
+  } catch (error) {
+    notices.push(
+      `Cannot lock ${opts.plansDir} (${(error as Error).message}); running without a lock.`,
+    );
+  }
+  return null;
+}
+
+/**
  * Runs the interactive dashboard until the user quits: takes the folder's
  * lock (or, when another instance holds it, asks whether to run anyway —
  * default no; `--yes` says yes, a non-terminal stdin says no without
@@ -78,33 +113,9 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
   const stdin = opts.stdin ?? process.stdin;
   const stdout = opts.stdout ?? process.stdout;
   const notices: string[] = [];
-  let lock: PlansLock | null = null;
   // The server's plans are read there: no folder here to guard.
-  if (!opts.plansFromServer)
-    try {
-      const result = await PlansLock.acquire(opts.plansDir);
-      if (result.acquired) lock = result.lock;
-      else {
-        const warning = describeOwner(result.owner);
-        if (!opts.yes) {
-          if (!stdin.isTTY) {
-            process.stderr.write(
-              `${warning}\nNot continuing: pass --yes to run a second instance anyway.\n`,
-            );
-            return 3;
-          }
-          const go = await ask(`${warning}\nContinue anyway? [y/N] `, stdin, process.stderr);
-          if (!go) return 3;
-        }
-        notices.push(
-          `Second instance: pid ${result.owner?.pid ?? '?'} holds this folder's lock; it is left alone.`,
-        );
-      }
-    } catch (error) {
-      notices.push(
-        `Cannot lock ${opts.plansDir} (${(error as Error).message}); running without a lock.`,
-      );
-    }
+  const lock = opts.plansFromServer ? null : await takeLock(opts, stdin, notices);
+  if (lock === 'quit') return 3;
 
   let handing: ((value: 'handover') => void) | null = null;
   let handoverDone: Promise<void> = Promise.resolve();

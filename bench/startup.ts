@@ -58,6 +58,58 @@ function firstFrame(bin: string, dir: string, needles: string[]): Promise<number
   });
 }
 
+/**
+ * A project the size of FernandoBDAF/context-manager's work-space/plans (its
+ * counts, our text): 21 plans — 3 at the top, 9 in `a_paused/`, 9 in
+ * `a_real-use-cases/` — each with a 15-achievement index, 6 SUBPLANs
+ * declaring their effort, 7 executions, 3 reviews and a documentation folder.
+ */
+function writeRealSizedProject(root: string): void {
+  const plans = join(root, 'work-space', 'plans');
+  const groups = [
+    '',
+    ...Array<string>(9).fill('a_paused'),
+    ...Array<string>(9).fill('a_real-use-cases'),
+  ];
+  groups.unshift('', '');
+  groups.forEach((group, i) => {
+    const name = `PLAN-${String(i + 1).padStart(2, '0')}-WORKFLOW-AUTOMATION`;
+    const dir = join(plans, group, name);
+    const write = (rel: string, text: string) => {
+      mkdirSync(join(dir, rel, '..'), { recursive: true });
+      writeFileSync(join(dir, rel), text);
+    };
+    const ids = Array.from({ length: 15 }, (_, k) => `${Math.floor(k / 5)}.${(k % 5) + 1}`);
+    write(
+      `PLAN_${name}.md`,
+      [
+        `# PLAN: ${name}`,
+        '',
+        '## 📋 Achievement Index',
+        '',
+        ...ids.map((id) => `- Achievement ${id}: Step ${id}`),
+      ].join('\n'),
+    );
+    for (const id of ids.slice(0, 6)) {
+      const num = id.replace('.', '');
+      write(
+        `subplans/SUBPLAN_${name}_${num}.md`,
+        `# SUBPLAN: Step ${id}\n\n**Achievement**: ${id}  \n**Estimated Effort**: 2-3 hours  \n`,
+      );
+    }
+    for (const id of ids.slice(0, 7)) {
+      write(`execution/EXECUTION_TASK_${name}_${id.replace('.', '')}_01.md`, '# EXECUTION\n');
+    }
+    for (const id of ids.slice(0, 3)) {
+      write(
+        `execution/feedbacks/APPROVED_${id.replace('.', '')}.md`,
+        '**Review Date**: 2025-11-13\n',
+      );
+    }
+    for (let k = 0; k < 8; k++) write(`documentation/NOTE_${k}.md`, '# Notes\n');
+  });
+}
+
 function median(values: number[]): number {
   return Math.round(percentile(values, 50));
 }
@@ -71,6 +123,9 @@ export async function run(): Promise<Record<string, number>> {
       join(plan, 'PLAN_STARTUP-BENCH.md'),
       '# PLAN: Startup Bench\n\n## Goal\n\nTime it.\n',
     );
+    const project = join(dir, 'real-sized');
+    writeRealSizedProject(project);
+    const real = { frame: [] as number[], all: [] as number[] };
     const node: number[] = [];
     const help: number[] = [];
     const status: number[] = [];
@@ -85,6 +140,9 @@ export async function run(): Promise<Record<string, number>> {
       const [f, p] = await firstFrame(BIN, dir, [HEADER, 'STARTUP-BENCH']);
       frame.push(f as number);
       shown.push(p as number);
+      const [rf, ra] = await firstFrame(BIN, project, [HEADER, '21 plans']);
+      real.frame.push(rf as number);
+      real.all.push(ra as number);
       if (BASELINE) {
         const [bf, bp] = await firstFrame(BASELINE, dir, [HEADER, 'STARTUP-BENCH']);
         before.frame.push(bf as number);
@@ -100,6 +158,8 @@ export async function run(): Promise<Record<string, number>> {
       'status - node ms (target <= 250)': median(status) - base,
       'plans TUI first frame ms (target < 400)': median(frame),
       'plans TUI plan on screen ms': median(shown),
+      '21-plan project: first frame ms': median(real.frame),
+      '21-plan project: all plans on screen ms': median(real.all),
     };
     if (BASELINE) {
       figures['baseline plans TUI first frame ms'] = median(before.frame);

@@ -22,6 +22,9 @@ import { followPlans, type PlansFeed } from './plans-feed.ts';
 
 export type { PlansState } from '../tui/state.ts';
 
+/** Shortest time between two renders of the list while the first read fills it. */
+const FILL_MS = 50;
+
 export interface HostOptions {
   plansDir: string;
   config: ActionsConfig;
@@ -69,6 +72,9 @@ export class PlansController implements DashboardActions {
   #feed: PlansFeed = { plans: [], complete: false };
   readonly #waiters = new Set<() => void>();
   #settle: NodeJS.Timeout | null = null;
+  /** While the first read fills the list, plans are shown at most every `FILL_MS`. */
+  #fill: NodeJS.Timeout | null = null;
+  #fillPending = false;
   #refreshes = 0;
   #closed = false;
 
@@ -132,9 +138,9 @@ export class PlansController implements DashboardActions {
     });
     const unfollow = followPlans(client, (feed) => {
       this.#feed = feed;
-      this.store.dispatch({ type: 'plans', plans: feed.plans });
+      this.#showPlans();
       if (feed.complete && !this.#source && this.getState().loadedAt === null) {
-        this.store.dispatch({ type: 'loaded', at: this.#now() });
+        this.#loaded();
       }
     });
     this.#unfollow = () => {
@@ -146,7 +152,7 @@ export class PlansController implements DashboardActions {
       await this.#source.scan();
       await this.#delivered();
       if (this.#closed) return;
-      this.store.dispatch({ type: 'loaded', at: this.#now() });
+      this.#loaded();
       await this.#source.watch();
       await this.#delivered();
     } catch (error) {
@@ -164,7 +170,7 @@ export class PlansController implements DashboardActions {
       try {
         await this.#source?.rescan();
         await this.#delivered();
-        if (!this.#closed) this.store.dispatch({ type: 'loaded', at: this.#now() });
+        if (!this.#closed) this.#loaded();
       } catch (error) {
         this.#failed(error);
       }
@@ -241,6 +247,7 @@ export class PlansController implements DashboardActions {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#settle) clearTimeout(this.#settle);
+    if (this.#fill) clearTimeout(this.#fill);
     for (const wake of this.#waiters) wake();
     this.#unfollow?.();
     await this.#opts.builds?.source.close();
@@ -264,6 +271,38 @@ export class PlansController implements DashboardActions {
         message: `Could not ${what} the alert: ${(error as Error).message}`,
       }),
     );
+  }
+
+  /**
+   * Shows the feed's plans. Live changes show at once; while the first read
+   * fills the list, one plan arriving after another, they show at most every
+   * `FILL_MS` — a render per plan would make 21 plans take a second to appear.
+   */
+  #showPlans(): void {
+    if (this.getState().loadedAt !== null) {
+      this.store.dispatch({ type: 'plans', plans: this.#feed.plans });
+      return;
+    }
+    if (this.#fill) {
+      this.#fillPending = true;
+      return;
+    }
+    this.store.dispatch({ type: 'plans', plans: this.#feed.plans });
+    this.#fill = setTimeout(() => {
+      this.#fill = null;
+      if (!this.#fillPending || this.#closed) return;
+      this.#fillPending = false;
+      this.#showPlans();
+    }, FILL_MS);
+  }
+
+  /** The read is complete: every plan it found is shown, then stamped. */
+  #loaded(): void {
+    if (this.#fill) clearTimeout(this.#fill);
+    this.#fill = null;
+    this.#fillPending = false;
+    this.store.dispatch({ type: 'plans', plans: this.#feed.plans });
+    this.store.dispatch({ type: 'loaded', at: this.#now() });
   }
 
   /** Resolves once the client holds every plan the engine published (in-process: a few microtasks). */

@@ -131,7 +131,12 @@ export async function run(): Promise<Record<string, number>> {
     const status: number[] = [];
     const frame: number[] = [];
     const shown: number[] = [];
-    const before = { frame: [] as number[], shown: [] as number[] };
+    const before = {
+      frame: [] as number[],
+      shown: [] as number[],
+      realFrame: [] as number[],
+      realAll: [] as number[],
+    };
     // Interleaved so load on the machine hits every figure alike.
     for (let i = 0; i < RUNS; i++) {
       node.push(timeSync(['-e', '0'], dir));
@@ -147,6 +152,9 @@ export async function run(): Promise<Record<string, number>> {
         const [bf, bp] = await firstFrame(BASELINE, dir, [HEADER, 'STARTUP-BENCH']);
         before.frame.push(bf as number);
         before.shown.push(bp as number);
+        const [brf, bra] = await firstFrame(BASELINE, project, [HEADER, '21 plans']);
+        before.realFrame.push(brf as number);
+        before.realAll.push(bra as number);
       }
     }
     const base = median(node);
@@ -166,6 +174,11 @@ export async function run(): Promise<Record<string, number>> {
       figures['baseline plans TUI plan on screen ms'] = median(before.shown);
       figures['first frame, baseline / now'] = median(before.frame) / median(frame);
       figures['plan on screen, baseline / now'] = median(before.shown) / median(shown);
+      figures['baseline 21-plan project: first frame ms'] = median(before.realFrame);
+      figures['baseline 21-plan project: all plans on screen ms'] = median(before.realAll);
+      figures['21-plan first frame, baseline / now'] =
+        median(before.realFrame) / median(real.frame);
+      figures['21-plan all on screen, baseline / now'] = median(before.realAll) / median(real.all);
     }
     printTable('Start-up (median)', figures);
     return figures;

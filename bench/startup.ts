@@ -26,6 +26,24 @@ function timeSync(args: string[], cwd: string): number {
   return performance.now() - start;
 }
 
+/**
+ * Kills a process and everything below it, deepest first (`script` → `sh` →
+ * the dashboard): a dashboard left behind would still hold the folder's lock
+ * when the next run starts.
+ */
+function killTree(pid: number): void {
+  const children = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean)
+    .map(Number);
+  for (const c of children) killTree(c);
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 /** Milliseconds until each needle is on screen, in the order given. */
 function firstFrame(bin: string, dir: string, needles: string[]): Promise<number[]> {
   return new Promise((resolve, reject) => {
@@ -38,22 +56,33 @@ function firstFrame(bin: string, dir: string, needles: string[]): Promise<number
     });
     let out = '';
     const seen: number[] = [];
+    let done = false;
+    // Quit as a user does (the lock is released); killed only if it does not go.
+    const stop = () => {
+      done = true;
+      clearTimeout(timer);
+      child.stdin.write('q');
+      setTimeout(() => killTree(child.pid as number), 5000).unref();
+    };
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       const at = performance.now() - start;
       while (seen.length < needles.length && out.includes(needles[seen.length] as string)) {
         seen.push(at);
       }
-      if (seen.length === needles.length) {
-        child.kill('SIGKILL');
-        spawnSync('pkill', ['-KILL', '-P', String(child.pid)]);
-        resolve(seen);
-      }
+      if (seen.length === needles.length && !done) stop();
     });
+    // A frame that never comes fails the run instead of hanging it.
+    const timer = setTimeout(() => {
+      done = true;
+      killTree(child.pid as number);
+      reject(new Error(`no '${needles[seen.length]}' on screen after 20 s:\n${out.slice(-2000)}`));
+    }, 20_000);
+    // Resolved once the pty is gone, so runs never overlap.
     child.once('exit', () => {
-      if (seen.length < needles.length) {
-        reject(new Error(`plans TUI exited before '${needles[seen.length]}':\n${out}`));
-      }
+      clearTimeout(timer);
+      if (seen.length === needles.length) resolve(seen);
+      else reject(new Error(`plans TUI exited before '${needles[seen.length]}':\n${out}`));
     });
   });
 }

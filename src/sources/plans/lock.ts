@@ -41,6 +41,19 @@ export function processStartTime(pid: number): number | null {
   }
 }
 
+/**
+ * Whether the process has ended but was not reaped yet (state `Z` in
+ * /proc/<pid>/stat): killed, its pid still answers, but it holds nothing.
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
 /** Whether a process with this pid exists (EPERM means it does, as another user). */
 export function pidAlive(pid: number): boolean {
   try {
@@ -58,7 +71,7 @@ export function pidAlive(pid: number): boolean {
  */
 export function ownerAlive(owner: LockOwner, host = hostname()): boolean {
   if (owner.host !== host) return true;
-  if (!pidAlive(owner.pid)) return false;
+  if (!pidAlive(owner.pid) || isZombie(owner.pid)) return false;
   if (owner.startTime === null) return true;
   const now = processStartTime(owner.pid);
   return now === null || now === owner.startTime;

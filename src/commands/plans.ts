@@ -37,6 +37,11 @@ export function parsePoll(value: string | boolean | undefined): number | null {
 async function printJson(plansDir: string): Promise<void> {
   const engine = new PlansEngine({ hub: new MemoryHub() });
   await new PlansDirSource(plansDir, (event) => engine.apply(event)).scan();
+  // `plans --json | head`: a reader that stops early ends the output, not with a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   process.stdout.write(`${JSON.stringify({ plansDir, plans: engine.details() }, null, 2)}\n`);
 }
 

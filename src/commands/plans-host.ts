@@ -98,7 +98,8 @@ export class PlansController implements DashboardActions {
       this.#client = null;
       return;
     }
-    const hub = new MemoryHub();
+    // Nothing resumes against this hub (its client lives beside it): no replay log to keep.
+    const hub = new MemoryHub({ limits: { maxDeltas: 1, maxBytes: 64 * 1024 } });
     const engine = new PlansEngine({ hub });
     this.#hub = hub;
     this.#source = new PlansDirSource(opts.plansDir, (event) => engine.apply(event), {

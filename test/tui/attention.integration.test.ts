@@ -152,3 +152,42 @@ test('the attention queue in the TUI: banner, reasons and since, acknowledge, sn
   tmux('send-keys', '-t', session, 'q');
   await waitForScreen(session, (s) => s.includes('EXIT=0'), 'the dashboard to quit');
 });
+
+test('--desktop-notify without notify-send says so and the dashboard runs on', {
+  skip,
+}, async () => {
+  const root = join(dir, 'quiet');
+  mkdirSync(root, { recursive: true });
+  const quiet = await startServer(['--root', root, '--db', join(dir, 'quiet.db')]);
+  const name = `${session}-quiet`;
+  const plansDir = join(dir, 'quiet-plans');
+  writePlan(plansDir, 'QUIET', [
+    { path: 'PLAN_QUIET.md', text: planText('Quiet', [['1.1', 'A']]) },
+  ]);
+  try {
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      name,
+      '-x',
+      '120',
+      '-y',
+      '30',
+      '-c',
+      REPO,
+      `PATH='${join(dir, 'empty-bin')}' ${nodeBin()} ${cliEntry()} plans '${plansDir}' --connect ${quiet.url} --desktop-notify; echo EXIT=$?; sleep 60`,
+    );
+    const screen = await waitForScreen(
+      name,
+      (s) => s.includes('QUIET') && s.includes('Desktop notifications are off'),
+      'the notice',
+    );
+    assert.match(screen.screen, /Desktop notifications are off: notify-send is not installed\./);
+    tmux('send-keys', '-t', name, 'q');
+    await waitForScreen(name, (s) => s.includes('EXIT=0'), 'the dashboard to quit');
+  } finally {
+    killSession(name);
+    await quiet.stop();
+  }
+});

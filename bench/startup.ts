@@ -8,13 +8,20 @@ import { percentile, printTable } from './stats.ts';
  * Start-up of the installed CLI against a bare `node -e 0`, in one run:
  * `--help` (target: within 150 ms of node), `status --json` (250 ms) and the
  * plans TUI in a pty (`script`): its first frame (the dashboard's header on
- * screen, under 400 ms) and the moment the plan's name is on screen. Runs
- * bin/livestream.mjs over dist/ (`npm run build`). `STARTUP_BASELINE=<another
- * bin/livestream.mjs>` (e.g. a copy of the previous build) times that one too,
- * interleaved in the same run, and prints the ratios.
+ * screen, under 400 ms) and the moment the plan's name is on screen, for one
+ * plan and for a 21-plan project. Runs bin/livestream.mjs over dist/
+ * (`npm run build`).
+ *
+ * `--baseline DIR` also times another built checkout (DIR/bin/livestream.mjs,
+ * e.g. main before a change), interleaved in the same run, so a before/after
+ * comparison shares the machine's load.
  */
-const BIN = process.env.STARTUP_BIN || join(import.meta.dirname, '..', 'bin', 'livestream.mjs');
-const BASELINE = process.env.STARTUP_BASELINE || null;
+const BIN = join(import.meta.dirname, '..', 'bin', 'livestream.mjs');
+const baselineAt = process.argv.indexOf('--baseline');
+const BASELINE =
+  baselineAt > 0 && process.argv[baselineAt + 1]
+    ? join(process.argv[baselineAt + 1] as string, 'bin', 'livestream.mjs')
+    : null;
 /** The dashboard's header: the first frame, drawn before any plan is read. */
 const HEADER = 'Livestream · Plans';
 const RUNS = process.argv.includes('--quick') ? 3 : 10;
@@ -143,6 +150,10 @@ function median(values: number[]): number {
   return Math.round(percentile(values, 50));
 }
 
+function ratio(a: number, b: number): number {
+  return Math.round((a / b) * 100) / 100;
+}
+
 export async function run(): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'ls-startup-'));
   try {
@@ -161,6 +172,8 @@ export async function run(): Promise<Record<string, number>> {
     const frame: number[] = [];
     const shown: number[] = [];
     const before = {
+      help: [] as number[],
+      status: [] as number[],
       frame: [] as number[],
       shown: [] as number[],
       realFrame: [] as number[],
@@ -178,6 +191,8 @@ export async function run(): Promise<Record<string, number>> {
       real.frame.push(rf as number);
       real.all.push(ra as number);
       if (BASELINE) {
+        before.help.push(timeSync([BASELINE, '--help'], dir));
+        before.status.push(timeSync([BASELINE, 'status', '--json', '--root', dir], dir));
         const [bf, bp] = await firstFrame(BASELINE, dir, [HEADER, 'STARTUP-BENCH']);
         before.frame.push(bf as number);
         before.shown.push(bp as number);
@@ -199,15 +214,22 @@ export async function run(): Promise<Record<string, number>> {
       '21-plan project: all plans on screen ms': median(real.all),
     };
     if (BASELINE) {
-      figures['baseline plans TUI first frame ms'] = median(before.frame);
-      figures['baseline plans TUI plan on screen ms'] = median(before.shown);
-      figures['first frame, baseline / now'] = median(before.frame) / median(frame);
-      figures['plan on screen, baseline / now'] = median(before.shown) / median(shown);
-      figures['baseline 21-plan project: first frame ms'] = median(before.realFrame);
-      figures['baseline 21-plan project: all plans on screen ms'] = median(before.realAll);
-      figures['21-plan first frame, baseline / now'] =
-        median(before.realFrame) / median(real.frame);
-      figures['21-plan all on screen, baseline / now'] = median(before.realAll) / median(real.all);
+      Object.assign(figures, {
+        'baseline help - node ms': median(before.help) - base,
+        'baseline status - node ms': median(before.status) - base,
+        'status over node, this / baseline': ratio(
+          median(status) - base,
+          median(before.status) - base,
+        ),
+        'baseline plans TUI first frame ms': median(before.frame),
+        'baseline plans TUI plan on screen ms': median(before.shown),
+        'first frame, baseline / this': ratio(median(before.frame), median(frame)),
+        'plan on screen, baseline / this': ratio(median(before.shown), median(shown)),
+        'baseline 21-plan project: first frame ms': median(before.realFrame),
+        'baseline 21-plan project: all plans on screen ms': median(before.realAll),
+        '21-plan first frame, baseline / this': ratio(median(before.realFrame), median(real.frame)),
+        '21-plan all on screen, baseline / this': ratio(median(before.realAll), median(real.all)),
+      });
     }
     printTable('Start-up (median)', figures);
     return figures;

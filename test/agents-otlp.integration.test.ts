@@ -255,6 +255,19 @@ describe('OTLP receiver, fed by the OpenTelemetry SDK exporters', () => {
     const d = await waitFor(() => agent(ONLY_OTEL));
     assert.equal(d.summary.responses, 1);
     assert.equal(d.summary.costUsd, 0.01);
+    // A gzip of a few KB that inflates past the 1 MiB body limit, and a body that is not gzip.
+    const gz = (body: Buffer) =>
+      fetch(`${url}/v1/logs`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        body,
+      });
+    const bomb = await gz(gzipSync(Buffer.alloc(8 * 1024 * 1024, 0x20)));
+    assert.equal(bomb.status, 413);
+    assert.match(((await bomb.json()) as { message: string }).message, /inflated/);
+    const notGzip = await gz(Buffer.from('{"resourceLogs":[]}'));
+    assert.equal(notGzip.status, 400);
+    assert.match(((await notGzip.json()) as { message: string }).message, /gzip/);
   });
 
   test('bad bodies get a 400 with a reason; records not read are accepted and counted, malformed ones a partial success; no token a 401', async () => {

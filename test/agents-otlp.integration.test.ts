@@ -256,11 +256,11 @@ describe('OTLP receiver, fed by the OpenTelemetry SDK exporters', () => {
     assert.equal(d.summary.responses, 1);
     assert.equal(d.summary.costUsd, 0.01);
     // A gzip of a few KB that inflates past the 1 MiB body limit, and a body that is not gzip.
-    const gz = (body: Buffer) =>
+    const gz = (body: Uint8Array) =>
       fetch(`${url}/v1/logs`, {
         method: 'POST',
         headers: { ...auth, 'content-type': 'application/json', 'content-encoding': 'gzip' },
-        body,
+        body: new Uint8Array(body),
       });
     const bomb = await gz(gzipSync(Buffer.alloc(8 * 1024 * 1024, 0x20)));
     assert.equal(bomb.status, 413);

@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   attention: () => import('./attention.ts'),
   startup: () => import('./startup.ts'),
   hostile: () => import('./hostile.ts'),
+  agents: () => import('./agents.ts'),
 };
 
 const VALUE_FLAGS = new Set(['--minutes', '--seconds', '--baseline']);

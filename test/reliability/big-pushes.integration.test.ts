@@ -197,17 +197,19 @@ describe('ten 1 MB pushes', () => {
       artifacts: { research: 'r'.repeat(80_000), spec: 's'.repeat(80_000) },
       iteration: 2,
     };
-    await writeFile(join(folder, 'state.json'), JSON.stringify(state));
+    // progress.json first: a state.json seen alone is a session already, without its progress.
     await writeFile(
       join(folder, 'progress.json'),
       JSON.stringify({ completed: ['a'], remaining: ['b'] }),
     );
+    await writeFile(join(folder, 'state.json'), JSON.stringify(state));
     const whole = await waitFor(
       async () => {
         const response = await fetch(`${server.url}/api/sessions/ralph-big/extras`);
-        return response.status === 200
-          ? ((await response.json()) as Record<string, unknown>)
-          : undefined;
+        if (response.status !== 200) return undefined;
+        const body = (await response.json()) as { extras: Record<string, unknown> };
+        // The files may be read apart (a re-read follows): wait for both.
+        return 'progress' in body.extras ? body : undefined;
       },
       10_000,
       'the checkpoint session',

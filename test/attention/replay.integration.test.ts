@@ -6,10 +6,11 @@ import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { createApp } from '../../src/app.ts';
 import { defaultWebDir } from '../../src/config.ts';
+import { frameAt } from '../../src/core/replay/frame.ts';
 import { runDemo } from '../../src/demo/index.ts';
 import type { SessionMetrics } from '../../src/shared/metrics.ts';
 import type { SessionStatus, TimelineEntry } from '../../src/shared/model.ts';
-import { frameAt, type ReplayFrame, type SessionHistory } from '../../src/shared/replay.ts';
+import type { ReplayFrame, SessionHistory } from '../../src/shared/replay.ts';
 
 const logger = pino({ level: 'silent' });
 const temps: string[] = [];

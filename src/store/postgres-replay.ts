@@ -1,0 +1,115 @@
+import * as rows from './rows.ts';
+import type { HistoryBounds, StoredBucket, StoredHistoryAt } from './types.ts';
+
+/*
+ * The replay reads of the PostgreSQL store (`ReplayStore`), the same queries
+ * as the SQLite store's (replay-statements.ts): ranges of the (session_key,
+ * time) unique indexes and primary keys, run in parallel on the pool.
+ */
+
+type Row = Record<string, unknown>;
+/** The store's read: flushes queued writes first, so a frame sees every write made before it. */
+type Read = (text: string, values: unknown[]) => Promise<Row[]>;
+
+const int = (n: number): number => (Number.isFinite(n) ? Math.floor(n) : 0);
+const numOrNull = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+
+function parsed<T>(list: Row[], parse: (row: Row) => T | null): T[] {
+  const out: T[] = [];
+  for (const row of list) {
+    const value = parse(row);
+    if (value !== null) out.push(value);
+  }
+  return out;
+}
+
+const first = <T>(list: Row[], parse: (row: Row) => T | null): T | null =>
+  list[0] ? parse(list[0]) : null;
+
+export async function pgHistoryAt(
+  read: Read,
+  key: string,
+  at: number,
+  limits: { transitions: number; logLines: number },
+): Promise<StoredHistoryAt> {
+  const t = int(at);
+  const [transitions, count, after, tokenAt, tokenLast, tests, logs] = await Promise.all([
+    read(
+      `SELECT * FROM (SELECT * FROM transitions WHERE session_key = $1 AND at <= $2
+         ORDER BY at DESC, id DESC LIMIT $3) t ORDER BY at, id`,
+      [key, t, Math.max(0, int(limits.transitions))],
+    ),
+    read('SELECT count(*) AS n FROM transitions WHERE session_key = $1 AND at <= $2', [key, t]),
+    read('SELECT * FROM transitions WHERE session_key = $1 AND at > $2 ORDER BY at, id LIMIT 1', [
+      key,
+      t,
+    ]),
+    read(
+      `SELECT * FROM token_points WHERE session_key = $1 AND at <= $2
+       ORDER BY at DESC, id DESC LIMIT 1`,
+      [key, t],
+    ),
+    read('SELECT * FROM token_points WHERE session_key = $1 ORDER BY at DESC, id DESC LIMIT 1', [
+      key,
+    ]),
+    read(
+      `SELECT * FROM test_iterations WHERE session_key = $1 AND updated_at <= $2
+       ORDER BY updated_at, iteration`,
+      [key, t],
+    ),
+    read(
+      `SELECT * FROM (SELECT * FROM log_lines WHERE session_key = $1 AND at <= $2
+         ORDER BY n DESC LIMIT $3) t ORDER BY n`,
+      [key, t, Math.max(0, int(limits.logLines))],
+    ),
+  ]);
+  return {
+    transitions: parsed(transitions, rows.transitionFromRow),
+    count: Number(count[0]?.n ?? 0),
+    firstAfter: first(after, rows.transitionFromRow),
+    tokenAt: first(tokenAt, rows.tokenPointFromRow),
+    tokenLast: first(tokenLast, rows.tokenPointFromRow),
+    tests: parsed(tests, rows.testIterationFromRow),
+    logs: parsed(logs, rows.logLineFromRow),
+  };
+}
+
+export async function pgHistoryBounds(read: Read, key: string): Promise<HistoryBounds> {
+  const [row] = await read(
+    `SELECT (SELECT min(at) FROM transitions WHERE session_key = $1) AS first_transition,
+            (SELECT max(at) FROM token_points WHERE session_key = $1) AS last_token,
+            (SELECT max(at) FROM log_lines WHERE session_key = $1) AS last_log`,
+    [key],
+  );
+  return {
+    firstTransitionAt: numOrNull(row?.first_transition),
+    lastTokenAt: numOrNull(row?.last_token),
+    lastLogAt: numOrNull(row?.last_log),
+  };
+}
+
+export async function pgTransitionBuckets(
+  read: Read,
+  key: string,
+  span: { start: number; end: number },
+  slices: number,
+): Promise<StoredBucket[]> {
+  const list = await read(
+    `SELECT * FROM (
+       SELECT *, count(*) OVER (PARTITION BY bucket) AS bucket_size,
+              row_number() OVER (PARTITION BY bucket ORDER BY at DESC, id DESC) AS rank
+       FROM (SELECT *, GREATEST(0, LEAST($3::bigint - 1,
+               (at - $1::bigint) * $3::bigint / GREATEST(1, $2::bigint - $1::bigint))) AS bucket
+             FROM transitions WHERE session_key = $4) b) r
+     WHERE rank = 1 ORDER BY bucket`,
+    [int(span.start), int(span.end), Math.max(1, int(slices)), key],
+  );
+  const out: StoredBucket[] = [];
+  for (const row of list) {
+    const last = rows.transitionFromRow(row);
+    if (last && typeof row.bucket === 'number' && typeof row.bucket_size === 'number') {
+      out.push({ bucket: row.bucket, transitions: row.bucket_size, last });
+    }
+  }
+  return out;
+}

@@ -94,14 +94,17 @@ export async function pgTransitionBuckets(
   span: { start: number; end: number },
   slices: number,
 ): Promise<StoredBucket[]> {
+  // As the SQLite store: counted on the index, then the last row of each slice by a seek.
   const list = await read(
-    `SELECT * FROM (
-       SELECT *, count(*) OVER (PARTITION BY bucket) AS bucket_size,
-              row_number() OVER (PARTITION BY bucket ORDER BY at DESC, id DESC) AS rank
-       FROM (SELECT *, GREATEST(0, LEAST($3::bigint - 1,
-               (at - $1::bigint) * $3::bigint / GREATEST(1, $2::bigint - $1::bigint))) AS bucket
-             FROM transitions WHERE session_key = $4) b) r
-     WHERE rank = 1 ORDER BY bucket`,
+    `SELECT g.bucket, g.bucket_size, t.* FROM (
+       SELECT bucket, count(*) AS bucket_size, max(at) AS last_at FROM (
+         SELECT GREATEST(0, LEAST($3::bigint - 1,
+                  (at - $1::bigint) * $3::bigint / GREATEST(1, $2::bigint - $1::bigint))) AS bucket, at
+         FROM transitions WHERE session_key = $4) s
+       GROUP BY bucket) g
+     CROSS JOIN LATERAL (SELECT * FROM transitions
+       WHERE session_key = $4 AND at = g.last_at ORDER BY id DESC LIMIT 1) t
+     ORDER BY g.bucket`,
     [int(span.start), int(span.end), Math.max(1, int(slices)), key],
   );
   const out: StoredBucket[] = [];

@@ -36,16 +36,22 @@ export function prepareReplayStatements(db: DatabaseSync) {
       SELECT (SELECT MIN(at) FROM transitions WHERE session_key = ?1) AS first_transition,
              (SELECT MAX(at) FROM token_points WHERE session_key = ?1) AS last_token,
              (SELECT MAX(at) FROM log_lines WHERE session_key = ?1) AS last_log`),
-    /** Integer arithmetic throughout (node:sqlite binds numbers as REAL): slice = floor(…). */
+    /**
+     * Counted on the covering index, then one index seek per slice for its last row (the
+     * greatest id at its greatest time). Integer arithmetic (node:sqlite binds numbers as
+     * REAL): slice = floor((at − start) × n / max(1, stop − start)), clamped to 0 … n − 1.
+     */
     buckets: p(`
-      SELECT * FROM (
-        SELECT *, COUNT(*) OVER (PARTITION BY bucket) AS bucket_size,
-               ROW_NUMBER() OVER (PARTITION BY bucket ORDER BY at DESC, id DESC) AS rank
-        FROM (SELECT *, MAX(0, MIN(n - 1, (at - start) * n / MAX(1, stop - start))) AS bucket
-              FROM transitions, (SELECT CAST(?1 AS INTEGER) AS start, CAST(?2 AS INTEGER) AS stop,
-                                        CAST(?3 AS INTEGER) AS n)
-              WHERE session_key = ?4))
-      WHERE rank = 1 ORDER BY bucket`),
+      SELECT g.bucket, g.bucket_size, t.* FROM (
+        SELECT bucket, COUNT(*) AS bucket_size, MAX(at) AS last_at FROM (
+          SELECT MAX(0, MIN(n - 1, (at - start) * n / MAX(1, stop - start))) AS bucket, at
+          FROM transitions, (SELECT CAST(?1 AS INTEGER) AS start, CAST(?2 AS INTEGER) AS stop,
+                                    CAST(?3 AS INTEGER) AS n)
+          WHERE session_key = ?4)
+        GROUP BY bucket) g
+      JOIN transitions t ON t.id = (SELECT id FROM transitions
+        WHERE session_key = ?4 AND at = g.last_at ORDER BY id DESC LIMIT 1)
+      ORDER BY g.bucket`),
   };
 }
 

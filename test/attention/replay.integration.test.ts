@@ -10,7 +10,7 @@ import { frameAt } from '../../src/core/replay/frame.ts';
 import { runDemo } from '../../src/demo/index.ts';
 import type { SessionMetrics } from '../../src/shared/metrics.ts';
 import type { SessionStatus, TimelineEntry } from '../../src/shared/model.ts';
-import type { ReplayFrame, SessionHistory } from '../../src/shared/replay.ts';
+import type { HistorySummary, ReplayFrame, SessionHistory } from '../../src/shared/replay.ts';
 
 const logger = pino({ level: 'silent' });
 const temps: string[] = [];
@@ -86,6 +86,20 @@ describe('replay of a real build', () => {
       const history = await get<SessionHistory>(`${base}/history/${id}`);
       assert.deepEqual(frameAt(history, test.startedAt), inTest);
       assert.deepEqual(frameAt(history, screenshot.startedAt - 1).status.currentPhase, 'Test');
+
+      // The slider's summary: the whole span, every stored change counted, the end phase last.
+      const summary = await get<HistorySummary>(`${base}/history/${id}/summary?slices=50`);
+      assert.equal(summary.slices.length, 50);
+      assert.equal(summary.transitions, history.transitions.length);
+      assert.equal(
+        summary.slices.reduce((n, s) => n + s.changes, 0),
+        history.transitions.length,
+      );
+      assert.ok(summary.start <= (timeline[0]?.startedAt ?? 0));
+      assert.equal(summary.slices.at(-1)?.phase, history.transitions.at(-1)?.phase);
+      assert.equal(summary.slices.at(-1)?.state, 'completed');
+      assert.equal((await fetch(`${base}/history/${id}/summary?slices=0`)).status, 400);
+      assert.equal((await fetch(`${base}/history/nope/summary`)).status, 404);
 
       const bad = await fetch(`${base}/status/${id}?at=soon`);
       assert.equal(bad.status, 400);

@@ -180,13 +180,17 @@ async function checkStore(store: HistoryStore): Promise<void> {
         buckets.set(b, { bucket: b, transitions: (prev?.transitions ?? 0) + 1, last: t as never });
       }
       const summary = await replaySummary(src, s.id, slices);
-      assert.deepEqual(summary, summaryOf(s.id, span, [...buckets.values()], slices));
+      assert.deepEqual(summary, summaryOf(s.status, span, [...buckets.values()], slices));
       assert.equal(summary?.transitions, history.transitions.length);
       assert.equal(summary?.slices.length, slices);
-      assert.equal(
-        summary?.slices.at(-1)?.phase ?? null,
-        history.transitions.at(-1)?.phase ?? null,
-      );
+      // The last slice ends with the history: the session as it is now.
+      assert.equal(summary?.slices.at(-1)?.phase, s.status.currentPhase);
+      assert.equal(summary?.slices.at(-1)?.state, s.status.state);
+      if (slices === 200 && history.transitions.length > 0) {
+        const t = history.transitions[Math.floor(history.transitions.length / 2)];
+        const slice = summary?.slices[bucketOf(t?.at ?? 0, span, slices)];
+        assert.ok((slice?.changes ?? 0) > 0, 'a slice with a change counts it');
+      }
     }
   }
   assert.equal(await replayFrame(src, 'nope', 0), null);

@@ -220,10 +220,11 @@ export interface TransitionBucket {
 /**
  * The slider's coarse timeline: the span cut into `slices` equal slices, each
  * with the phase current at its end (carried over slices without a change).
- * `buckets` are what a store grouped with `bucketOf`.
+ * The last slice ends with the history, so it shows the session as it is now,
+ * as the frame at the end does. `buckets` are what a store grouped with `bucketOf`.
  */
 export function summaryOf(
-  sessionId: string,
+  status: SessionStatus,
   span: { start: number; end: number },
   buckets: readonly TransitionBucket[],
   slices: number,
@@ -243,7 +244,15 @@ export function summaryOf(
     }
     out.push(current);
   }
-  return { sessionId, start: span.start, end: span.end, transitions, slices: out };
+  const last = out.at(-1);
+  if (last) {
+    out[out.length - 1] = {
+      ...last,
+      phase: status.currentPhase || last.phase,
+      state: status.state,
+    };
+  }
+  return { sessionId: status.id, start: span.start, end: span.end, transitions, slices: out };
 }
 
 /** The slice a moment falls in; what a store's bucket query computes in SQL. */

@@ -100,7 +100,7 @@ export async function replaySummary(
   if (!detail) return null;
   const span = spanOf(detail.status, await src.store.historyBounds(id));
   const buckets = await src.store.transitionBuckets(id, span, slices);
-  return summaryOf(id, span, buckets, slices);
+  return summaryOf(detail.status, span, buckets, slices);
 }
 
 function notFound(reply: FastifyReply, id: string): FastifyReply {

@@ -1,3 +1,4 @@
+import { useLayoutEffect, useRef } from 'react';
 import { alertLabel } from '../../../src/shared/attention.ts';
 import type { ReplayFrame } from '../../../src/shared/replay.ts';
 import { ProgressBar } from '../components/ProgressBar.tsx';
@@ -24,6 +25,14 @@ function testsText(tests: ReplayFrame['tests']): string {
 export function FrameView({ frame, current }: { frame: ReplayFrame; current: boolean }) {
   const s = frame.status;
   const cost = frame.tokens.costUsd;
+  const timelineBox = useRef<HTMLOListElement>(null);
+  const logBox = useRef<HTMLOListElement>(null);
+  // Both boxes end at the moment shown: keep their newest rows in view, as the live log does.
+  useLayoutEffect(() => {
+    for (const box of [timelineBox.current, logBox.current]) {
+      if (box) box.scrollTop = box.scrollHeight;
+    }
+  });
   return (
     <div
       className="replay-frame"
@@ -73,7 +82,7 @@ export function FrameView({ frame, current }: { frame: ReplayFrame; current: boo
         </ul>
       )}
       <div className="two-col">
-        <ol className="replay-timeline" aria-label="Timeline then">
+        <ol className="replay-timeline" aria-label="Timeline then" ref={timelineBox}>
           {frame.timeline.map((t) => (
             <li key={`${t.startedAt}-${t.phase}`} className="replay-tl-row">
               <span>{t.phase}</span>
@@ -84,10 +93,11 @@ export function FrameView({ frame, current }: { frame: ReplayFrame; current: boo
             </li>
           ))}
         </ol>
-        <ol className="replay-log log-box" aria-label="Log then">
+        <ol className="replay-log log-box" aria-label="Log then" ref={logBox}>
           {frame.log.map((l) => (
-            <li key={l.n} className={`log-row log-${l.level}`}>
-              <span className="log-time">{formatClock(l.at)}</span> {l.text}
+            <li key={l.n} className={`replay-log-row lvl-${l.level}`}>
+              <span className="log-time">{formatClock(l.at)}</span>
+              <span className="log-text">{l.text}</span>
             </li>
           ))}
         </ol>

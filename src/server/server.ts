@@ -121,7 +121,7 @@ export async function buildServer(deps: ServerDeps) {
   };
   await app.register(replayRoutes, { sources: replay });
   await app.register(sessionRoutes, {
-    replay: (id, at) => replayFrame(replay, id, at),
+    replay: (id, at, size) => replayFrame(replay, id, at, size),
     sessions: deps.sessions,
     logs: deps.logs,
     store: deps.store,

@@ -101,6 +101,13 @@ describe('replay of a real build', () => {
       assert.equal((await fetch(`${base}/history/${id}/summary?slices=0`)).status, 400);
       assert.equal((await fetch(`${base}/history/nope/summary`)).status, 404);
 
+      // A smaller frame keeps the newest rows and lines.
+      const small = await get<ReplayFrame>(`${base}/status/${id}?at=${Date.now()}&rows=2&lines=1`);
+      assert.deepEqual(small.timeline, end.timeline.slice(-2));
+      assert.deepEqual(small.log, end.log.slice(-1));
+      assert.equal(small.timelineLength, end.timelineLength);
+      assert.equal((await fetch(`${base}/status/${id}?at=1&rows=101`)).status, 400);
+
       const bad = await fetch(`${base}/status/${id}?at=soon`);
       assert.equal(bad.status, 400);
       assert.equal((await fetch(`${base}/history/nope`)).status, 404);

@@ -168,6 +168,13 @@ async function checkStore(store: HistoryStore): Promise<void> {
     for (const at of s.moments) {
       const frame = await replayFrame(src, s.id, at);
       assert.deepEqual(frame, frameAt(history, at), `${s.id} at ${at}`);
+      // A smaller frame (what the page asks for) is cut the same way.
+      const small = { rows: 7, lines: 3 };
+      assert.deepEqual(
+        await replayFrame(src, s.id, at, small),
+        frameAt(history, at, small),
+        `${s.id} at ${at}, small`,
+      );
     }
     // The summary: the span of the whole history, and the changes bucketed as the reference does.
     for (const slices of [1, 7, 200]) {

@@ -10,10 +10,14 @@ import type {
 } from '../../shared/replay.ts';
 import { historyTransitions } from './history.ts';
 
-/** Timeline rows a frame shows. */
-export const FRAME_TIMELINE_ROWS = 100;
-/** Log lines a frame shows. */
-export const FRAME_LOG_LINES = 200;
+/** How much of its lists a frame carries: the last `rows` timeline rows and `lines` log lines. */
+export interface FrameSize {
+  rows: number;
+  lines: number;
+}
+
+/** What `GET /api/status/:id?at=` answers unless asked for less. */
+export const DEFAULT_FRAME: FrameSize = { rows: 100, lines: 200 };
 /** Phases walked back from the one current then to list the completed ones. */
 const COMPLETED_LOOKBACK = 200;
 
@@ -26,7 +30,7 @@ const COMPLETED_LOOKBACK = 200;
 export interface HistoryWindow {
   /** The session now (the end of its history). */
   status: SessionStatus;
-  /** The last `transitionsNeeded(rows)` transitions at or before `at`, oldest first. */
+  /** The last `transitionsNeeded(size.rows)` transitions at or before `at`, oldest first. */
   transitions: readonly HistoryTransition[];
   /** Transitions at or before `at` in all. */
   count: number;
@@ -37,7 +41,7 @@ export interface HistoryWindow {
   tokenLast: TokenPoint | null;
   /** Test iterations written by `at`, in the order they were written. */
   tests: readonly TestIteration[];
-  /** The last `logLines` lines written at or before `at`, oldest first. */
+  /** The last `size.lines` lines written at or before `at`, oldest first. */
   logs: readonly LogLine[];
   /** The session's alerts (any time) and their history. */
   alerts: readonly Alert[];
@@ -47,7 +51,7 @@ export interface HistoryWindow {
 }
 
 /** How many transitions before a moment a frame with `rows` timeline rows reads. */
-export function transitionsNeeded(rows = FRAME_TIMELINE_ROWS): number {
+export function transitionsNeeded(rows = DEFAULT_FRAME.rows): number {
   return Math.max(rows, COMPLETED_LOOKBACK + 1);
 }
 
@@ -93,9 +97,13 @@ export function historySpan(h: SessionHistory): { start: number; end: number } {
 }
 
 /** Cuts a whole history (lists in time order) as a store's indexed reads would. */
-export function windowOf(h: SessionHistory, at: number, rows = FRAME_TIMELINE_ROWS): HistoryWindow {
+export function windowOf(
+  h: SessionHistory,
+  at: number,
+  size: FrameSize = DEFAULT_FRAME,
+): HistoryWindow {
   const ti = upperBound(h.transitions, at, (t) => t.at);
-  const from = Math.max(0, ti - transitionsNeeded(rows));
+  const from = Math.max(0, ti - transitionsNeeded(size.rows));
   const logs = h.logs.filter((l) => l.at <= at);
   return {
     status: h.status,
@@ -108,7 +116,7 @@ export function windowOf(h: SessionHistory, at: number, rows = FRAME_TIMELINE_RO
       0,
       upperBound(h.tests, at, (t) => t.updatedAt),
     ),
-    logs: logs.slice(Math.max(0, logs.length - FRAME_LOG_LINES)),
+    logs: size.lines > 0 ? logs.slice(Math.max(0, logs.length - size.lines)) : [],
     alerts: h.alerts,
     alertEvents: h.alertEvents,
     costUsd: h.costUsd,
@@ -166,8 +174,9 @@ function alertAt(alert: Alert, events: readonly AlertEvent[], at: number): Alert
 export function frameFromWindow(
   w: HistoryWindow,
   at: number,
-  rows = FRAME_TIMELINE_ROWS,
+  size: FrameSize = DEFAULT_FRAME,
 ): ReplayFrame {
+  const { rows } = size;
   const { transitions } = w;
   const status = statusAt(w, at);
   const timeline: TimelineEntry[] = [];
@@ -205,8 +214,12 @@ export function frameFromWindow(
 }
 
 /** The dashboard at `at`, from a whole history whose lists are in time order. */
-export function frameAt(h: SessionHistory, at: number, rows = FRAME_TIMELINE_ROWS): ReplayFrame {
-  return frameFromWindow(windowOf(h, at, rows), at, rows);
+export function frameAt(
+  h: SessionHistory,
+  at: number,
+  size: FrameSize = DEFAULT_FRAME,
+): ReplayFrame {
+  return frameFromWindow(windowOf(h, at, size), at, size);
 }
 
 /** A stored bucket of phase changes: how many fell in it and the last of them. */

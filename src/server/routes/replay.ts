@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import {
-  FRAME_LOG_LINES,
+  DEFAULT_FRAME,
+  type FrameSize,
   frameFromWindow,
   spanOf,
   summaryOf,
@@ -67,11 +68,15 @@ export async function replayFrame(
   src: ReplaySources,
   id: string,
   at: number,
+  size: FrameSize = DEFAULT_FRAME,
 ): Promise<ReplayFrame | null> {
   const detail = src.session(id);
   if (!detail) return null;
   const [slice, alerts, alertEvents] = await Promise.all([
-    src.store.historyAt(id, at, { transitions: transitionsNeeded(), logLines: FRAME_LOG_LINES }),
+    src.store.historyAt(id, at, {
+      transitions: transitionsNeeded(size.rows),
+      logLines: size.lines,
+    }),
     src.alerts.alerts({ sessionId: id, limit: 1000 }),
     src.alerts.alertEvents(id),
   ]);
@@ -87,6 +92,7 @@ export async function replayFrame(
       costUsd: src.costUsd(id),
     },
     at,
+    size,
   );
 }
 

@@ -2,6 +2,13 @@ import { useEffect, useRef, useState } from 'react';
 import type { ReplayFrame } from '../../../src/shared/replay.ts';
 import { getJson } from './api.ts';
 
+/**
+ * What a frame carries for the page: about two boxes' worth of timeline rows and log
+ * lines (the boxes show some 15), so each scrub step parses and lays out little.
+ */
+const FRAME_ROWS = 40;
+const FRAME_LINES = 60;
+
 export interface FrameState {
   /** The last frame received (possibly of an earlier moment while the next is on its way). */
   frame: ReplayFrame | null;
@@ -37,7 +44,8 @@ export function useReplayFrame(id: string, moment: number | null): FrameState {
     const fetchFrame = (at: number) => {
       const controller = new AbortController();
       inFlight.current = controller;
-      getJson<ReplayFrame>(`status/${encodeURIComponent(id)}?at=${at}`, controller.signal)
+      const size = `rows=${FRAME_ROWS}&lines=${FRAME_LINES}`;
+      getJson<ReplayFrame>(`status/${encodeURIComponent(id)}?at=${at}&${size}`, controller.signal)
         .then((frame) => {
           if (!controller.signal.aborted) setState({ frame, error: null });
         })

@@ -1,4 +1,4 @@
-import { useLayoutEffect, useRef } from 'react';
+import { memo, useLayoutEffect, useRef } from 'react';
 import { alertLabel } from '../../../src/shared/attention.ts';
 import type { ReplayFrame } from '../../../src/shared/replay.ts';
 import { ProgressBar } from '../components/ProgressBar.tsx';
@@ -21,18 +21,11 @@ function testsText(tests: ReplayFrame['tests']): string {
  * What the dashboard showed at one moment. The lists scroll in boxes of a
  * fixed height, so a new frame never changes the page's layout below it
  * (scrubbing would otherwise relayout the whole session page each frame).
+ * The body is memoised on the frame: a slider step that has no new frame yet
+ * re-renders the outer element's attributes only.
  */
 export function FrameView({ frame, current }: { frame: ReplayFrame; current: boolean }) {
   const s = frame.status;
-  const cost = frame.tokens.costUsd;
-  const timelineBox = useRef<HTMLOListElement>(null);
-  const logBox = useRef<HTMLOListElement>(null);
-  // Both boxes end at the moment shown: keep their newest rows in view, as the live log does.
-  useLayoutEffect(() => {
-    for (const box of [timelineBox.current, logBox.current]) {
-      if (box) box.scrollTop = box.scrollHeight;
-    }
-  });
   return (
     <div
       className="replay-frame"
@@ -41,6 +34,25 @@ export function FrameView({ frame, current }: { frame: ReplayFrame; current: boo
       data-replay-at={frame.at}
       aria-busy={!current}
     >
+      <FrameBody frame={frame} />
+    </div>
+  );
+}
+
+const FrameBody = memo(function FrameBody({ frame }: { frame: ReplayFrame }) {
+  const s = frame.status;
+  const cost = frame.tokens.costUsd;
+  const timelineBox = useRef<HTMLOListElement>(null);
+  const logBox = useRef<HTMLOListElement>(null);
+  // Both boxes end at the moment shown: keep their newest rows in view, as the live log does
+  // (after each render, and the memo renders only for a new frame).
+  useLayoutEffect(() => {
+    for (const box of [timelineBox.current, logBox.current]) {
+      if (box) box.scrollTop = box.scrollHeight;
+    }
+  });
+  return (
+    <>
       <div className="replay-summary">
         <div>
           <span className="muted small">Phase</span>
@@ -81,6 +93,12 @@ export function FrameView({ frame, current }: { frame: ReplayFrame; current: boo
           ))}
         </ul>
       )}
+      <p className="muted small replay-rows">
+        {formatNumber(frame.timelineLength)} phase changes by then
+        {frame.timelineLength > frame.timeline.length
+          ? `, the last ${frame.timeline.length} shown`
+          : ''}
+      </p>
       <div className="two-col">
         <ol className="replay-timeline" aria-label="Timeline then" ref={timelineBox}>
           {frame.timeline.map((t) => (
@@ -102,6 +120,6 @@ export function FrameView({ frame, current }: { frame: ReplayFrame; current: boo
           ))}
         </ol>
       </div>
-    </div>
+    </>
   );
-}
+});

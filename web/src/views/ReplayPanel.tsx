@@ -42,9 +42,11 @@ export function ReplayPanel({ id, initialAt }: { id: string; initialAt: number |
   const moment = at === null ? null : span ? Math.min(span.end, Math.max(span.start, at)) : at;
   const { frame, error: frameError } = useReplayFrame(id, open ? moment : null);
 
-  // After the frame's effect, so a linked moment's frame is asked for first.
+  // A linked moment's frame is asked for first, the summary (for the controls) once it is
+  // in: the server then never works on the summary while the first frame waits.
+  const firstFrameIn = frame !== null || frameError !== null || at === null;
   useEffect(() => {
-    if (!open || summary) return;
+    if (!open || summary || !firstFrameIn) return;
     const controller = new AbortController();
     getJson<HistorySummary>(`history/${encodeURIComponent(id)}/summary`, controller.signal)
       .then((s) => {
@@ -55,7 +57,7 @@ export function ReplayPanel({ id, initialAt }: { id: string; initialAt: number |
         if (!controller.signal.aborted) setError((e as Error).message);
       });
     return () => controller.abort();
-  }, [open, summary, id]);
+  }, [open, summary, id, firstFrameIn]);
 
   // The URL carries the moment, a little after the slider stops.
   useEffect(() => {

@@ -1,4 +1,4 @@
-import * as rows from './rows.ts';
+import { boundsFromRow, bucketsFromRows, historyAtFromRows, whole } from './replay-rows.ts';
 import type { HistoryBounds, StoredBucket, StoredHistoryAt } from './types.ts';
 
 /*
@@ -11,33 +11,18 @@ type Row = Record<string, unknown>;
 /** The store's read: flushes queued writes first, so a frame sees every write made before it. */
 type Read = (text: string, values: unknown[]) => Promise<Row[]>;
 
-const int = (n: number): number => (Number.isFinite(n) ? Math.floor(n) : 0);
-const numOrNull = (v: unknown): number | null => (typeof v === 'number' ? v : null);
-
-function parsed<T>(list: Row[], parse: (row: Row) => T | null): T[] {
-  const out: T[] = [];
-  for (const row of list) {
-    const value = parse(row);
-    if (value !== null) out.push(value);
-  }
-  return out;
-}
-
-const first = <T>(list: Row[], parse: (row: Row) => T | null): T | null =>
-  list[0] ? parse(list[0]) : null;
-
 export async function pgHistoryAt(
   read: Read,
   key: string,
   at: number,
   limits: { transitions: number; logLines: number },
 ): Promise<StoredHistoryAt> {
-  const t = int(at);
-  const [transitions, count, after, tokenAt, tokenLast, tests, logs] = await Promise.all([
+  const t = whole(at);
+  const [transitions, count, firstAfter, tokenAt, tokenLast, tests, logs] = await Promise.all([
     read(
       `SELECT * FROM (SELECT * FROM transitions WHERE session_key = $1 AND at <= $2
          ORDER BY at DESC, id DESC LIMIT $3) t ORDER BY at, id`,
-      [key, t, Math.max(0, int(limits.transitions))],
+      [key, t, Math.max(0, whole(limits.transitions))],
     ),
     read('SELECT count(*) AS n FROM transitions WHERE session_key = $1 AND at <= $2', [key, t]),
     read('SELECT * FROM transitions WHERE session_key = $1 AND at > $2 ORDER BY at, id LIMIT 1', [
@@ -60,18 +45,10 @@ export async function pgHistoryAt(
     read(
       `SELECT * FROM (SELECT * FROM log_lines WHERE session_key = $1 AND at <= $2
          ORDER BY n DESC LIMIT $3) t ORDER BY n`,
-      [key, t, Math.max(0, int(limits.logLines))],
+      [key, t, Math.max(0, whole(limits.logLines))],
     ),
   ]);
-  return {
-    transitions: parsed(transitions, rows.transitionFromRow),
-    count: Number(count[0]?.n ?? 0),
-    firstAfter: first(after, rows.transitionFromRow),
-    tokenAt: first(tokenAt, rows.tokenPointFromRow),
-    tokenLast: first(tokenLast, rows.tokenPointFromRow),
-    tests: parsed(tests, rows.testIterationFromRow),
-    logs: parsed(logs, rows.logLineFromRow),
-  };
+  return historyAtFromRows({ transitions, count, firstAfter, tokenAt, tokenLast, tests, logs });
 }
 
 export async function pgHistoryBounds(read: Read, key: string): Promise<HistoryBounds> {
@@ -81,11 +58,7 @@ export async function pgHistoryBounds(read: Read, key: string): Promise<HistoryB
             (SELECT max(at) FROM log_lines WHERE session_key = $1) AS last_log`,
     [key],
   );
-  return {
-    firstTransitionAt: numOrNull(row?.first_transition),
-    lastTokenAt: numOrNull(row?.last_token),
-    lastLogAt: numOrNull(row?.last_log),
-  };
+  return boundsFromRow(row);
 }
 
 export async function pgTransitionBuckets(
@@ -105,14 +78,7 @@ export async function pgTransitionBuckets(
      CROSS JOIN LATERAL (SELECT * FROM transitions
        WHERE session_key = $4 AND at = g.last_at ORDER BY id DESC LIMIT 1) t
      ORDER BY g.bucket`,
-    [int(span.start), int(span.end), Math.max(1, int(slices)), key],
+    [whole(span.start), whole(span.end), Math.max(1, whole(slices)), key],
   );
-  const out: StoredBucket[] = [];
-  for (const row of list) {
-    const last = rows.transitionFromRow(row);
-    if (last && typeof row.bucket === 'number' && typeof row.bucket_size === 'number') {
-      out.push({ bucket: row.bucket, transitions: row.bucket_size, last });
-    }
-  }
-  return out;
+  return bucketsFromRows(list);
 }

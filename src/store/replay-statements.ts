@@ -1,8 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import * as rows from './rows.ts';
+import { boundsFromRow, bucketsFromRows, historyAtFromRows, whole } from './replay-rows.ts';
 import type { HistoryBounds, StoredBucket, StoredHistoryAt } from './types.ts';
-
-type Row = Record<string, unknown>;
 
 /**
  * The replay reads of the SQLite store (`ReplayStore`). Every one is a range
@@ -57,52 +55,26 @@ export function prepareReplayStatements(db: DatabaseSync) {
 
 export type ReplayStatements = ReturnType<typeof prepareReplayStatements>;
 
-const int = (n: number): number => (Number.isFinite(n) ? Math.floor(n) : 0);
-const numOrNull = (v: unknown): number | null => (typeof v === 'number' ? v : null);
-
-/** Rows that do not parse are left out (the store reports corrupt rows on its full reads). */
-function parsed<T>(list: Row[], parse: (row: Row) => T | null): T[] {
-  const out: T[] = [];
-  for (const row of list) {
-    const value = parse(row);
-    if (value !== null) out.push(value);
-  }
-  return out;
-}
-
-function one<T>(row: Row | undefined, parse: (row: Row) => T | null): T | null {
-  return row ? parse(row) : null;
-}
-
 export function historyAt(
   s: ReplayStatements,
   key: string,
   at: number,
   limits: { transitions: number; logLines: number },
 ): StoredHistoryAt {
-  const t = int(at);
-  const count = s.countUpTo.get(key, t)?.n;
-  return {
-    transitions: parsed(
-      s.transitionsUpTo.all(key, t, Math.max(0, int(limits.transitions))),
-      rows.transitionFromRow,
-    ),
-    count: typeof count === 'number' ? count : 0,
-    firstAfter: one(s.firstAfter.get(key, t), rows.transitionFromRow),
-    tokenAt: one(s.tokenAt.get(key, t), rows.tokenPointFromRow),
-    tokenLast: one(s.tokenLast.get(key), rows.tokenPointFromRow),
-    tests: parsed(s.testsUpTo.all(key, t), rows.testIterationFromRow),
-    logs: parsed(s.logsUpTo.all(key, t, Math.max(0, int(limits.logLines))), rows.logLineFromRow),
-  };
+  const t = whole(at);
+  return historyAtFromRows({
+    transitions: s.transitionsUpTo.all(key, t, Math.max(0, whole(limits.transitions))),
+    count: s.countUpTo.all(key, t),
+    firstAfter: s.firstAfter.all(key, t),
+    tokenAt: s.tokenAt.all(key, t),
+    tokenLast: s.tokenLast.all(key),
+    tests: s.testsUpTo.all(key, t),
+    logs: s.logsUpTo.all(key, t, Math.max(0, whole(limits.logLines))),
+  });
 }
 
 export function historyBounds(s: ReplayStatements, key: string): HistoryBounds {
-  const row = s.bounds.get(key);
-  return {
-    firstTransitionAt: numOrNull(row?.first_transition),
-    lastTokenAt: numOrNull(row?.last_token),
-    lastLogAt: numOrNull(row?.last_log),
-  };
+  return boundsFromRow(s.bounds.get(key));
 }
 
 export function transitionBuckets(
@@ -111,13 +83,6 @@ export function transitionBuckets(
   span: { start: number; end: number },
   slices: number,
 ): StoredBucket[] {
-  const n = Math.max(1, int(slices));
-  const out: StoredBucket[] = [];
-  for (const row of s.buckets.all(int(span.start), int(span.end), n, key)) {
-    const last = rows.transitionFromRow(row);
-    if (last && typeof row.bucket === 'number' && typeof row.bucket_size === 'number') {
-      out.push({ bucket: row.bucket, transitions: row.bucket_size, last });
-    }
-  }
-  return out;
+  const n = Math.max(1, whole(slices));
+  return bucketsFromRows(s.buckets.all(whole(span.start), whole(span.end), n, key));
 }

@@ -56,6 +56,8 @@ export interface CreateAppOptions {
   logger: Logger;
   /** Without a server: watch the roots, derive, and stop (the `status` command). */
   listen?: boolean;
+  /** A hub on a shared bus (`serve --bus`, the writer replica); default: in-process. */
+  hub?: MemoryHub;
 }
 
 /**
@@ -63,7 +65,12 @@ export interface CreateAppOptions {
  * resource opened is closed by `stop()`, in reverse order, even when start-up
  * fails half-way.
  */
-export async function createApp({ config, logger, listen = true }: CreateAppOptions): Promise<App> {
+export async function createApp({
+  config,
+  logger,
+  listen = true,
+  ...options
+}: CreateAppOptions): Promise<App> {
   const closers: (() => Promise<void> | void)[] = [];
   const stop = async () => {
     for (const close of closers.reverse()) {
@@ -89,7 +96,7 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
     closers.push(() => store.close());
 
     // The store and the engines forget the same sessions, so memory does not keep what history dropped.
-    const hub = new MemoryHub({ bus: new InProcessBus({ codec: wireCodec }) });
+    const hub = options.hub ?? new MemoryHub({ bus: new InProcessBus({ codec: wireCodec }) });
     const prices = loadPrices(config.agents?.pricesFile ?? null);
     const agents = new AgentsEngine({ hub, prices });
     let engines: Engines | null = null;

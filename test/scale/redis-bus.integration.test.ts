@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { SessionDetail } from '../../src/shared/model.ts';
+import { waitFor } from '../helpers/server.ts';
+import {
+  type PostgresServer,
+  type RedisServer,
+  startPostgres,
+  startRedis,
+} from '../helpers/services.ts';
+import { held, push, ReplicaSet } from './replicas.ts';
+
+let pg: PostgresServer;
+let redis: RedisServer;
+
+before(async () => {
+  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
+});
+after(async () => {
+  await redis?.close();
+  await pg?.close();
+});
+
+const phase = (id: string, n: number) => ({
+  session_id: id,
+  current_phase: `Phase ${n}`,
+  phase_number: `${Math.min(n, 6)}/7`,
+  status: 'in_progress',
+  progress_detail: `step ${n}`,
+});
+
+test('two replicas on one Redis: a push to either reaches a client on the other', async (t) => {
+  const set = new ReplicaSet(`${redis.url}/1?lease_ms=1500&prefix=t1:`, pg.url);
+  t.after(() => set.close());
+  const a = await set.start();
+  const b = await set.start();
+  assert.equal(a.role, 'writer');
+  assert.equal(b.role, 'follower');
+  assert.equal(a.bus.epoch, b.bus.epoch, 'one epoch: the shared sequence');
+
+  const onB = set.client(() => b.url, ['session:fleet-a']);
+  const onA = set.client(() => a.url, ['session:fleet-a']);
+  assert.equal(await push(a.url, phase('fleet-a', 1)), 200);
+  await held<SessionDetail>(onB, 'session:fleet-a', (d) => d.status.currentPhase === 'Phase 1');
+
+  // A write sent to the follower goes to the writer; a read there is the writer's answer.
+  await waitFor(() => b.bus.writerUrl ?? undefined, 5000, 'the writer url on b');
+  assert.equal(await push(b.url, phase('fleet-a', 2)), 200);
+  await held<SessionDetail>(onA, 'session:fleet-a', (d) => d.status.currentPhase === 'Phase 2');
+  await held<SessionDetail>(onB, 'session:fleet-a', (d) => d.status.currentPhase === 'Phase 2');
+  const listed = (await (await fetch(`${b.url}/api/sessions`)).json()) as {
+    sessions: { id: string }[];
+  };
+  assert.deepEqual(
+    listed.sessions.map((s) => s.id),
+    ['fleet-a'],
+  );
+  assert.equal(a.bus.seq, b.bus.seq, 'both replicas at the same seq');
+  assert.equal(onB.stats.gaps, 0);
+  assert.equal(a.hub.fanout.hasListeners('session:fleet-a'), true);
+});
+
+test('a client whose replica stops resumes on the other: nothing missed or doubled', async (t) => {
+  const set = new ReplicaSet(`${redis.url}/2?lease_ms=1500&prefix=t2:`, pg.url);
+  t.after(() => set.close());
+  const a = await set.start();
+  const b = await set.start();
+  assert.equal(a.role, 'writer');
+  const target = { url: a.url };
+  const client = set.client(() => target.url, ['session:moving']);
+  for (let n = 1; n <= 5; n++) assert.equal(await push(a.url, phase('moving', n)), 200);
+  await held<SessionDetail>(client, 'session:moving', (d) => d.status.currentPhase === 'Phase 5');
+  const before = { ...client.stats };
+
+  // The writer goes away; the client is sent to b, which takes the lease and the engines.
+  target.url = b.url;
+  await a.stop();
+  await b.whenRole('writer');
+  for (let n = 6; n <= 9; n++) assert.equal(await push(b.url, phase('moving', n)), 200);
+  const seen = await held<SessionDetail>(
+    client,
+    'session:moving',
+    (d) => d.status.currentPhase === 'Phase 9',
+  );
+  assert.equal(client.getState().epoch, b.bus.epoch, 'same epoch across the failover');
+  assert.ok(client.stats.resumes > before.resumes, 'the client resumed');
+  assert.equal(client.stats.resyncs, before.resyncs, 'no resync: nothing missed');
+  assert.equal(client.stats.duplicates, before.duplicates, 'nothing doubled');
+  assert.equal(client.stats.gaps, 0);
+  const truth = b.hub.get('session:moving');
+  assert.deepEqual(seen, truth?.data, 'the client holds the writer’s state');
+  assert.equal(client.topic('session:moving' as 'sessions')?.version, truth?.version);
+});

@@ -18,6 +18,7 @@ import {
 } from './notify/channels.ts';
 import { Notifier } from './notify/notifier.ts';
 import { wireCodec } from './server/encode.ts';
+import { ForwarderTokens, ForwardIngest } from './server/forward-ingest.ts';
 import { buildServer } from './server/server.ts';
 import { topic } from './shared/topics.ts';
 import { loadPrices, startAgentTranscripts } from './sources/agents/index.ts';
@@ -214,6 +215,17 @@ export async function createApp({
         notifier,
         telemetry,
         watcherStats: () => watcher.stats,
+        forward: new ForwardIngest({
+          targets: {
+            applySession: (event) => sessions.apply(event),
+            applyMetrics: (event) => metrics.apply(event),
+          },
+          marks: store,
+          logger,
+          tokens: config.forwarderTokensPath
+            ? new ForwarderTokens(config.forwarderTokensPath, logger)
+            : null,
+        }),
       });
       server = built.app;
       loginPath = built.loginPath;

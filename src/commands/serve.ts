@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
@@ -45,6 +45,7 @@ interface ServeFlags {
   webhook?: string[];
   attentionConfig?: string;
   desktopNotify?: boolean;
+  forwarderTokens?: string;
 }
 
 /** Checks each `--webhook` without ever echoing it: the URL holds the receiver's secret. */
@@ -67,6 +68,20 @@ function checkAttentionConfig(path: string | undefined): string | null {
     const e = error as NodeJS.ErrnoException;
     const why = e.code ? `cannot read it (${e.code})` : e.message;
     throw new CliError(`--attention-config ${path}: ${why}`, EXIT.usage);
+  }
+  return resolve(path);
+}
+
+/** A file the server reads at start (and again later): refused now if it cannot be read. */
+function checkReadable(flag: string, path: string | undefined): string | null {
+  if (path === undefined) return null;
+  try {
+    readFileSync(path);
+  } catch (error) {
+    throw new CliError(
+      `${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code})`,
+      EXIT.usage,
+    );
   }
   return resolve(path);
 }
@@ -98,6 +113,7 @@ export function resolveServeConfig(flags: ServeFlags, env = process.env): AppCon
     attentionConfigPath: checkAttentionConfig(flags.attentionConfig),
     desktopNotify: flags.desktopNotify === true,
     agents: resolveAgents(flags, env, dbPath),
+    forwarderTokensPath: checkReadable('--forwarder-tokens', flags.forwarderTokens),
   };
 }
 
@@ -311,6 +327,10 @@ export function register(program: Command): void {
     .option(
       '--attention-config <file>',
       'attention thresholds for every project (JSON: {"attention": {…}}); projects override them in .livestream.json',
+    )
+    .option(
+      '--forwarder-tokens <file>',
+      'accept `livestream forward` only with these per-machine tokens: "<host> <token>" lines, re-read on change (remove a line to revoke)',
     )
     .option('--desktop-notify', 'desktop notifications for alerts (notify-send, when installed)')
     .option(

@@ -5,6 +5,7 @@ import type { AppConfig } from '../config.ts';
 import type { Hub } from '../hub/types.ts';
 import { installErrorHandler, sendError } from './errors.ts';
 import { installRateLimit } from './rate-limit.ts';
+import { FORWARD_PATH } from './routes/forward.ts';
 import { installSecurity } from './security.ts';
 import { BODY_LIMIT } from './server.ts';
 import { staticRoutes } from './static.ts';
@@ -57,6 +58,8 @@ export async function buildFollowerServer(deps: FollowerDeps) {
     token: config.token,
     allowedOrigins: config.allowedOrigins,
     insecure: config.insecure === true,
+    // Forwarder tokens are the writer's to check: the request goes on with its own.
+    ...(config.forwarderTokensPath ? { ownToken: (path: string) => path === FORWARD_PATH } : {}),
   });
   await installRateLimit(app);
   await app.register(fastifyWebsocket, { options: websocketServerOptions });
@@ -89,7 +92,12 @@ export async function buildFollowerServer(deps: FollowerDeps) {
         if (HOP_HEADERS.has(name) || value === undefined) continue;
         headers.set(name, Array.isArray(value) ? value.join(', ') : value);
       }
-      if (config.token) headers.set('authorization', `Bearer ${config.token}`);
+      const own = config.forwarderTokensPath && request.url.split('?')[0] === FORWARD_PATH;
+      if (own && request.headers.authorization) {
+        headers.set('authorization', request.headers.authorization);
+      } else if (config.token) {
+        headers.set('authorization', `Bearer ${config.token}`);
+      }
       const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
       let answer: Response;
       try {

@@ -108,6 +108,13 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
     pool.on('error', (error) =>
       logger.warn({ err: error.message }, 'history store: PostgreSQL connection lost'),
     );
+    // A connection lost while checked out (mid-transaction) reports on the client, which the
+    // pool no longer listens to: unheard, that 'error' event would end the process.
+    pool.on('connect', (client) => {
+      client.on('error', (error) =>
+        logger.warn({ err: error.message }, 'history store: PostgreSQL connection lost'),
+      );
+    });
     try {
       await migratePostgres(pool, location);
     } catch (error) {
@@ -482,6 +489,7 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
   async #transaction(writes: readonly PgWrite[], isolate: boolean): Promise<{ dropped: number[] }> {
     const client = await this.#pool.connect();
     const dropped: number[] = [];
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       for (const [i, write] of writes.entries()) {
@@ -504,9 +512,11 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
       return { dropped };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
+      // A connection that failed is dropped, not handed out again.
+      broken = isPgEnvironmental(error) ? (error as Error) : undefined;
       throw error;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 

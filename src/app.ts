@@ -199,6 +199,7 @@ export async function createApp({
 
     let server: FastifyInstance | null = null;
     let loginPath: string | null = null;
+    const committed = committedHook(store, hub);
     if (listen) {
       const built = await buildServer({
         config,
@@ -215,7 +216,9 @@ export async function createApp({
         notifier,
         telemetry,
         watcherStats: () => watcher.stats,
+        ...(committed ? { committed } : {}),
         forward: new ForwardIngest({
+          ...(committed ? { committed } : {}),
           targets: {
             applySession: (event) => sessions.apply(event),
             applyMetrics: (event) => metrics.apply(event),
@@ -252,6 +255,25 @@ export async function createApp({
     await stop();
     throw error;
   }
+}
+
+/**
+ * What an acknowledgement waits for beyond the turn SQLite commits in: the
+ * PostgreSQL transaction, and a shared bus's log, so a replica killed right
+ * after answering has lost nothing it acknowledged. Null on the embedded default.
+ */
+function committedHook(store: HistoryStore, hub: MemoryHub): (() => Promise<void>) | null {
+  const flushes: (() => Promise<void>)[] = [];
+  if (!(store instanceof SqliteStore)) {
+    const remote = store as unknown as { flush(): Promise<void> };
+    flushes.push(() => remote.flush());
+  }
+  const bus = hub.bus as { flush?: () => Promise<void> };
+  if (typeof bus.flush === 'function') flushes.push(() => (bus.flush as () => Promise<void>)());
+  if (flushes.length === 0) return null;
+  return async () => {
+    await Promise.all(flushes.map((flush) => flush()));
+  };
 }
 
 /** The channels `serve` was given; a desktop channel only where notify-send is installed. */

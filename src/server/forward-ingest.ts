@@ -103,13 +103,17 @@ export class ForwardIngest {
   readonly #logger: Logger;
   readonly #chains = new Map<string, Promise<unknown>>();
   readonly tokens: ForwarderTokens | null;
+  readonly #committed: (() => Promise<void>) | null;
 
   constructor(opts: {
     targets: ForwardTargets;
     marks: Pick<SessionStore, 'getOffset' | 'setOffset'>;
     logger: Logger;
     tokens?: ForwarderTokens | null;
+    /** Resolves once the applied events' writes are durable (see `ServerDeps.committed`). */
+    committed?: () => Promise<void>;
   }) {
+    this.#committed = opts.committed ?? null;
     this.#targets = opts.targets;
     this.#marks = opts.marks;
     this.#logger = opts.logger;
@@ -168,8 +172,11 @@ export class ForwardIngest {
         'forward: the forwarder’s outbox overflowed',
       );
     }
-    if (acked > mark)
+    if (acked > mark) {
       await this.#marks.setOffset({ path: markPath, offset: acked, ino: 0, size: 0 });
+    }
+    // The mark and the events' writes commit together before the forwarder drops them.
+    await this.#committed?.();
     return { acked, applied, duplicates, rejected, host };
   }
 

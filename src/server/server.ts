@@ -50,6 +50,8 @@ export interface ServerDeps {
   agents?: AgentQueries;
   telemetry: Telemetry;
   watcherStats: () => { events: number; errors: number };
+  /** Resolves once writes made so far are durable, when that takes more than a turn. */
+  committed?: () => Promise<void>;
   /** `POST /api/forward` for `livestream forward`; absent: not served. */
   forward?: ForwardIngest;
 }
@@ -132,6 +134,7 @@ export async function buildServer(deps: ServerDeps) {
     store: deps.store,
     connections: () => wsStats.clients,
     onPush: () => pushes.inc(),
+    ...(deps.committed ? { committed: deps.committed } : {}),
   });
   await app.register(metricsRoutes, {
     metrics: deps.metrics,

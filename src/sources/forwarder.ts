@@ -193,12 +193,16 @@ export class Forwarder {
     }
   }
 
-  /** Waits `ms` (or, with null, for the next queued event); `stop()` ends either wait. */
+  /**
+   * Waits `ms` (or, with null, for the next queued event); `stop()` ends either
+   * wait. The idle wait holds a long timer: the forwarder's only handle when
+   * the watcher is quiet, so the process stays up, woken once an hour.
+   */
   #sleep(ms: number | null): Promise<void> {
     return new Promise((resolve) => {
-      const timer = ms === null ? null : setTimeout(done, ms);
+      const timer = setTimeout(done, ms ?? 3_600_000);
       function done() {
-        if (timer) clearTimeout(timer);
+        clearTimeout(timer);
         resolve();
       }
       // While backing off, new events do not shorten the wait; stop does.

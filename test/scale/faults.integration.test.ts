@@ -151,7 +151,7 @@ test(`PostgreSQL away for ${FAULT_MS.postgres / 1000} s: pushes go on, the histo
   await settle(pusher, b.url, [onB]);
 });
 
-test(`a forwarder cut off for ${FAULT_MS.forwarder / 1000} s while its build writes: all of it arrives, once`, async () => {
+test(`a forwarder cut off for ${FAULT_MS.forwarder / 1000} s while its build writes: all of it arrives, once`, async (t) => {
   const own = join(dir, 'central');
   const build = join(dir, 'build-machine', 'weather-app');
   await mkdir(own, { recursive: true });
@@ -185,8 +185,18 @@ test(`a forwarder cut off for ${FAULT_MS.forwarder / 1000} s while its build wri
     '--outbox',
     join(dir, 'outbox.db'),
   ]);
-  after(() => {
+  let forwarderOutput = '';
+  let passed = false;
+  forwarder.stdout?.on('data', (chunk: Buffer) => {
+    forwarderOutput += chunk.toString();
+  });
+  forwarder.stderr?.on('data', (chunk: Buffer) => {
+    forwarderOutput += chunk.toString();
+  });
+  t.after(() => {
     forwarder.kill('SIGKILL');
+    if (!passed)
+      t.diagnostic(`forwarder output:\n${forwarderOutput}\ncentral:\n${central.output()}`);
   });
   let line = 0;
   const writeStep = async (n: number) => {
@@ -246,4 +256,5 @@ test(`a forwarder cut off for ${FAULT_MS.forwarder / 1000} s while its build wri
     Array.from({ length: line }, (_, i) => i + 1),
     'every line, once, in order',
   );
+  passed = true;
 });

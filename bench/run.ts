@@ -14,9 +14,17 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   web: () => import('./web.ts'),
   attention: () => import('./attention.ts'),
   startup: () => import('./startup.ts'),
+  scale: () => import('./scale.ts'),
 };
 
-const VALUE_FLAGS = new Set(['--minutes', '--seconds']);
+const VALUE_FLAGS = new Set([
+  '--minutes',
+  '--seconds',
+  '--forwarders',
+  '--clients',
+  '--rounds',
+  '--idle-seconds',
+]);
 const args = process.argv.slice(2);
 const wanted = args.filter((a, i) => !a.startsWith('-') && !VALUE_FLAGS.has(args[i - 1] ?? ''));
 const names = wanted.length > 0 ? wanted : Object.keys(BENCHES);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { after, before, test } from 'node:test';
 import { LivestreamClient } from '../../src/client/client.ts';
 import type { SessionDetail } from '../../src/shared/model.ts';
@@ -238,18 +239,24 @@ test(`a forwarder cut off for ${FAULT_MS.forwarder / 1000} s while its build wri
     (d) => d.status.currentPhase === `Step ${steps}`,
   );
   await converges(watcher, 'session:weather-app@ci-7', truth);
+  // Every line, from the history: the live log keeps the newest 1000 only.
   const lines = await waitFor(
-    async () => {
-      const body = (await (await fetch(`${url}/api/logs/weather-app@ci-7?lines=5000`)).json()) as {
-        lines?: { text: string }[];
-      };
-      const numbers = (body.lines ?? [])
-        .map((l) => Number(/build line (\d+)/.exec(l.text)?.[1]))
-        .filter((n) => !Number.isNaN(n));
-      return numbers.length >= line ? numbers : undefined;
+    () => {
+      const db = new DatabaseSync(join(own, 'h.db'), { readOnly: true });
+      try {
+        const rows = db
+          .prepare("SELECT text FROM log_lines WHERE session_key = 'weather-app@ci-7' ORDER BY n")
+          .all() as { text: string }[];
+        const numbers = rows
+          .map((r) => Number(/build line (\d+)/.exec(r.text)?.[1]))
+          .filter((n) => !Number.isNaN(n));
+        return numbers.length >= line ? numbers : undefined;
+      } finally {
+        db.close();
+      }
     },
     20_000,
-    'every log line',
+    'every log line in the history',
   );
   assert.deepEqual(
     lines,

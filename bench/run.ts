@@ -24,6 +24,7 @@ const VALUE_FLAGS = new Set([
   '--clients',
   '--rounds',
   '--idle-seconds',
+  '--builds',
 ]);
 const args = process.argv.slice(2);
 const wanted = args.filter((a, i) => !a.startsWith('-') && !VALUE_FLAGS.has(args[i - 1] ?? ''));

@@ -240,6 +240,8 @@ test(`a forwarder cut off for ${FAULT_MS.forwarder / 1000} s while its build wri
   );
   await converges(watcher, 'session:weather-app@ci-7', truth);
   // Every line, from the history: the live log keeps the newest 1000 only.
+  let found = 0;
+  t.after(() => t.diagnostic(`lines in the history: ${found} of ${line}`));
   const lines = await waitFor(
     () => {
       const db = new DatabaseSync(join(own, 'h.db'), { readOnly: true });
@@ -250,6 +252,7 @@ test(`a forwarder cut off for ${FAULT_MS.forwarder / 1000} s while its build wri
         const numbers = rows
           .map((r) => Number(/build line (\d+)/.exec(r.text)?.[1]))
           .filter((n) => !Number.isNaN(n));
+        found = numbers.length;
         return numbers.length >= line ? numbers : undefined;
       } finally {
         db.close();

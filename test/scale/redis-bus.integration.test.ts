@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { Redis } from 'ioredis';
 import type { SessionDetail } from '../../src/shared/model.ts';
 import { waitFor } from '../helpers/server.ts';
 import {
@@ -90,4 +91,41 @@ test('a client whose replica stops resumes on the other: nothing missed or doubl
   const truth = b.hub.get('session:moving');
   assert.deepEqual(seen, truth?.data, 'the client holds the writer’s state');
   assert.equal(client.topic('session:moving' as 'sessions')?.version, truth?.version);
+});
+
+test('Redis losing its data (a new epoch): replicas rebuild, clients resync, nothing stays stale', async (t) => {
+  const set = new ReplicaSet(`${redis.url}/3?lease_ms=1000&prefix=t3:`, pg.url);
+  t.after(() => set.close());
+  const a = await set.start();
+  const b = await set.start();
+  const onB = set.client(() => b.url, ['session:flushed']);
+  assert.equal(await push(a.url, phase('flushed', 1)), 200);
+  await held<SessionDetail>(onB, 'session:flushed', (d) => d.status.currentPhase === 'Phase 1');
+  const epoch = a.bus.epoch;
+
+  const raw = new Redis(`${redis.url}/3`);
+  t.after(() => raw.disconnect());
+  await raw.flushdb();
+  // A replica being rebuilt has no bus for a moment: asked then, it throws.
+  const onNewEpoch = (r: (typeof set.replicas)[number]) => {
+    try {
+      return r.bus.epoch !== epoch;
+    } catch {
+      return false;
+    }
+  };
+  await waitFor(
+    () => (onNewEpoch(a) && onNewEpoch(b) ? true : undefined),
+    10_000,
+    'both on a new epoch',
+  );
+  const writer = await waitFor(
+    () => set.replicas.find((r) => onNewEpoch(r) && r.role === 'writer'),
+    10_000,
+    'a writer',
+  );
+  assert.equal(await push(writer.url, phase('flushed', 2)), 200);
+  await held<SessionDetail>(onB, 'session:flushed', (d) => d.status.currentPhase === 'Phase 2');
+  assert.ok(onB.stats.resyncs + onB.stats.snapshots > 1, 'the client took fresh snapshots');
+  assert.equal(onB.getState().epoch, b.bus.epoch);
 });

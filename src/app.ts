@@ -130,12 +130,11 @@ export async function createApp({
     closers.push(() => plans.close());
 
     // Attention reads the hub's topics only; it starts before the watcher so it sees every change.
-    // Alerts live in SQLite; beside PostgreSQL history they use the local database file, as
-    // the PostgreSQL store has no alert tables yet.
-    const alertDb =
-      store instanceof SqliteStore ? store : SqliteStore.open(config.dbPath, { logger });
-    if (alertDb !== store) closers.push(() => alertDb.close());
-    const alerts = new SqliteAlertStore(alertDb.database, logger);
+    // Alerts live beside the history, so replicas on one PostgreSQL share them.
+    const alerts: AlertStore =
+      store instanceof SqliteStore
+        ? new SqliteAlertStore(store.database, logger)
+        : (store as unknown as { alertStore(): AlertStore }).alertStore();
     const attentionConfig = new AttentionConfig({
       file: config.attentionConfigPath ?? null,
       logger,

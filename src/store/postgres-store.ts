@@ -2,6 +2,7 @@ import pg from 'pg';
 import { type Logger, pino } from 'pino';
 import type { AgentNode, Decision, TestIteration, TokenPoint } from '../shared/metrics.ts';
 import type { LogLine, PhaseTransition, SessionState, SessionStatus } from '../shared/model.ts';
+import { PostgresAlertStore } from './postgres-alert-store.ts';
 import { migratePostgres } from './postgres-migrations.ts';
 import { type PgTransactor, type PgWrite, PgWriteQueue } from './postgres-queue.ts';
 import { redact } from './redact.ts';
@@ -128,6 +129,11 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
 
   health(): StoreHealth {
     return this.#writes.health();
+  }
+
+  /** Alerts and notifications in the same database (`AlertStore`). */
+  alertStore(): PostgresAlertStore {
+    return new PostgresAlertStore(this.#pool, this.#logger);
   }
 
   onHealthChange(listener: (health: StoreHealth) => void): () => void {

@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config.ts';
 import type { Hub } from '../hub/types.ts';
+import { PROMETHEUS_CONTENT_TYPE, registerProcessMetrics, Telemetry } from '../telemetry.ts';
 import { installErrorHandler, sendError } from './errors.ts';
 import { installRateLimit } from './rate-limit.ts';
 import { FORWARD_PATH } from './routes/forward.ts';
@@ -10,7 +11,7 @@ import { installSecurity } from './security.ts';
 import { BODY_LIMIT } from './server.ts';
 import { staticRoutes } from './static.ts';
 import { legacyRoutes } from './ws/legacy.ts';
-import { protocolRoutes, websocketServerOptions } from './ws/protocol.ts';
+import { protocolRoutes, websocketServerOptions, wsStats } from './ws/protocol.ts';
 
 export interface FollowerDeps {
   config: AppConfig;
@@ -69,6 +70,24 @@ export async function buildFollowerServer(deps: FollowerDeps) {
     logger: deps.logger,
   });
   await app.register(legacyRoutes, { hub, allowedOrigins: config.allowedOrigins });
+
+  // This replica's own figures: its clients and its process (the writer's /metrics has the rest).
+  const telemetry = new Telemetry();
+  telemetry.gauge('livestream_websocket_clients', 'Connected WebSocket clients', () => [
+    { value: wsStats.clients },
+  ]);
+  telemetry.gauge('livestream_ws_bytes_sent_total', 'Bytes sent on WebSockets', () => [
+    { value: wsStats.bytesSent },
+  ]);
+  telemetry.gauge('livestream_bus_seq', 'Seq of the newest delta this replica mirrored', () => [
+    { value: deps.seq() },
+  ]);
+  const stopProcessMetrics = registerProcessMetrics(telemetry);
+  app.addHook('onClose', async () => stopProcessMetrics());
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(PROMETHEUS_CONTENT_TYPE);
+    return telemetry.render();
+  });
 
   // This replica's own health, for a load balancer: it serves clients without a writer too.
   app.get('/api/replica', async () => ({

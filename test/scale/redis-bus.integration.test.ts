@@ -57,6 +57,13 @@ test('two replicas on one Redis: a push to either reaches a client on the other'
     ['fleet-a'],
   );
   assert.equal(a.bus.seq, b.bus.seq, 'both replicas at the same seq');
+  const health = (await (await fetch(`${b.url}/api/replica`)).json()) as {
+    role: string;
+    seq: number;
+  };
+  assert.deepEqual([health.role, health.seq], ['follower', b.bus.seq]);
+  const metrics = await (await fetch(`${b.url}/metrics`)).text();
+  assert.match(metrics, new RegExp(`livestream_bus_seq ${b.bus.seq}\\b`));
   assert.equal(onB.stats.gaps, 0);
   assert.equal(a.hub.fanout.hasListeners('session:fleet-a'), true);
 });

@@ -117,7 +117,8 @@ export class ForwardOutbox {
   }
 
   async getOffset(path: string): Promise<TailOffset | null> {
-    return (this.#getOffset.get(path) as TailOffset | undefined) ?? null;
+    const row = this.#getOffset.get(path) as TailOffset | undefined;
+    return row ? { path: row.path, offset: row.offset, ino: row.ino, size: row.size } : null;
   }
 
   async setOffset(offset: TailOffset): Promise<void> {

@@ -20,6 +20,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
 const VALUE_FLAGS = new Set([
   '--minutes',
   '--seconds',
+  '--baseline',
   '--forwarders',
   '--clients',
   '--rounds',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type PostgresServer, startPostgres } from '../../test/helpers/services.ts';
-import { captureLogger, session } from './fixtures/helpers.ts';
+import { captureLogger, session } from '../../test/helpers/store.ts';
 import { PG_MIGRATIONS } from './postgres-migrations.ts';
 import { PostgresStore } from './postgres-store.ts';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { agent, captureLogger, session, tempDir, tokenPoint } from './fixtures/helpers.ts';
+import { agent, captureLogger, session, tempDir, tokenPoint } from '../../test/helpers/store.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 describe('SqliteStore round trips', () => {

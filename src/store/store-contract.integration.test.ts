@@ -12,7 +12,7 @@ import {
   tempDir,
   testIteration,
   tokenPoint,
-} from './fixtures/helpers.ts';
+} from '../../test/helpers/store.ts';
 import { PostgresStore } from './postgres-store.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import type { HistoryStore } from './types.ts';

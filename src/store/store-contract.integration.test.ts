@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type PostgresServer, startPostgres } from '../../test/helpers/services.ts';
-import type { LogLine, PhaseTransition } from '../shared/model.ts';
 import {
   agent,
   type CapturedLog,
@@ -13,6 +12,7 @@ import {
   testIteration,
   tokenPoint,
 } from '../../test/helpers/store.ts';
+import type { LogLine, PhaseTransition } from '../shared/model.ts';
 import { PostgresStore } from './postgres-store.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import type { HistoryStore } from './types.ts';

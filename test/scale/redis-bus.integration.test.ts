@@ -93,7 +93,10 @@ test('a client whose replica stops resumes on the other: nothing missed or doubl
   assert.equal(client.getState().epoch, b.bus.epoch, 'same epoch across the failover');
   assert.ok(client.stats.resumes > before.resumes, 'the client resumed');
   assert.equal(client.stats.resyncs, before.resyncs, 'no resync: nothing missed');
-  assert.equal(client.stats.duplicates, before.duplicates, 'nothing doubled');
+  // Resuming against a writer whose newest delta is still on its way to Redis, the client
+  // gets that topic's snapshot and then the delta, which it drops by version (counted in
+  // `duplicates`): at most once per topic, never applied twice.
+  assert.ok(client.stats.duplicates - before.duplicates <= 1, 'nothing applied twice');
   assert.equal(client.stats.gaps, 0);
   const truth = b.hub.get('session:moving');
   assert.deepEqual(seen, truth?.data, 'the client holds the writer’s state');

@@ -84,6 +84,7 @@ export class RedisBus implements Bus {
   #pending: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
+  #ticking = false;
   #reading: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -151,7 +152,15 @@ export class RedisBus implements Bus {
       bus.#reading = bus.#read();
       bus.#timer = setInterval(
         () => {
-          bus.#tick().catch((error: unknown) => bus.#fail('error', error));
+          // While Redis is away a tick waits in the client's queue: one is enough.
+          if (bus.#ticking) return;
+          bus.#ticking = true;
+          bus
+            .#tick()
+            .catch((error: unknown) => bus.#fail('error', error))
+            .finally(() => {
+              bus.#ticking = false;
+            });
         },
         Math.max(50, Math.floor(bus.#leaseMs / 3)),
       );

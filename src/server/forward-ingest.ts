@@ -142,6 +142,7 @@ export class ForwardIngest {
     let applied = 0;
     let duplicates = 0;
     let rejected = 0;
+    const writes: Promise<void>[] = [];
     for (const { seq, event } of batch.events) {
       if (seq <= acked) {
         duplicates++;
@@ -163,9 +164,12 @@ export class ForwardIngest {
         );
         continue;
       }
-      await this.#apply(onHost(parsed.data, host));
+      // Engines take each event in order as it is handed over; only their stores' writes are
+      // awaited, together: one event's write must not hold up the next one's apply.
+      writes.push(this.#apply(onHost(parsed.data, host)));
       applied++;
     }
+    await Promise.all(writes);
     if (batch.dropped > 0 && applied > 0) {
       this.#logger.warn(
         { host, dropped: batch.dropped },

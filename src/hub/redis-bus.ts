@@ -7,11 +7,18 @@ import {
   InProcessBus,
   type ReplayLimits,
 } from './fanout.ts';
-import { ACQUIRE, PUBLISH, RELEASE } from './redis-scripts.ts';
+import { ACQUIRE, PUBLISH, RELEASE, STATE } from './redis-scripts.ts';
 import type { Bus, Change, DeltaListener, ReplayStats, TopicState } from './types.ts';
 
 /** How long a writer lease lasts unrenewed: a dead writer is replaced after about this long. */
 export const DEFAULT_LEASE_MS = 10_000;
+
+/**
+ * A topic's whole state goes to Redis at most this often; the deltas between
+ * go to the log only. A log topic's state is its last 1000 lines: written on
+ * every appended line it cost ~100 KB per line, the writer's main cost.
+ */
+export const STATE_EVERY_MS = 250;
 
 export interface RedisBusOptions {
   codec: DeltaCodec;
@@ -30,6 +37,7 @@ interface Scripts {
   lsAcquire(lease: string, seq: string, id: string, ttl: number): Promise<number>;
   lsPublish(...args: (string | number | Buffer)[]): Promise<number>;
   lsRelease(lease: string, id: string): Promise<number>;
+  lsState(lease: string, state: string, id: string, topic: string, json: string): Promise<number>;
 }
 
 type StreamEntry = [Buffer, Buffer[]];
@@ -41,7 +49,8 @@ type StreamEntry = [Buffer, Buffer[]];
  * - **One writer at a time.** A replica writes only while it holds the lease
  *   (an expiring key it renews). The writer assigns seqs itself, so `publish`
  *   stays synchronous, and appends each delta with one Lua script (XADD to
- *   the log Stream, bounded by MAXLEN, + HSET of the topic's whole state)
+ *   the log Stream, bounded by MAXLEN, + HSET of the topic's whole state, at
+ *   most every `STATE_EVERY_MS` per topic)
  *   that refuses a replica without the lease or a seq out of order: two
  *   writers can never both write, so versions and patches never fork.
  * - **Every replica mirrors the Stream** (XREAD, blocking) into an in-process
@@ -50,7 +59,8 @@ type StreamEntry = [Buffer, Buffer[]];
  *   its own deltas once Redis acknowledged them, so a seq a client holds is
  *   never handed out again by a writer that takes over.
  * - **A replica that joins** reads the Stream and the state hash in one
- *   transaction: the hub gets every topic's state, the mirror the log.
+ *   transaction: the hub gets every topic's state, caught up with the log
+ *   entries newer than it, and the mirror gets the log.
  * - **Presence**: each replica keeps an expiring key listing the topics its
  *   clients follow; `hasListeners` covers them all (refreshed each renewal).
  *
@@ -74,6 +84,12 @@ export class RedisBus implements Bus {
   readonly #lostListeners = new Set<(reason: LostReason) => void>();
   #epoch: string;
   #seed: Map<string, TopicState> | null;
+  /** Log deltas newer than their topic's stored state: the seed catches up with them. */
+  #catchUp: DeltaMessage[] = [];
+  /** When each topic's state was last sent whole; states held back, to send on the timer. */
+  readonly #stateSentAt = new Map<string, number>();
+  readonly #heldStates = new Map<string, TopicState>();
+  #stateTimer: NodeJS.Timeout | null = null;
   #lastId: string;
   #role: 'follower' | 'promoting' | 'writer' | 'lost' = 'follower';
   #assigned = 0;
@@ -94,6 +110,12 @@ export class RedisBus implements Bus {
   ) {
     this.#redis = redis as Redis & Scripts;
     this.#reader = redis.duplicate();
+    this.#reader.on('error', (error: Error) =>
+      options.logger.warn(
+        { err: { message: error.message } },
+        'redis bus: reader connection error',
+      ),
+    );
     this.#codec = options.codec;
     this.#logger = options.logger;
     this.#keys = keysOf(options.prefix ?? 'livestream:');
@@ -102,13 +124,18 @@ export class RedisBus implements Bus {
     this.#maxLen = limits.maxDeltas;
     this.#epoch = start.epoch;
     this.#mirror = new InProcessBus({ epoch: start.epoch, codec: options.codec, limits });
-    for (const [, fields] of start.log) {
-      const bytes = field(fields, 'd');
-      if (bytes) this.#mirror.accept(this.#codec.decode(bytes));
-    }
     this.#seed = new Map();
     for (const [topic, text] of Object.entries(start.state)) {
       this.#seed.set(topic, JSON.parse(text) as TopicState);
+    }
+    for (const [, fields] of start.log) {
+      const bytes = field(fields, 'd');
+      if (!bytes) continue;
+      const delta = this.#codec.decode(bytes);
+      this.#mirror.accept(delta);
+      // A topic missing from the states was removed: its older deltas are history.
+      const seed = this.#seed.get(delta.topic);
+      if (seed && delta.seq > seed.seq) this.#catchUp.push(delta);
     }
     this.#lastId = `${start.seq}-0`;
   }
@@ -128,6 +155,7 @@ export class RedisBus implements Bus {
     redis.defineCommand('lsAcquire', { numberOfKeys: 2, lua: ACQUIRE });
     redis.defineCommand('lsPublish', { numberOfKeys: 5, lua: PUBLISH });
     redis.defineCommand('lsRelease', { numberOfKeys: 1, lua: RELEASE });
+    redis.defineCommand('lsState', { numberOfKeys: 2, lua: STATE });
     try {
       await redis.connect();
       await redis.set(keys.epoch, crypto.randomUUID(), 'NX');
@@ -222,10 +250,7 @@ export class RedisBus implements Bus {
     }
     const delta = { ...change, seq: ++this.#assigned } as DeltaMessage;
     const bytes = this.#codec.encode(delta);
-    const stateText =
-      state === null
-        ? ''
-        : JSON.stringify({ version: delta.version, seq: delta.seq, data: state.data });
+    const stateText = this.#stateText(delta, state);
     const k = this.#keys;
     const written = this.#redis.lsPublish(
       k.lease,
@@ -256,11 +281,57 @@ export class RedisBus implements Bus {
     return this.#mirror.since(seq, topics);
   }
 
+  /** The state to store with a delta: whole now, or held back ('-') and sent on the timer. */
+  #stateText(delta: DeltaMessage, state: TopicState | null): string {
+    if (state === null) {
+      this.#stateSentAt.delete(delta.topic);
+      this.#heldStates.delete(delta.topic);
+      return '';
+    }
+    const whole = { version: delta.version, seq: delta.seq, data: state.data };
+    const now = Date.now();
+    const sentAt = this.#stateSentAt.get(delta.topic);
+    if (sentAt === undefined || now - sentAt >= STATE_EVERY_MS) {
+      this.#stateSentAt.set(delta.topic, now);
+      this.#heldStates.delete(delta.topic);
+      return JSON.stringify(whole);
+    }
+    this.#heldStates.set(delta.topic, whole);
+    if (this.#stateTimer === null) {
+      this.#stateTimer = setTimeout(() => this.#sendHeldStates(), STATE_EVERY_MS);
+      this.#stateTimer.unref();
+    }
+    return '-';
+  }
+
+  #sendHeldStates(): void {
+    this.#stateTimer = null;
+    if (this.#role !== 'writer') return;
+    const now = Date.now();
+    for (const [topic, whole] of this.#heldStates) {
+      this.#stateSentAt.set(topic, now);
+      const sent = this.#redis.lsState(
+        this.#keys.lease,
+        this.#keys.state,
+        this.id,
+        topic,
+        JSON.stringify(whole),
+      );
+      this.#pending = Promise.all([this.#pending, sent]).then(
+        () => undefined,
+        (error: unknown) => this.#fail(reasonOf(error), error),
+      );
+    }
+    this.#heldStates.clear();
+  }
+
   follow(apply: DeltaListener): () => void {
     // The states read at start-up go to the first follower (the hub), then are let go.
     if (this.#seed) {
       for (const [topic, state] of this.#seed) apply(wholeState(topic, state));
+      for (const delta of this.#catchUp) apply(delta);
       this.#seed = null;
+      this.#catchUp = [];
     }
     this.#followers.add(apply);
     return () => this.#followers.delete(apply);
@@ -287,8 +358,11 @@ export class RedisBus implements Bus {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#stateTimer) clearTimeout(this.#stateTimer);
     try {
       if (this.#role === 'writer') {
+        // The held states go before the lease does: the next writer starts from them.
+        this.#sendHeldStates();
         await this.#pending;
         // Handing the lease back lets another replica take over now, not a lease later.
         await withTimeout(this.#redis.lsRelease(this.#keys.lease, this.id), 1000);

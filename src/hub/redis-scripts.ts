@@ -22,7 +22,9 @@ return tonumber(redis.call('GET', KEYS[2]) or '0')
 /**
  * Appends one delta. KEYS: lease, epoch, seq, log, state. ARGV: replica id,
  * lease ttl ms, epoch, seq, log max length, topic, encoded delta, topic state
- * JSON ('' when the topic is removed).
+ * JSON ('' when the topic is removed, '-' to leave the stored state as it is:
+ * the writer then writes it within `STATE`'s delay, and a reader catches up
+ * from the log, which holds every delta since).
  *
  * Refused (an error reply, nothing written) when another replica holds the
  * lease, when the epoch changed (Redis lost its data) or when the seq is not
@@ -49,10 +51,22 @@ redis.call('SET', KEYS[3], ARGV[4])
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[5], ARGV[4] .. '-0', 'd', ARGV[7], 'w', ARGV[1])
 if ARGV[8] == '' then
   redis.call('HDEL', KEYS[5], ARGV[6])
-else
+elseif ARGV[8] ~= '-' then
   redis.call('HSET', KEYS[5], ARGV[6], ARGV[8])
 end
 return seq + 1
+`;
+
+/**
+ * Writes a topic's state that `PUBLISH` left out. KEYS: lease, state. ARGV:
+ * replica id, topic, state JSON. Only the lease holder writes; it sends these
+ * after the deltas they follow, on the same connection, so a newer state
+ * never lands before an older one.
+ */
+export const STATE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+return 1
 `;
 
 /** Gives the lease up if this replica holds it. KEYS: lease. ARGV: replica id. */

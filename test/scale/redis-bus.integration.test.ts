@@ -139,3 +139,20 @@ test('Redis losing its data (a new epoch): replicas rebuild, clients resync, not
   assert.ok(onB.stats.resyncs + onB.stats.snapshots > 1, 'the client took fresh snapshots');
   assert.equal(onB.getState().epoch, b.bus.epoch);
 });
+
+test('a replica joining between state writes rebuilds each topic from the state and the log', async (t) => {
+  const set = new ReplicaSet(`${redis.url}/4?lease_ms=1500&prefix=t4:`, pg.url);
+  t.after(() => set.close());
+  const a = await set.start();
+  // Many changes within one state interval: most reach Redis as log entries only.
+  for (let n = 1; n <= 50; n++) {
+    a.hub.append('logs:joiner', [{ n, at: n, level: 'info', text: `line ${n}` }], 1000);
+    a.hub.set('scratch:joiner', { n });
+  }
+  await a.bus.flush();
+  const b = await set.start();
+  assert.deepEqual(b.hub.get('logs:joiner'), a.hub.get('logs:joiner'));
+  assert.deepEqual(b.hub.get('scratch:joiner'), a.hub.get('scratch:joiner'));
+  a.hub.set('scratch:joiner', { n: 51 });
+  await waitFor(() => (b.hub.get('scratch:joiner')?.version === 51 ? true : undefined));
+});

@@ -7,6 +7,16 @@ import {
   InProcessBus,
   type ReplayLimits,
 } from './fanout.ts';
+import {
+  field,
+  keysOf,
+  type LostReason,
+  reasonOf,
+  type Scripts,
+  type StreamEntry,
+  wholeState,
+  withTimeout,
+} from './redis-keys.ts';
 import { ACQUIRE, PUBLISH, RELEASE, STATE } from './redis-scripts.ts';
 import type { Bus, Change, DeltaListener, ReplayStats, TopicState } from './types.ts';
 
@@ -30,17 +40,7 @@ export interface RedisBusOptions {
   limits?: Partial<ReplayLimits>;
 }
 
-/** Why a bus stopped being usable: its owner builds a fresh replica from Redis. */
-export type LostReason = 'lease' | 'epoch' | 'gap' | 'error';
-
-interface Scripts {
-  lsAcquire(lease: string, seq: string, id: string, ttl: number): Promise<number>;
-  lsPublish(...args: (string | number | Buffer)[]): Promise<number>;
-  lsRelease(lease: string, id: string): Promise<number>;
-  lsState(lease: string, state: string, id: string, topic: string, json: string): Promise<number>;
-}
-
-type StreamEntry = [Buffer, Buffer[]];
+export type { LostReason } from './redis-keys.ts';
 
 /**
  * `--bus redis://…`: the shared sequence, replay log and fan-out of several
@@ -488,48 +488,4 @@ export class RedisBus implements Bus {
     this.#logger.error({ err: error, reason }, 'redis bus: replica no longer in step; rebuilding');
     for (const listener of this.#lostListeners) listener(reason);
   }
-}
-
-function keysOf(prefix: string) {
-  return {
-    lease: `${prefix}lease`,
-    epoch: `${prefix}epoch`,
-    seq: `${prefix}seq`,
-    log: `${prefix}log`,
-    state: `${prefix}state`,
-    replicas: `${prefix}replicas`,
-    replica: (id: string) => `${prefix}replica:${id}`,
-  };
-}
-
-function field(fields: Buffer[], name: string): Buffer | undefined {
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i]?.toString() === name) return fields[i + 1];
-  }
-  return undefined;
-}
-
-function wholeState(topic: string, state: TopicState): DeltaMessage {
-  return {
-    type: 'delta',
-    topic,
-    version: state.version,
-    seq: state.seq,
-    op: 'patch',
-    patch: [{ op: 'replace', path: '', value: state.data }],
-  };
-}
-
-function reasonOf(error: unknown): LostReason {
-  const message = error instanceof Error ? error.message : String(error);
-  if (message.startsWith('LEASE')) return 'lease';
-  if (message.startsWith('EPOCH')) return 'epoch';
-  return 'error';
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  return Promise.race([
-    promise,
-    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref()),
-  ]);
 }

@@ -2,13 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AttentionConfig } from './attention-config.ts';
 import type { AppConfig } from './config.ts';
-import { createEngines, type Engines } from './engines.ts';
+import { createEngines, createPlansPipeline, type Engines } from './engines.ts';
 import { AgentsEngine } from './hub/agents-engine.ts';
 import { AttentionEngine } from './hub/attention-engine.ts';
 import { InProcessBus } from './hub/fanout.ts';
 import { MemoryHub } from './hub/hub.ts';
 import type { MetricsEngine } from './hub/metrics-engine.ts';
-import { PlansEngine } from './hub/plans-engine.ts';
+import type { PlansEngine } from './hub/plans-engine.ts';
 import type { SessionEngine } from './hub/session-engine.ts';
 import {
   type Channel,
@@ -127,8 +127,9 @@ export async function createApp({
     });
     const { logs, sessions, metrics, close: closeEngines, handlers } = engines;
     closers.push(closeEngines);
-    const plans = new PlansEngine({ hub, logger });
-    closers.push(() => plans.close());
+    const planPipeline = createPlansPipeline({ hub, logger });
+    const plans = planPipeline.engine;
+    closers.push(() => planPipeline.close());
 
     // Attention reads the hub's topics only; it starts before the watcher so it sees every change.
     // Alerts live beside the history, so replicas on one PostgreSQL share them.
@@ -165,13 +166,13 @@ export async function createApp({
 
     const watcher = new RootWatcher({
       roots: config.roots,
-      handlers: [...handlers, ...plans.handlers()],
+      handlers: [...handlers, ...planPipeline.handlers],
       logger,
       ...(config.pollMs ? { pollMs: config.pollMs } : {}),
     });
     closers.push(() => watcher.stop());
     await watcher.start();
-    await plans.idle();
+    await planPipeline.idle();
     if (config.agents) {
       const agentSources = await startAgentTranscripts({
         config: config.agents,

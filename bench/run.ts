@@ -14,6 +14,8 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   web: () => import('./web.ts'),
   attention: () => import('./attention.ts'),
   startup: () => import('./startup.ts'),
+  agents: () => import('./agents.ts'),
+  watchers: () => import('./watchers.ts'),
   scale: () => import('./scale.ts'),
 };
 

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { AttentionConfig } from './attention-config.ts';
 import type { AppConfig } from './config.ts';
 import { createEngines, createPlansPipeline, type Engines } from './engines.ts';
-import { AgentsEngine } from './hub/agents-engine.ts';
+import { AgentsEngine, buildPhases } from './hub/agents-engine.ts';
 import { AttentionEngine } from './hub/attention-engine.ts';
 import { InProcessBus } from './hub/fanout.ts';
 import { MemoryHub } from './hub/hub.ts';
@@ -126,6 +126,7 @@ export async function createApp({
       ...(config.tokenBudget === undefined ? {} : { tokenBudget: config.tokenBudget }),
     });
     const { logs, sessions, metrics, close: closeEngines, handlers } = engines;
+    agents.phasesFrom(buildPhases(sessions));
     closers.push(closeEngines);
     const planPipeline = createPlansPipeline({ hub, logger });
     const plans = planPipeline.engine;

@@ -10,6 +10,7 @@ import { registerProcessMetrics, type Telemetry } from '../telemetry.ts';
 import { installErrorHandler } from './errors.ts';
 import type { ForwardIngest } from './forward-ingest.ts';
 import { installJsonBodies } from './json-body.ts';
+import { otlpRoutes } from './otlp.ts';
 import type {
   HealthQuery,
   LogQueries,
@@ -133,7 +134,7 @@ export async function buildServer(deps: ServerDeps) {
   };
   await app.register(replayRoutes, { sources: replay });
   await app.register(sessionRoutes, {
-    replay: (id, at) => replayFrame(replay, id, at),
+    replay: (id, at, size) => replayFrame(replay, id, at, size),
     sessions: deps.sessions,
     logs: deps.logs,
     store: deps.store,
@@ -153,8 +154,14 @@ export async function buildServer(deps: ServerDeps) {
     notifier: deps.notifier,
   });
   if (deps.forward) await app.register(forwardRoutes, { ingest: deps.forward });
-  if (deps.agents)
+  if (deps.agents) {
     await app.register(agentRoutes, { agents: deps.agents, telemetry: deps.telemetry });
+    await app.register(otlpRoutes, {
+      agents: deps.agents,
+      telemetry: deps.telemetry,
+      bodyLimit: BODY_LIMIT,
+    });
+  }
   await app.register(protocolRoutes, {
     hub,
     allowedOrigins: config.allowedOrigins,

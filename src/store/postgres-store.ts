@@ -5,13 +5,17 @@ import type { LogLine, PhaseTransition, SessionState, SessionStatus } from '../s
 import { PostgresAlertStore } from './postgres-alert-store.ts';
 import { migratePostgres } from './postgres-migrations.ts';
 import { type PgTransactor, type PgWrite, PgWriteQueue } from './postgres-queue.ts';
+import { pgHistoryAt, pgHistoryBounds, pgTransitionBuckets } from './postgres-replay.ts';
 import { redact } from './redact.ts';
 import * as rows from './rows.ts';
 import { LOG_LINES_KEPT } from './statements.ts';
 import type {
+  HistoryBounds,
   LogStore,
   MetricsStore,
   SessionStore,
+  StoredBucket,
+  StoredHistoryAt,
   StoredSession,
   StoreHealth,
   StoreHealthEvents,
@@ -461,6 +465,26 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
         heads.set(row.session_key, row.n);
     }
     return heads;
+  }
+
+  historyAt(
+    key: string,
+    at: number,
+    limits: { transitions: number; logLines: number },
+  ): Promise<StoredHistoryAt> {
+    return pgHistoryAt((text, values) => this.#read(text, values), key, at, limits);
+  }
+
+  historyBounds(key: string): Promise<HistoryBounds> {
+    return pgHistoryBounds((text, values) => this.#read(text, values), key);
+  }
+
+  transitionBuckets(
+    key: string,
+    span: { start: number; end: number },
+    slices: number,
+  ): Promise<StoredBucket[]> {
+    return pgTransitionBuckets((text, values) => this.#read(text, values), key, span, slices);
   }
 
   /** Rows and on-disk bytes of every table (for the scale bench and operators). */

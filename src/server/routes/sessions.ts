@@ -30,6 +30,11 @@ export interface SessionRoutesOptions {
     at: number,
     size: { rows: number; lines: number },
   ) => Promise<unknown | null>;
+  /**
+   * Resolves once this turn's writes are committed, where that takes more
+   * than a turn (PostgreSQL, a shared bus); default: the next turn (SQLite).
+   */
+  committed?: () => Promise<void>;
 }
 
 const statusQuery = z.object({
@@ -112,7 +117,7 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOpt
     }
     // The store commits this turn's writes on setImmediate; acknowledge after it,
     // so a crash right after the 200 cannot lose an acknowledged phase change.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await (opts.committed?.() ?? new Promise<void>((resolve) => setImmediate(resolve)));
     opts.onPush?.();
     return {
       status: 'received',

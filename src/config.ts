@@ -27,6 +27,8 @@ export interface AppConfig {
   desktopNotify?: boolean;
   /** `serve --max-connections`, `--max-connections-per-address`, `--idle-timeout`: defaults when absent. */
   connections?: { maxTotal?: number; maxPerAddress?: number; idleMs?: number };
+  /** `serve --forwarder-tokens`: `<host> <token>` lines, one per forwarding machine. */
+  forwarderTokensPath?: string | null;
   /** Claude Code and Codex transcripts to follow; absent or null: none. */
   agents?: AgentSourcesConfig | null;
 }

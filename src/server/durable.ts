@@ -16,9 +16,13 @@ export type Durability =
  * replayed on recovery; the answer then says so, instead of a plain success
  * that hides that a restart loses them.
  */
-export async function committed(store: HealthQuery): Promise<Durability> {
+export async function committed(
+  store: HealthQuery,
+  /** What else an acknowledgement waits for (a shared bus's log; see `ServerDeps.committed`). */
+  beyond?: () => Promise<void>,
+): Promise<Durability> {
   await nextTurn();
-  await store.flush?.();
+  await Promise.all([store.flush?.(), beyond?.()]);
   const health = store.health();
   if (health.writable) return { saved: true };
   return {

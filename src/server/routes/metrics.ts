@@ -11,6 +11,8 @@ export interface MetricsRoutesOptions {
   telemetry: Telemetry;
   /** Whether history is being saved; writes are acknowledged once committed. */
   store: HealthQuery;
+  /** What an acknowledgement waits for beyond the store (a shared bus's log). */
+  committed?: () => Promise<void>;
 }
 
 /**
@@ -34,7 +36,7 @@ export async function metricsRoutes(
   // An input for a session not known yet is held in memory, not stored; the
   // rest is acknowledged once committed, so a crash after the answer keeps it.
   const durability = (key: unknown, sessionId: string) =>
-    key === null ? Promise.resolve(heldFor(sessionId)) : committed(store);
+    key === null ? Promise.resolve(heldFor(sessionId)) : committed(store, opts.committed);
 
   app.get('/api/metrics/:id', async (request, reply) => {
     const params = sessionIdParams.safeParse(request.params);

@@ -44,6 +44,11 @@ interface ServeFlags {
   desktopNotify?: boolean;
 }
 
+function parseLogFormat(value: string): LogFormat {
+  if (value === 'pretty' || value === 'json') return value;
+  throw new CliError(`invalid --log-format '${value}': use pretty or json`, EXIT.usage);
+}
+
 /** Checks each `--webhook` without ever echoing it: the URL holds the receiver's secret. */
 function checkWebhooks(urls: readonly string[]): string[] {
   return urls.map((text, i) => {
@@ -180,8 +185,13 @@ async function serve(flags: ServeFlags): Promise<void> {
   const channels = app.notifier.channels.map((c) => c.label);
   if (channels.length > 0) lines.push(`Alerts go to ${channels.join(', ')}`);
   if (config.agents) {
-    const dirs = [...config.agents.claudeDirs, ...config.agents.codexDirs].join(', ');
-    lines.push(`Following coding agents in ${dirs} (${app.agents.list().length} sessions)`);
+    const dirs = [...config.agents.claudeDirs, ...config.agents.codexDirs];
+    // Default folders that do not exist are left out: say so rather than print an empty list.
+    lines.push(
+      dirs.length > 0
+        ? `Following coding agents in ${dirs.join(', ')} (${app.agents.list().length} sessions)`
+        : 'No Claude Code or Codex folder found (~/.claude, ~/.codex): pass --claude-dir or --codex-dir to follow one',
+    );
   }
   if (app.sessions.list().length === 0) {
     lines.push(
@@ -241,7 +251,11 @@ export function register(program: Command): void {
       parsePositiveInt('token budget'),
       DEFAULT_TOKEN_BUDGET,
     )
-    .option('--log-format <format>', 'pretty or json (default: pretty on a terminal)')
+    .option(
+      '--log-format <format>',
+      'pretty or json (default: pretty on a terminal)',
+      parseLogFormat,
+    )
     .option(
       '--webhook <url>',
       'POST a JSON event for every alert (a Slack body for hooks.slack.com); repeatable',

@@ -200,6 +200,12 @@ async function status(flags: StatusFlags): Promise<void> {
         );
       snapshot = await fromRoots([process.cwd()]);
       origin = `${process.cwd()} (no server at ${url})`;
+      // The table alone does not say where it came from: a server on another port is a common miss.
+      if (!flags.json && snapshot.sessions.length > 0) {
+        process.stderr.write(
+          `livestream: no server at ${url}; sessions read from ${process.cwd()}\n`,
+        );
+      }
     }
   }
   const { sessions, agents, attention } = snapshot;

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AttentionConfig } from './attention-config.ts';
@@ -19,6 +20,7 @@ import {
 import { Notifier } from './notify/notifier.ts';
 import { wireCodec } from './server/encode.ts';
 import { ForwarderTokens, ForwardIngest } from './server/forward-ingest.ts';
+import { safeHostName } from './shared/forward.ts';
 import { topic } from './shared/topics.ts';
 import { loadPrices, startAgentTranscripts } from './sources/agents/index.ts';
 import { RootWatcher } from './sources/watcher.ts';
@@ -122,6 +124,8 @@ export async function createApp({
       hub,
       store,
       logger,
+      // The machine local sessions run on, named as `livestream forward` names it by default.
+      host: safeHostName(hostname()),
       ...(telemetry ? { telemetry } : {}),
       ...(config.tokenBudget === undefined ? {} : { tokenBudget: config.tokenBudget }),
     });

@@ -19,6 +19,7 @@ import type {
   SessionStatus,
   SessionWarning,
 } from '../shared/model.ts';
+import { hostOfPath } from '../shared/forward.ts';
 import { topic } from '../shared/topics.ts';
 import type { SessionStore } from '../store/types.ts';
 import type { LogBook } from './logbook.ts';
@@ -42,6 +43,8 @@ interface Input {
   raw: unknown;
   at: number;
   source: SessionSource;
+  /** The machine it came from; absent: the session's own, else the server's. */
+  host?: string;
 }
 
 interface Entry {
@@ -79,6 +82,7 @@ export class SessionEngine {
   readonly #settles = new Map<string, ReturnType<typeof setTimeout>>();
   /** When each session last received a push (for pushes without `session_id`). */
   readonly #pushedAt = new Map<string, number>();
+  readonly #host: string | undefined;
 
   constructor(opts: {
     hub: Hub;
@@ -88,7 +92,10 @@ export class SessionEngine {
     now?: () => number;
     /** How long a possible end waits for a next phase (default `END_SETTLE_MS`). */
     settleMs?: number;
+    /** The server's own machine name: the `host` of local sessions (absent: none is set). */
+    host?: string;
   }) {
+    this.#host = opts.host;
     this.#settleMs = opts.settleMs ?? END_SETTLE_MS;
     this.#hub = opts.hub;
     this.#store = opts.store;
@@ -105,7 +112,7 @@ export class SessionEngine {
         this.#store.getSession(stored.id),
         this.#store.transitions(stored.id),
       ]);
-      const status = full?.status ?? stored;
+      const status = withHost(full?.status ?? stored, this.#host);
       const document = full?.document ?? null;
       const input = restoredInput(status, document);
       const entry: Entry = {
@@ -294,6 +301,8 @@ export class SessionEngine {
     const entry = this.#entries.get(key);
     const cleared = entry?.warnings.delete(d.path) ?? false;
     const input: Input = { doc: d.doc, raw: d.raw, at: d.at, source: d.source };
+    const host = d.host ?? this.#host;
+    if (host !== undefined) input.host = host;
     const applied = this.#applyRun(key, projectDir, input);
     this.#pathKeys.set(d.path, applied.key);
     if (cleared && !applied.changed) this.#publish(key, this.#entries.get(key) as Entry);
@@ -320,9 +329,15 @@ export class SessionEngine {
         level: 'info',
         text: `A new build started in this folder: run ${run} is ${next}`,
       });
+      const host = input.host ?? existing.status.host;
       return {
         key: next,
-        changed: this.#apply(next, projectDir ?? existing.status.projectDir, input, run),
+        changed: this.#apply(
+          next,
+          projectDir ?? existing.status.projectDir,
+          host === undefined ? input : { ...input, host },
+          run,
+        ),
       };
     }
     return { key, changed: this.#apply(key, projectDir, input) };
@@ -380,7 +395,9 @@ export class SessionEngine {
     }
     if (shown !== input) return false;
     if (!settled) this.#cancelSettle(key);
+    const host = input.host ?? existing?.status.host ?? this.#host;
     const result = applyUpdate(existing?.record ?? null, {
+      ...(host === undefined ? {} : { host }),
       key,
       doc: input.doc,
       source: input.source,
@@ -490,6 +507,13 @@ export class SessionEngine {
   #storeFailed(error: unknown): void {
     this.#log.error({ err: (error as Error)?.message }, 'saving session history failed');
   }
+}
+
+/** A stored row from before `host` existed: forwarded ones are under `/@host/`, the rest local. */
+function withHost(status: SessionStatus, local: string | undefined): SessionStatus {
+  if (status.host !== undefined) return status;
+  const host = hostOfPath(status.projectDir) ?? local;
+  return host === undefined ? status : { ...status, host };
 }
 
 /** The input a stored session was derived from, so live-versus-checkpoint holds after a restart. */

@@ -41,6 +41,7 @@ export function ago(ms: number): string {
 export function formatTable(sessions: SessionStatus[], now: number): string {
   const rows = sessions.map((s) => [
     s.id,
+    s.host ?? '-',
     s.state,
     s.currentPhase,
     s.phaseNumber.raw ?? '?',
@@ -49,7 +50,17 @@ export function formatTable(sessions: SessionStatus[], now: number): string {
     s.source,
     `${ago(now - s.changedAt)} ago`,
   ]);
-  const header = ['SESSION', 'STATE', 'PHASE', '#', 'PROGRESS', 'ITER', 'SOURCE', 'UPDATED'];
+  const header = [
+    'SESSION',
+    'MACHINE',
+    'STATE',
+    'PHASE',
+    '#',
+    'PROGRESS',
+    'ITER',
+    'SOURCE',
+    'UPDATED',
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells

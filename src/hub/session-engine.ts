@@ -12,6 +12,7 @@ import type { FileDocument, FileProblem, SessionFileEvent } from '../core/sessio
 import { SessionKeys } from '../core/session/keys.ts';
 import { endOf, startsNewRun } from '../core/session/run.ts';
 import { buildTimeline } from '../core/session/timeline.ts';
+import { hostOfPath } from '../shared/forward.ts';
 import type {
   SessionDetail,
   SessionSource,
@@ -19,7 +20,6 @@ import type {
   SessionStatus,
   SessionWarning,
 } from '../shared/model.ts';
-import { hostOfPath } from '../shared/forward.ts';
 import { topic } from '../shared/topics.ts';
 import type { SessionStore } from '../store/types.ts';
 import type { LogBook } from './logbook.ts';

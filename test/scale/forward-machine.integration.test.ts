@@ -8,6 +8,7 @@ import { after, test } from 'node:test';
 import { safeHostName } from '../../src/shared/forward.ts';
 import type { SessionStatus } from '../../src/shared/model.ts';
 import { runCli, type ServerProcess, startServer, waitFor } from '../helpers/server.ts';
+import { hasTmux, killSession, startDashboard, tmux, waitForScreen } from '../tui/helpers.ts';
 
 /**
  * The machine as a field, end to end: a real `serve` child and real
@@ -23,10 +24,12 @@ after(async () => {
       await once(child, 'exit');
     }
   }
+  killSession(TUI);
   for (const server of servers) await server.stop();
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
+const TUI = `ls-machines-${process.pid}`;
 const TOKENS = { 'ci-1': 'ci-1-secret-token-0123456789', 'ci-2': 'ci-2-secret-token-0123456789' };
 
 async function project(root: string, detail: string): Promise<void> {
@@ -87,7 +90,11 @@ test('every session names its machine: forwarded ones by their token, local ones
   await forwarder(dir, central.url, TOKENS['ci-2'], 'impostor');
 
   const local = safeHostName(hostname());
-  const expected = { [local]: 'weather-app', 'ci-1': 'weather-app@ci-1', 'ci-2': 'weather-app@ci-2' };
+  const expected = {
+    [local]: 'weather-app',
+    'ci-1': 'weather-app@ci-1',
+    'ci-2': 'weather-app@ci-2',
+  };
   const seen = await waitFor(
     async () => {
       const list = await sessions(central.url);
@@ -127,6 +134,23 @@ test('every session names its machine: forwarded ones by their token, local ones
     byHost(json.sessions.filter((s) => s.sessionId.startsWith('weather-app'))),
     expected,
   );
+
+  // The TUI's Builds screen: a Machine column, since the sessions span machines.
+  if (hasTmux) {
+    startDashboard(TUI, ['--connect', central.url]);
+    await waitForScreen(TUI, (screen) => screen.includes('Tab builds'), 'the dashboard');
+    tmux('send-keys', '-t', TUI, 'Tab');
+    const { screen } = await waitForScreen(
+      TUI,
+      (text) => text.includes('connected') && text.includes('weather-app@ci-2'),
+      'the Builds screen',
+    );
+    assert.match(screen, /Session\s+Machine\s+Phase\s+Step/);
+    for (const [host, id] of Object.entries(expected)) {
+      assert.match(screen, new RegExp(`${id}\\s+${host}\\s+Builder\\s+4/7`), screen);
+    }
+    killSession(TUI);
+  }
 
   // After a restart the machines come back from history.
   await central.stop();

@@ -262,18 +262,20 @@ export class SessionEngine {
 
   /** Removes sessions: their entry, `session:<key>` topic, log and place in the `sessions` topic. */
   forget(keys: readonly string[]): void {
-    let removed = false;
+    const removed = new Map<string, undefined>();
     for (const key of keys) {
       if (!this.#entries.delete(key)) continue;
-      removed = true;
+      removed.set(key, undefined);
       this.#keys.delete(key);
       this.#cancelSettle(key);
       this.#pushedAt.delete(key);
-      for (const [path, owner] of this.#pathKeys) if (owner === key) this.#pathKeys.delete(path);
       this.#hub.remove(topic('session', key));
       this.#logs.forget(key);
     }
-    if (removed) this.#publishList();
+    if (removed.size === 0) return;
+    // One pass over the paths for the whole batch, not one per session forgotten.
+    for (const [path, owner] of this.#pathKeys) if (removed.has(owner)) this.#pathKeys.delete(path);
+    this.#hub.setEntries(topic('sessions'), 'sessions', removed);
   }
 
   /** Cancels pending end settlements. */
@@ -460,7 +462,7 @@ export class SessionEngine {
       .saveSession(entry.status, entry.document)
       .catch((e: unknown) => this.#storeFailed(e));
     this.#hub.set(topic('session', key), this.#detail(entry));
-    this.#publishList();
+    this.#hub.setEntries(topic('sessions'), 'sessions', new Map([[key, entry.status]]));
     for (const listener of this.#listeners) {
       try {
         listener(key);

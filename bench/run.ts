@@ -14,6 +14,9 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   web: () => import('./web.ts'),
   attention: () => import('./attention.ts'),
   startup: () => import('./startup.ts'),
+  heavy: () => import('./heavy.ts'),
+  'scale-cost': () => import('./scale-cost.ts'),
+  'folder-start': () => import('./folder-start.ts'),
 };
 
 const VALUE_FLAGS = new Set(['--minutes', '--seconds']);

@@ -6,6 +6,9 @@ import { confineReads } from './read-file.ts';
 import { TreeWatch } from './tree-watch.ts';
 import type { FileEvent, FileHandler } from './types.ts';
 
+/** Paths named in the log per episode of running out of file descriptors. */
+const UNREAD_PATHS_LOGGED = 5;
+
 /** Folders never worth watching: dependency trees, VCS data, build output, caches. */
 export const IGNORED_DIRS: ReadonlySet<string> = new Set([
   'node_modules',
@@ -64,7 +67,9 @@ interface Root {
  * up again by a periodic check, never fatal.
  */
 export class RootWatcher {
-  readonly stats = { events: 0, errors: 0 };
+  /** `unread`: folders or entries that could not be read for lack of file descriptors (retried). */
+  readonly stats = { events: 0, errors: 0, unread: 0 };
+  #unreadLogged = 0;
   readonly #opts: RootWatcherOptions;
   readonly #log: Logger;
   readonly #roots: Root[];
@@ -165,7 +170,14 @@ export class RootWatcher {
       onRootGone: () => {
         if (root.watcher === watcher) void this.#ensure(root);
       },
-      onError: (error) => this.#onError(root, error),
+      onError: (error, path, retrying) => this.#onError(root, error, path, retrying),
+      onRecovered: (count) => {
+        this.#unreadLogged = 0;
+        this.#log.info(
+          { root: root.path, count },
+          'file descriptors available again: read what could not be read before',
+        );
+      },
     });
     root.watcher = watcher;
     root.scanning = [];
@@ -213,6 +225,23 @@ export class RootWatcher {
     }
   }
 
+  /**
+   * A folder or entry not read for lack of file descriptors (the tree watch
+   * retries it): the first few paths of each episode are named, the rest
+   * counted, so a scan of 20,000 folders under pressure does not flood the log.
+   */
+  #couldNotRead(root: Root, code: string, path: string): void {
+    this.stats.unread++;
+    if (this.#unreadLogged >= UNREAD_PATHS_LOGGED) return;
+    this.#unreadLogged++;
+    this.#log.warn(
+      { root: root.path, code, path },
+      this.#unreadLogged === UNREAD_PATHS_LOGGED
+        ? 'too many open files: could not read this (and maybe more, not named); retrying until it can (raise ulimit -n)'
+        : 'too many open files: could not read this; retrying until it can (raise ulimit -n)',
+    );
+  }
+
   #handlerFailed(handler: FileHandler, path: string, error: unknown): void {
     this.stats.errors++;
     this.#log.error(
@@ -221,9 +250,13 @@ export class RootWatcher {
     );
   }
 
-  #onError(root: Root, error: NodeJS.ErrnoException): void {
+  #onError(root: Root, error: NodeJS.ErrnoException, path: string, retrying: boolean): void {
     this.stats.errors++;
     const code = error.code ?? 'unknown';
+    if (retrying) {
+      this.#couldNotRead(root, code, path);
+      return;
+    }
     if (code === 'ENOSPC' || code === 'EMFILE' || code === 'ENFILE') root.exhausted = true;
     // One line per kind of failure: a full inotify table fails on every folder.
     if (this.#reportedErrors.has(code)) return;

@@ -56,6 +56,12 @@ export interface CreateAppOptions {
   logger: Logger;
   /** Without a server: watch the roots, derive, and stop (the `status` command). */
   listen?: boolean;
+  /**
+   * Called once the server listens, before the roots are read whole: the
+   * dashboard and `/api/health` (its `scan` progress) answer while a large
+   * tree is read. `createApp` resolves once it is read.
+   */
+  onListening?: (url: string, loginPath: string | null) => void;
 }
 
 /**
@@ -63,7 +69,12 @@ export interface CreateAppOptions {
  * resource opened is closed by `stop()`, in reverse order, even when start-up
  * fails half-way.
  */
-export async function createApp({ config, logger, listen = true }: CreateAppOptions): Promise<App> {
+export async function createApp({
+  config,
+  logger,
+  listen = true,
+  onListening,
+}: CreateAppOptions): Promise<App> {
   const closers: (() => Promise<void> | void)[] = [];
   const stop = async () => {
     for (const close of closers.reverse()) {
@@ -162,8 +173,9 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
       ...(config.pollMs ? { pollMs: config.pollMs } : {}),
     });
     closers.push(() => watcher.stop());
-    await watcher.start();
-    await plans.idle();
+    // Listening (below) does not wait for the scan: 20,000 folders take seconds to read.
+    const scanned = watcher.start();
+    scanned.catch(() => undefined); // Awaited below; a failure is thrown from there.
     if (config.agents) {
       const agentSources = await startAgentTranscripts({
         config: config.agents,
@@ -206,13 +218,16 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
         alerts,
         notifier,
         telemetry,
-        watcherStats: () => watcher.stats,
+        watcherStats: () => ({ ...watcher.stats, scan: watcher.progress() }),
       });
       server = built.app;
       loginPath = built.loginPath;
       closers.push(() => built.app.close());
       url = await built.listen();
+      onListening?.(url, loginPath);
     }
+    await scanned;
+    await plans.idle();
     return {
       hub,
       sessions,

@@ -60,7 +60,11 @@ export class MemoryHub implements Hub {
     );
   }
 
-  setEntries(topic: string, field: string, entries: ReadonlyMap<string, unknown>): DeltaMessage | null {
+  setEntries(
+    topic: string,
+    field: string,
+    entries: ReadonlyMap<string, unknown>,
+  ): DeltaMessage | null {
     const prev = this.#topics.get(topic);
     const data = isRecord(prev?.data) ? prev.data : null;
     const held = data && isRecord(data[field]) ? data[field] : null;

@@ -115,7 +115,11 @@ export interface Hub {
    * the collection: an `undefined` value removes its entry. Same result as
    * `set` with the whole new state; returns the delta, or null when nothing changed.
    */
-  setEntries(topic: string, field: string, entries: ReadonlyMap<string, unknown>): DeltaMessage | null;
+  setEntries(
+    topic: string,
+    field: string,
+    entries: ReadonlyMap<string, unknown>,
+  ): DeltaMessage | null;
   /** Appends items to a list topic (logs), keeping the last `cap`. */
   append(topic: string, items: unknown[], cap: number): DeltaMessage | null;
   /** Drops a topic (e.g. a pruned session). Subscribers get a null snapshot on next subscribe. */

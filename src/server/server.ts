@@ -15,6 +15,7 @@ import type {
   MetricsQueries,
   PlanQueries,
   ReplayGauge,
+  ScanStatus,
   SessionQueries,
 } from './queries.ts';
 import { installRateLimit } from './rate-limit.ts';
@@ -47,7 +48,7 @@ export interface ServerDeps {
   /** Coding-agent sessions; without it the agent routes are not served. */
   agents?: AgentQueries;
   telemetry: Telemetry;
-  watcherStats: () => { events: number; errors: number };
+  watcherStats: () => { events: number; errors: number; scan?: ScanStatus };
 }
 
 /** Largest HTTP body accepted (phase documents are a few KB). */
@@ -127,6 +128,7 @@ export async function buildServer(deps: ServerDeps) {
     store: deps.store,
     connections: () => wsStats.clients,
     onPush: () => pushes.inc(),
+    scan: () => deps.watcherStats().scan ?? null,
   });
   await app.register(metricsRoutes, {
     metrics: deps.metrics,

@@ -38,6 +38,8 @@ interface Dir {
   openedAt: number;
   /** Names of the files and watched folders known in it. */
   children: Set<string>;
+  /** Listed at least once. */
+  read: boolean;
 }
 
 interface FileInfo {
@@ -105,12 +107,18 @@ export class TreeWatch {
   /** Paths retried since the last time nothing was waiting. */
   #retried = 0;
   #active = 0;
+  #foldersRead = 0;
   /** Calls waiting for a slot, from `#queueHead` on (`shift` is linear on a long array). */
   #queue: ((() => void) | undefined)[] = [];
   #queueHead = 0;
 
   constructor(opts: TreeWatchOptions) {
     this.#opts = opts;
+  }
+
+  /** Folders read (listed) so far, each counted once: the scan's progress against `folders`. */
+  get foldersRead(): number {
+    return this.#foldersRead;
   }
 
   /** Paths waiting to be read again after running out of file descriptors. */
@@ -236,7 +244,14 @@ export class TreeWatch {
 
   async #open(path: string, depth: number): Promise<void> {
     if (this.#closed) return;
-    const dir: Dir = { path, depth, handle: null, openedAt: ++this.#clock, children: new Set() };
+    const dir: Dir = {
+      path,
+      depth,
+      handle: null,
+      openedAt: ++this.#clock,
+      children: new Set(),
+      read: false,
+    };
     this.#dirs.set(path, dir);
     const busy = this.#opts.pollMs === undefined ? this.#watch(dir) : null;
     // Not watched for lack of descriptors: placed again later, then the folder is read again.
@@ -321,6 +336,10 @@ export class TreeWatch {
       return;
     }
     if (this.#closed || this.#dirs.get(dir.path) !== dir) return;
+    if (!dir.read) {
+      dir.read = true;
+      this.#foldersRead++;
+    }
     // The listing may be older than events handled while it was read: an
     // entry it lacks is looked at (lstat decides), never dropped on its word.
     const present = new Set(names);

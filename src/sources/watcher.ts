@@ -6,6 +6,22 @@ import { confineReads } from './read-file.ts';
 import { TreeWatch } from './tree-watch.ts';
 import type { FileEvent, FileHandler } from './types.ts';
 
+/** How often the first scan logs how far it got. */
+const PROGRESS_LOG_MS = 2000;
+
+/** How far the roots have been read: `scanning` until the first read of every root is done. */
+export interface ScanProgress {
+  state: 'scanning' | 'watching';
+  /** Folders listed so far, of those found so far (the total is known once all are read). */
+  foldersRead: number;
+  foldersFound: number;
+  /** Files found by the first scan that the handlers have read, of those found so far. */
+  filesRead: number;
+  filesFound: number;
+  /** Folders or entries waiting to be read again after running out of file descriptors. */
+  retrying: number;
+}
+
 /** Paths named in the log per episode of running out of file descriptors. */
 const UNREAD_PATHS_LOGGED = 5;
 
@@ -77,6 +93,9 @@ export class RootWatcher {
   #releaseReads: (() => void)[] = [];
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
+  #scanning = false;
+  /** Handler reads started and finished by the first scan. */
+  readonly #scanFiles = { found: 0, read: 0 };
 
   constructor(opts: RootWatcherOptions) {
     this.#opts = opts;
@@ -93,12 +112,56 @@ export class RootWatcher {
     }));
   }
 
+  /** How far the roots have been read; the first scan's progress. */
+  progress(): ScanProgress {
+    let foldersRead = 0;
+    let foldersFound = 0;
+    let retrying = 0;
+    for (const root of this.#roots) {
+      const w = root.watcher;
+      if (!w) continue;
+      foldersFound += w.folders;
+      foldersRead += Math.min(w.foldersRead, w.folders);
+      retrying += w.retrying;
+    }
+    return {
+      state: this.#scanning ? 'scanning' : 'watching',
+      foldersRead,
+      foldersFound,
+      filesRead: this.#scanFiles.read,
+      filesFound: this.#scanFiles.found,
+      retrying,
+    };
+  }
+
   /** Resolves once every existing root has been scanned (its files delivered as `add`). */
   async start(): Promise<void> {
     this.#stopped = false;
     for (const release of this.#releaseReads) release();
     this.#releaseReads = this.#roots.map((root) => confineReads(root.path));
-    await Promise.all(this.#roots.map((root) => this.#ensure(root)));
+    const began = performance.now();
+    this.#scanning = true;
+    // A large tree takes seconds: say how far it got, so a long start is not taken for a hang.
+    const progress = setInterval(() => {
+      const p = this.progress();
+      this.#log.info(
+        p,
+        `reading the roots: ${p.foldersRead}/${p.foldersFound} folders, ${p.filesRead}/${p.filesFound} files so far`,
+      );
+    }, PROGRESS_LOG_MS);
+    progress.unref();
+    try {
+      await Promise.all(this.#roots.map((root) => this.#ensure(root)));
+    } finally {
+      clearInterval(progress);
+      this.#scanning = false;
+    }
+    if (performance.now() - began > PROGRESS_LOG_MS) {
+      this.#log.info(
+        { folders: this.progress().foldersFound, ms: Math.round(performance.now() - began) },
+        'read the roots',
+      );
+    }
     this.#timer = setInterval(() => {
       for (const root of this.#roots) void this.#ensure(root);
     }, this.#opts.retryMs ?? 2000);
@@ -217,7 +280,10 @@ export class RootWatcher {
           const handled = pending.catch((error: unknown) =>
             this.#handlerFailed(handler, path, error),
           );
-          root.scanning?.push(handled);
+          if (root.scanning) {
+            this.#scanFiles.found++;
+            root.scanning.push(handled.finally(() => this.#scanFiles.read++));
+          }
         }
       } catch (error) {
         this.#handlerFailed(handler, path, error);

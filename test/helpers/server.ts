@@ -51,7 +51,8 @@ export async function startServer(
   });
   const url = await new Promise<string>((resolve, reject) => {
     const onData = () => {
-      const match = /Livestream listening on (http:\/\/\S+)/.exec(output);
+      // Listening comes first; "Watching" once the roots are read, so the state on disk is in.
+      const match = /Livestream listening on (http:\/\/\S+)[\s\S]*\nWatching /.exec(output);
       if (match?.[1]) {
         child.stdout?.off('data', onData);
         resolve(match[1]);

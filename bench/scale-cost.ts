@@ -110,7 +110,9 @@ async function seed(app: App, n: number): Promise<void> {
   await app.attention.idle();
 }
 
-async function costAt(n: number): Promise<{ p50: number; p90: number; cpu: number; bytes: number }> {
+async function costAt(
+  n: number,
+): Promise<{ p50: number; p90: number; cpu: number; bytes: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'livestream-bench-cost-'));
   const app = await createApp({ config: config(dir), logger });
   try {

@@ -79,6 +79,12 @@ export class SessionEngine {
   readonly #settles = new Map<string, ReturnType<typeof setTimeout>>();
   /** When each session last received a push (for pushes without `session_id`). */
   readonly #pushedAt = new Map<string, number>();
+  /**
+   * Keys of the active sessions: a push without `session_id` looks among
+   * these, not among every session ever seen (10,000 finished ones cost it
+   * a walk of them all on every push).
+   */
+  readonly #active = new Set<string>();
 
   constructor(opts: {
     hub: Hub;
@@ -120,6 +126,7 @@ export class SessionEngine {
         status: { ...status, warnings: [] },
       };
       this.#entries.set(status.id, entry);
+      if (status.state === 'active') this.#active.add(status.id);
       this.#keys.put({
         key: status.id,
         sessionId: status.sessionId,
@@ -187,7 +194,11 @@ export class SessionEngine {
     doc: PhaseDocument,
     at: number,
   ): { ok: true; key: string } | { ok: false; error: string; status: 409 } {
-    const active = [...this.#entries.entries()].filter(([, e]) => e.status.state === 'active');
+    const active: [string, Entry][] = [];
+    for (const key of this.#active) {
+      const entry = this.#entries.get(key);
+      if (entry) active.push([key, entry]);
+    }
     const pushing = active.filter(
       ([key]) => at - (this.#pushedAt.get(key) ?? -Infinity) <= PUSHING_MS,
     );
@@ -266,6 +277,7 @@ export class SessionEngine {
     for (const key of keys) {
       if (!this.#entries.delete(key)) continue;
       removed.set(key, undefined);
+      this.#active.delete(key);
       this.#keys.delete(key);
       this.#cancelSettle(key);
       this.#pushedAt.delete(key);
@@ -458,6 +470,8 @@ export class SessionEngine {
 
   #publish(key: string, entry: Entry): void {
     entry.status = withWarnings(entry.record.status, [...entry.warnings.values()]);
+    if (entry.status.state === 'active') this.#active.add(key);
+    else this.#active.delete(key);
     void this.#store
       .saveSession(entry.status, entry.document)
       .catch((e: unknown) => this.#storeFailed(e));

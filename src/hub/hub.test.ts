@@ -140,3 +140,18 @@ test('setEntries: same states and patches a client can follow, only the entries 
   hub.setEntries('fresh', 'items', new Map([['x', 1]]));
   assert.deepEqual(hub.get('fresh')?.data, { items: { x: 1 } });
 });
+
+test('setEntries never changes an object a delta carried', () => {
+  const hub = new MemoryHub();
+  const deltas: DeltaMessage[] = [];
+  hub.fanout.subscribeAll((d) => deltas.push(d));
+  hub.setEntries('list', 'items', new Map([['a', 1]]));
+  const first = structuredClone(deltas[0]);
+  const state = hub.get('list')?.data;
+  const held = structuredClone(state);
+  hub.setEntries('list', 'items', new Map([['b', 2]]));
+  hub.setEntries('list', 'items', new Map([['a', undefined]]));
+  assert.deepEqual(deltas[0], first, 'the first delta still says what it said');
+  assert.deepEqual(state, held, 'nor the state the first delta made');
+  assert.deepEqual(hub.get('list')?.data, { items: { b: 2 } });
+});

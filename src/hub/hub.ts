@@ -71,7 +71,8 @@ export class MemoryHub implements Hub {
     if (!prev || !data || !held) {
       const collection: Record<string, unknown> = {};
       diffEntries(collection, '', entries);
-      this.#owned.add(collection);
+      // Not owned: the delta of a new topic carries this very object, so it is copied
+      // before it is first changed in place.
       return this.set(topic, { ...data, [field]: collection });
     }
     // Changed in place, so a change costs what it changes; a collection a

@@ -114,6 +114,9 @@ export interface Hub {
    * (the `sessions` list), at a cost proportional to the entries given, not to
    * the collection: an `undefined` value removes its entry. Same result as
    * `set` with the whole new state; returns the delta, or null when nothing changed.
+   * The hub changes its copy of the collection in place: a state read with
+   * `get` is current only until the next change (deltas and snapshots, taken
+   * or encoded when made, are not affected).
    */
   setEntries(
     topic: string,

@@ -9,13 +9,14 @@ import { printTable } from './stats.ts';
 
 /**
  * First start of `serve` over a root of N project folders, each a Context
- * Foundry project with `.context-foundry/current-phase.json`, for two sizes in
- * one run (2,000 and 20,000; `--quick`: 500 and 5,000), then a restart over
- * the history the first start wrote. Timed from spawn: until the port answers
- * (listening), and until `GET /api/health` counts all N sessions and says the
- * roots are read (first state complete). Start-up is linear when the
- * big/small ratio is about the size ratio (10×). Runs the compiled CLI
- * (`node scripts/build.mjs`) in a child process, as a user starts it.
+ * Foundry project with `.context-foundry/current-phase.json` and a test
+ * results file, for two sizes in one run (2,000 and 20,000; `--quick`: 500
+ * and 5,000), then a restart over the history the first start wrote. Timed
+ * from spawn: until the port answers (listening), and until `GET /api/health`
+ * counts all N sessions and says the roots are read (first state complete).
+ * Start-up is linear when the big/small ratio is about the size ratio (10×).
+ * Runs the compiled CLI (`node scripts/build.mjs`) in a child process, as a
+ * user starts it.
  */
 const ROOT = join(import.meta.dirname, '..');
 const quick = process.argv.includes('--quick');
@@ -30,6 +31,11 @@ async function makeProjects(root: string, n: number): Promise<void> {
         const name = `project-${String(i + j).padStart(5, '0')}`;
         const cf = join(root, name, '.context-foundry');
         await mkdir(cf, { recursive: true });
+        // A metric file too: the metrics engine finds its session by folder, once per file.
+        await writeFile(
+          join(cf, 'test-results-iteration-1.md'),
+          '# Test Results - Iteration 1\n\n## Summary\n- Total: 12\n- Passed: 12\n- Failed: 0\n- Duration: 3s\n',
+        );
         await writeFile(
           join(cf, 'current-phase.json'),
           JSON.stringify({

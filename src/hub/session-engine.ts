@@ -287,7 +287,7 @@ export class SessionEngine {
     if (removed.size === 0) return;
     // One pass over the paths for the whole batch, not one per session forgotten.
     for (const [path, owner] of this.#pathKeys) if (removed.has(owner)) this.#pathKeys.delete(path);
-    this.#hub.setEntries(topic('sessions'), 'sessions', removed);
+    this.#publishList(removed);
   }
 
   /** Cancels pending end settlements. */
@@ -476,7 +476,7 @@ export class SessionEngine {
       .saveSession(entry.status, entry.document)
       .catch((e: unknown) => this.#storeFailed(e));
     this.#hub.set(topic('session', key), this.#detail(entry));
-    this.#hub.setEntries(topic('sessions'), 'sessions', new Map([[key, entry.status]]));
+    this.#publishList(new Map([[key, entry.status]]));
     for (const listener of this.#listeners) {
       try {
         listener(key);
@@ -489,7 +489,16 @@ export class SessionEngine {
     }
   }
 
-  #publishList(): void {
+  /**
+   * The `sessions` topic: whole (after a restore), or only the entries that
+   * changed (`undefined`: removed), so a change costs its entry and not the
+   * list (every phase file of a 20,000-folder start rebuilt and diffed it).
+   */
+  #publishList(changed?: ReadonlyMap<string, SessionStatus | undefined>): void {
+    if (changed) {
+      this.#hub.setEntries(topic('sessions'), 'sessions', changed);
+      return;
+    }
     const sessions: Record<string, SessionStatus> = {};
     for (const [key, entry] of this.#entries) sessions[key] = entry.status;
     this.#hub.set(topic('sessions'), { sessions });

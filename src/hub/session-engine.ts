@@ -22,6 +22,7 @@ import type {
 import { topic } from '../shared/topics.ts';
 import type { SessionStore } from '../store/types.ts';
 import type { LogBook } from './logbook.ts';
+import { SessionsList } from './sessions-list.ts';
 import type { Hub } from './types.ts';
 
 export type PushResult =
@@ -85,6 +86,7 @@ export class SessionEngine {
    * a walk of them all on every push).
    */
   readonly #active = new Set<string>();
+  readonly #list: SessionsList;
 
   constructor(opts: {
     hub: Hub;
@@ -101,6 +103,7 @@ export class SessionEngine {
     this.#logs = opts.logs;
     this.#log = opts.logger;
     this.#now = opts.now ?? Date.now;
+    this.#list = new SessionsList(this.#hub, () => this.#statuses());
   }
 
   /** Loads stored sessions and their phase history, so past sessions show after a restart (logs load when read). */
@@ -294,6 +297,7 @@ export class SessionEngine {
   close(): void {
     for (const timer of this.#settles.values()) clearTimeout(timer);
     this.#settles.clear();
+    this.#list.close();
   }
 
   #fileDocument(d: FileDocument): void {
@@ -495,13 +499,12 @@ export class SessionEngine {
    * list (every phase file of a 20,000-folder start rebuilt and diffed it).
    */
   #publishList(changed?: ReadonlyMap<string, SessionStatus | undefined>): void {
-    if (changed) {
-      this.#hub.setEntries(topic('sessions'), 'sessions', changed);
-      return;
-    }
-    const sessions: Record<string, SessionStatus> = {};
-    for (const [key, entry] of this.#entries) sessions[key] = entry.status;
-    this.#hub.set(topic('sessions'), { sessions });
+    if (changed) this.#list.changed(changed);
+    else this.#list.publishAll();
+  }
+
+  *#statuses(): Generator<readonly [string, SessionStatus]> {
+    for (const [key, entry] of this.#entries) yield [key, entry.status];
   }
 
   #detail(entry: Entry): SessionDetail {

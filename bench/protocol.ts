@@ -7,10 +7,10 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { buildScript, type DemoStep, phaseDocument } from '../src/demo/index.ts';
 import { LogBook } from '../src/hub/logbook.ts';
 import { SessionEngine } from '../src/hub/session-engine.ts';
-import { startTestServer } from '../src/server/ws/testing.ts';
 import { toLegacyStatus } from '../src/shared/legacy.ts';
 import type { ServerMessage } from '../src/shared/protocol.ts';
 import { SqliteStore } from '../src/store/sqlite-store.ts';
+import { startTestServer } from '../test/helpers/ws-server.ts';
 import { printTable } from './stats.ts';
 
 const quick = process.argv.includes('--quick');

@@ -19,7 +19,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   'folder-start': () => import('./folder-start.ts'),
 };
 
-const VALUE_FLAGS = new Set(['--minutes', '--seconds']);
+const VALUE_FLAGS = new Set(['--minutes', '--seconds', '--baseline']);
 const args = process.argv.slice(2);
 const wanted = args.filter((a, i) => !a.startsWith('-') && !VALUE_FLAGS.has(args[i - 1] ?? ''));
 const names = wanted.length > 0 ? wanted : Object.keys(BENCHES);

@@ -9,9 +9,18 @@ import { percentile, printTable } from './stats.ts';
  * `--help` (target: within 150 ms of node), `status --json` (250 ms) and the
  * plans TUI's first frame in a pty (`script`), timed until the plan's name is
  * on screen (under 400 ms). Runs bin/livestream.mjs over dist/ (`npm run build`).
+ *
+ * `--baseline DIR` also times `--help` and `status --json` of another built
+ * checkout (DIR/bin/livestream.mjs, e.g. main before a change), interleaved in
+ * the same run, so a before/after comparison shares the machine's load.
  */
 const BIN = join(import.meta.dirname, '..', 'bin', 'livestream.mjs');
 const RUNS = process.argv.includes('--quick') ? 3 : 10;
+const baselineAt = process.argv.indexOf('--baseline');
+const BASELINE =
+  baselineAt > 0 && process.argv[baselineAt + 1]
+    ? join(process.argv[baselineAt + 1] as string, 'bin', 'livestream.mjs')
+    : null;
 
 function timeSync(args: string[], cwd: string): number {
   const start = performance.now();
@@ -49,6 +58,10 @@ function median(values: number[]): number {
   return Math.round(percentile(values, 50));
 }
 
+function ratio(a: number, b: number): number {
+  return Math.round((a / b) * 100) / 100;
+}
+
 export async function run(): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'ls-startup-'));
   try {
@@ -62,14 +75,30 @@ export async function run(): Promise<Record<string, number>> {
     const help: number[] = [];
     const status: number[] = [];
     const tui: number[] = [];
+    const baseHelp: number[] = [];
+    const baseStatus: number[] = [];
     // Interleaved so load on the machine hits every figure alike.
     for (let i = 0; i < RUNS; i++) {
       node.push(timeSync(['-e', '0'], dir));
       help.push(timeSync([BIN, '--help'], dir));
       status.push(timeSync([BIN, 'status', '--json', '--root', dir], dir));
+      if (BASELINE) {
+        baseHelp.push(timeSync([BASELINE, '--help'], dir));
+        baseStatus.push(timeSync([BASELINE, 'status', '--json', '--root', dir], dir));
+      }
       tui.push(await firstFrame(dir, 'STARTUP-BENCH'));
     }
     const base = median(node);
+    const baseline: Record<string, number> = BASELINE
+      ? {
+          'baseline help - node ms': median(baseHelp) - base,
+          'baseline status - node ms': median(baseStatus) - base,
+          'status over node, this / baseline': ratio(
+            median(status) - base,
+            median(baseStatus) - base,
+          ),
+        }
+      : {};
     const figures = {
       'node -e 0 ms': base,
       'help ms': median(help),
@@ -77,6 +106,7 @@ export async function run(): Promise<Record<string, number>> {
       'status --json ms': median(status),
       'status - node ms (target <= 250)': median(status) - base,
       'plans TUI first frame ms (target < 400)': median(tui),
+      ...baseline,
     };
     printTable('Start-up (median)', figures);
     return figures;

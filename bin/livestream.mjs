@@ -8,7 +8,7 @@
 // on the pinned Node (the `node` package), because node:sqlite needs Node 24.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import nodeModule, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { NODE_FLAGS, runtimeEnv } from './runtime.mjs';
@@ -52,6 +52,10 @@ if (!existsSync(cli)) {
 }
 const modern = Number(process.versions.node.split('.')[0]) >= 24;
 if (modern && !LONG_RUNNING.has(args.find((a) => !a.startsWith('-')) ?? '')) {
+  // V8's code cache on disk (Node's own, in the temp folder; NODE_DISABLE_COMPILE_CACHE=1
+  // turns it off): from the second run on, short commands skip compiling their modules.
+  // Looked up on the module object: Node 20 has no such export, and this file must load there.
+  nodeModule.enableCompileCache?.();
   process.argv = [process.argv[0] ?? process.execPath, cli, ...args];
   await import(pathToFileURL(cli).href);
 } else {

@@ -2,14 +2,15 @@
 // tsx: a cold `livestream --help` no longer pays for transpiling every module,
 // and nothing depends on the tsconfig of the folder the user stands in.
 import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
-// Chunk names carry a hash: drop the previous build's (dist/web is Vite's).
-for (const old of ['dist/cli.js', 'dist/cli.js.map', 'dist/chunks']) {
-  rmSync(old, { recursive: true, force: true });
-}
-
-await build({
+/**
+ * The esbuild options of dist/ (also read by test/build.integration.test.ts,
+ * which checks with a metafile what each command loads before its first line runs).
+ */
+export const BUILD_OPTIONS = {
   entryPoints: { cli: 'src/cli.ts' },
   outdir: 'dist',
   bundle: true,
@@ -19,9 +20,18 @@ await build({
   target: 'node24',
   format: 'esm',
   jsx: 'automatic',
-  // Lazy imports (the Ink TUI, the PostgreSQL store) stay lazy: their own chunks.
+  // Lazy imports (the Ink TUI, the app, the server, telemetry, the PostgreSQL store) stay lazy: their own chunks.
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   sourcemap: 'linked',
   logLevel: 'warning',
-});
+};
+
+// Run as a script (not imported); import.meta.main would do, but not on the PATH's older Node.
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  // Chunk names carry a hash: drop the previous build's (dist/web is Vite's).
+  for (const old of ['dist/cli.js', 'dist/cli.js.map', 'dist/chunks']) {
+    rmSync(old, { recursive: true, force: true });
+  }
+  await build(BUILD_OPTIONS);
+}

@@ -18,14 +18,13 @@ import {
 } from './notify/channels.ts';
 import { Notifier } from './notify/notifier.ts';
 import { wireCodec } from './server/encode.ts';
-import { buildServer } from './server/server.ts';
 import { topic } from './shared/topics.ts';
 import { loadPrices, startAgentTranscripts } from './sources/agents/index.ts';
 import { RootWatcher } from './sources/watcher.ts';
 import { type AlertStore, SqliteAlertStore } from './store/alert-store.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import type { HistoryStore } from './store/types.ts';
-import { Telemetry, timeStoreWrites } from './telemetry.ts';
+import type { Telemetry } from './telemetry.ts';
 
 const DAY_MS = 86_400_000;
 /** How often logs are checked for leaving memory (they leave after `DEFAULT_LOG_IDLE_MS` unused). */
@@ -42,7 +41,8 @@ export interface App {
   readonly notifier: Notifier;
   readonly alerts: AlertStore;
   readonly agents: AgentsEngine;
-  readonly telemetry: Telemetry;
+  /** Only when listening: nothing else can read the metrics. */
+  readonly telemetry: Telemetry | null;
   readonly server: FastifyInstance | null;
   /** Base URL once listening. */
   readonly url: string | null;
@@ -87,16 +87,17 @@ export async function createApp({
     closers.length = 0;
   };
   try {
-    const telemetry = new Telemetry();
-    const store = timeStoreWrites<HistoryStore>(
-      config.storeUrl
-        ? // Loaded only when asked for: the embedded default never pays for the driver.
-          await (await import('./store/postgres-store.ts')).PostgresStore.open(config.storeUrl, {
-            logger,
-          })
-        : SqliteStore.open(config.dbPath, { logger }),
-      telemetry,
-    );
+    // Metrics only where /metrics can serve them; `status` does not load prom-client.
+    const metricsModule = listen ? await import('./telemetry.ts') : null;
+    const telemetry = metricsModule ? new metricsModule.Telemetry() : null;
+    const opened: HistoryStore = config.storeUrl
+      ? // Loaded only when asked for: the embedded default never pays for the driver.
+        await (await import('./store/postgres-store.ts')).PostgresStore.open(config.storeUrl, {
+          logger,
+        })
+      : SqliteStore.open(config.dbPath, { logger });
+    const store =
+      metricsModule && telemetry ? metricsModule.timeStoreWrites(opened, telemetry) : opened;
     closers.push(() => store.close());
 
     // The store and the engines forget the same sessions, so memory does not keep what history dropped.
@@ -124,7 +125,7 @@ export async function createApp({
       hub,
       store,
       logger,
-      telemetry,
+      ...(telemetry ? { telemetry } : {}),
       ...(config.tokenBudget === undefined ? {} : { tokenBudget: config.tokenBudget }),
     });
     const { logs, sessions, metrics, close: closeEngines, handlers } = engines;
@@ -203,7 +204,9 @@ export async function createApp({
 
     let server: FastifyInstance | null = null;
     let loginPath: string | null = null;
-    if (listen) {
+    if (listen && telemetry) {
+      // Loaded only to listen: `status` reads folders without paying for Fastify.
+      const { buildServer } = await import('./server/server.ts');
       const built = await buildServer({
         config,
         logger,

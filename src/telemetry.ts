@@ -1,17 +1,26 @@
 /**
- * A tiny in-process metrics registry rendered in the Prometheus text format
- * 0.0.4 (`GET /metrics`). Components report into one shared `Telemetry`:
+ * The metrics `GET /metrics` serves, on prom-client (one registry per
+ * `Telemetry`, the Prometheus text format 0.0.4). Components report into one
+ * shared `Telemetry`, naming the labels they use up front:
  *
- *     telemetry.counter('livestream_updates_received_total', 'Phase updates received').inc({ source: 'http' });
+ *     telemetry.counter('livestream_updates_received_total', 'Phase updates received', ['source']).inc({ source: 'http' });
  *     telemetry.gauge('livestream_websocket_clients', 'Connected clients', () => clients.size);
- *     telemetry.histogram('livestream_store_write_seconds', 'Store write latency', [0.001, 0.01, 0.1]).observe(s);
+ *     telemetry.histogram('livestream_store_write_seconds', 'Store write latency', [0.001, 0.01, 0.1], ['op']).observe(s, { op });
  *
  * Asking twice for the same name returns the same instrument, so every
  * component can declare what it reports without coordinating start-up order.
+ * This module loads prom-client: import it only where metrics are served
+ * (app.ts does so lazily, so `status` does not pay for it).
  */
 
-import { readdirSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import {
+  collectDefaultMetrics,
+  Counter as PromCounter,
+  Gauge as PromGauge,
+  Histogram as PromHistogram,
+  Registry,
+} from 'prom-client';
 
 export type Labels = Record<string, string>;
 
@@ -29,125 +38,109 @@ export const DEFAULT_BUCKETS: readonly number[] = [
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-function labelKey(labels: Labels | undefined): string {
-  if (!labels) return '';
-  const keys = Object.keys(labels).sort();
-  for (const key of keys) {
+/**
+ * Labels checked before prom-client sees them, so a mistake names the
+ * instrument and the label (prom-client's own message shows neither well).
+ */
+function checked(metric: string, declared: readonly string[], labels: Labels | undefined): Labels {
+  if (!labels) return {};
+  for (const key of Object.keys(labels)) {
     if (!LABEL.test(key) || key.startsWith('__')) throw new Error(`invalid label name '${key}'`);
+    if (!declared.includes(key)) {
+      throw new Error(
+        `label '${key}' of ${metric} was not declared (declared: ${declared.join(', ') || 'none'})`,
+      );
+    }
   }
-  return keys.map((k) => `${k}="${escapeLabel(String(labels[k]))}"`).join(',');
-}
-
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-}
-
-function escapeHelp(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-}
-
-function formatValue(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Number.POSITIVE_INFINITY) return '+Inf';
-  if (value === Number.NEGATIVE_INFINITY) return '-Inf';
-  return String(value);
-}
-
-function series(name: string, key: string, value: number): string {
-  return `${name}${key ? `{${key}}` : ''} ${formatValue(value)}`;
+  return labels;
 }
 
 /** A monotonically increasing count. */
 export class Counter {
   readonly type = 'counter';
-  readonly #values = new Map<string, number>();
+  readonly #metric: PromCounter;
   constructor(
     readonly name: string,
-    readonly help: string,
-  ) {}
+    registry: Registry,
+    help: string,
+    readonly labelNames: readonly string[],
+  ) {
+    this.#metric = new PromCounter({ name, help, labelNames, registers: [registry] });
+  }
 
   inc(labels?: Labels, by = 1): void {
     if (!(by >= 0)) throw new Error(`counter ${this.name} can only increase`);
-    const key = labelKey(labels);
-    this.#values.set(key, (this.#values.get(key) ?? 0) + by);
-  }
-
-  value(labels?: Labels): number {
-    return this.#values.get(labelKey(labels)) ?? 0;
-  }
-
-  render(): string[] {
-    return [...this.#values].map(([key, value]) => series(this.name, key, value));
+    this.#metric.inc(checked(this.name, this.labelNames, labels), by);
   }
 }
 
-/** A value that goes up and down: set directly, or read from `collect` at scrape time. */
+/** A value that goes up and down: set by its owner, or read from `collect` at scrape time. */
 export class Gauge {
   readonly type = 'gauge';
-  readonly #values = new Map<string, number>();
+  readonly #metric: PromGauge;
   constructor(
     readonly name: string,
-    readonly help: string,
-    readonly collect?: () => number | Sample[],
-  ) {}
+    registry: Registry,
+    help: string,
+    readonly labelNames: readonly string[],
+    collect?: () => number | Sample[],
+  ) {
+    const declared = labelNames;
+    this.#metric = new PromGauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      ...(collect
+        ? {
+            collect(this: PromGauge) {
+              const collected = collect();
+              const samples = typeof collected === 'number' ? [{ value: collected }] : collected;
+              // Series that went away since the last scrape must not linger.
+              this.reset();
+              for (const s of samples) this.set(checked(name, declared, s.labels), s.value);
+            },
+          }
+        : {}),
+    });
+  }
 
   set(value: number, labels?: Labels): void {
-    this.#values.set(labelKey(labels), value);
+    this.#metric.set(checked(this.name, this.labelNames, labels), value);
   }
 
   inc(labels?: Labels, by = 1): void {
-    const key = labelKey(labels);
-    this.#values.set(key, (this.#values.get(key) ?? 0) + by);
+    this.#metric.inc(checked(this.name, this.labelNames, labels), by);
   }
 
   dec(labels?: Labels, by = 1): void {
-    this.inc(labels, -by);
+    this.#metric.dec(checked(this.name, this.labelNames, labels), by);
   }
-
-  render(): string[] {
-    const out = [...this.#values].map(([key, value]) => series(this.name, key, value));
-    if (this.collect) {
-      const collected = this.collect();
-      const samples = typeof collected === 'number' ? [{ value: collected }] : collected;
-      for (const sample of samples)
-        out.push(series(this.name, labelKey(sample.labels), sample.value));
-    }
-    return out;
-  }
-}
-
-interface HistogramSeries {
-  counts: number[];
-  sum: number;
-  count: number;
 }
 
 /** A distribution over fixed upper bounds (`le`), cumulative as Prometheus expects. */
 export class Histogram {
   readonly type = 'histogram';
-  readonly buckets: readonly number[];
-  readonly #series = new Map<string, HistogramSeries>();
+  readonly #metric: PromHistogram;
   constructor(
     readonly name: string,
-    readonly help: string,
-    buckets: readonly number[] = DEFAULT_BUCKETS,
+    registry: Registry,
+    help: string,
+    buckets: readonly number[],
+    readonly labelNames: readonly string[],
   ) {
-    this.buckets = [...new Set(buckets)].filter(Number.isFinite).sort((a, b) => a - b);
+    this.#metric = new PromHistogram({
+      name,
+      help,
+      labelNames,
+      buckets: [...new Set(buckets)].filter(Number.isFinite).sort((a, b) => a - b),
+      registers: [registry],
+    });
   }
 
   observe(value: number, labels?: Labels): void {
     if (!Number.isFinite(value)) return;
-    const key = labelKey(labels);
-    let s = this.#series.get(key);
-    if (!s) {
-      s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 };
-      this.#series.set(key, s);
-    }
-    for (let i = 0; i < this.buckets.length; i++) {
-      if (value <= (this.buckets[i] as number)) s.counts[i] = (s.counts[i] as number) + 1;
-    }
-    s.sum += value;
-    s.count++;
+    this.#metric.observe(checked(this.name, this.labelNames, labels), value);
   }
 
   /** Observes the seconds elapsed until `done` settles; returns its result. */
@@ -159,67 +152,69 @@ export class Histogram {
       this.observe((performance.now() - start) / 1000, labels);
     }
   }
-
-  snapshot(labels?: Labels): HistogramSeries | undefined {
-    const s = this.#series.get(labelKey(labels));
-    return s && { counts: [...s.counts], sum: s.sum, count: s.count };
-  }
-
-  render(): string[] {
-    const out: string[] = [];
-    for (const [key, s] of this.#series) {
-      const prefix = key ? `${key},` : '';
-      this.buckets.forEach((le, i) => {
-        out.push(
-          series(`${this.name}_bucket`, `${prefix}le="${formatValue(le)}"`, s.counts[i] ?? 0),
-        );
-      });
-      out.push(series(`${this.name}_bucket`, `${prefix}le="+Inf"`, s.count));
-      out.push(series(`${this.name}_sum`, key, s.sum));
-      out.push(series(`${this.name}_count`, key, s.count));
-    }
-    return out;
-  }
 }
 
 type Instrument = Counter | Gauge | Histogram;
 
 /** The registry. Names follow Prometheus rules; a name keeps the kind it was first declared with. */
 export class Telemetry {
+  readonly registry = new Registry();
   readonly #instruments = new Map<string, Instrument>();
+  #beforeScrape: (() => void) | undefined;
 
-  counter(name: string, help: string): Counter {
-    return this.#declare(name, 'counter', () => new Counter(name, help));
+  counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
+    return this.#declare(name, 'counter', () => new Counter(name, this.registry, help, labelNames));
   }
 
   /** Without `collect` the gauge is set by its owner; with it, read at scrape time. */
-  gauge(name: string, help: string, collect?: () => number | Sample[]): Gauge {
-    return this.#declare(name, 'gauge', () => new Gauge(name, help, collect));
+  gauge(
+    name: string,
+    help: string,
+    collect?: () => number | Sample[],
+    labelNames: readonly string[] = [],
+  ): Gauge {
+    return this.#declare(
+      name,
+      'gauge',
+      () => new Gauge(name, this.registry, help, labelNames, collect),
+    );
   }
 
-  histogram(name: string, help: string, buckets?: readonly number[]): Histogram {
-    return this.#declare(name, 'histogram', () => new Histogram(name, help, buckets));
+  histogram(
+    name: string,
+    help: string,
+    buckets: readonly number[] = DEFAULT_BUCKETS,
+    labelNames: readonly string[] = [],
+  ): Histogram {
+    return this.#declare(
+      name,
+      'histogram',
+      () => new Histogram(name, this.registry, help, buckets, labelNames),
+    );
+  }
+
+  /** Runs before each scrape reads anything (the soak's full collection). */
+  beforeScrape(run: () => void): void {
+    this.#beforeScrape = run;
   }
 
   /**
-   * The exposition text. A collect callback that throws is reported as a
-   * comment instead of failing the whole scrape.
+   * The exposition text, one metric after another in declaration order. A
+   * collector that throws is reported as a comment instead of failing the
+   * whole scrape (prom-client's `metrics()` would reject as a whole).
    */
-  render(): string {
-    const lines: string[] = [];
-    for (const instrument of this.#instruments.values()) {
-      let body: string[];
+  async render(): Promise<string> {
+    this.#beforeScrape?.();
+    const parts: string[] = [];
+    for (const metric of this.registry.getMetricsAsArray()) {
       try {
-        body = instrument.render();
+        parts.push(await this.registry.getSingleMetricAsString(metric.name));
       } catch (error) {
-        lines.push(`# ${instrument.name} collect failed: ${escapeHelp(String(error))}`);
-        continue;
+        const why = String(error).replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+        parts.push(`# ${metric.name} collect failed: ${why}`);
       }
-      lines.push(`# HELP ${instrument.name} ${escapeHelp(instrument.help)}`);
-      lines.push(`# TYPE ${instrument.name} ${instrument.type}`);
-      lines.push(...body);
     }
-    return `${lines.join('\n')}\n`;
+    return `${parts.join('\n')}\n`;
   }
 
   #declare<T extends Instrument>(name: string, type: T['type'], create: () => T): T {
@@ -238,7 +233,7 @@ export class Telemetry {
 }
 
 /** The content type of `render()`. */
-export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+export const PROMETHEUS_CONTENT_TYPE: string = Registry.PROMETHEUS_CONTENT_TYPE;
 
 /** Store methods that write, timed by `timeStoreWrites`. */
 export const STORE_WRITE_METHODS: ReadonlySet<string> = new Set([
@@ -261,6 +256,8 @@ export function timeStoreWrites<T extends object>(store: T, telemetry: Telemetry
   const latency = telemetry.histogram(
     'livestream_store_write_seconds',
     'History store write latency, queueing included',
+    DEFAULT_BUCKETS,
+    ['op'],
   );
   return new Proxy(store, {
     get(target, property) {
@@ -277,36 +274,24 @@ export function timeStoreWrites<T extends object>(store: T, telemetry: Telemetry
 }
 
 /**
- * Process health for long runs: resident memory, heap, open file descriptors
- * and event-loop delay (`stat` p50/p99/max/mean in seconds over the interval
- * since the previous scrape; the histogram restarts on each scrape). Returns
- * the function that stops the event-loop monitor.
+ * Process health for long runs: prom-client's default process metrics
+ * (`process_resident_memory_bytes`, `process_open_fds`, CPU, heap spaces, GC,
+ * `nodejs_external_memory_bytes`, …) plus the two figures the soak reads under
+ * their own names: `nodejs_heap_used_bytes`, and `nodejs_eventloop_delay_seconds`
+ * (`stat` p50/p99/max/mean in seconds over the interval since the previous
+ * scrape; the histogram restarts on each scrape). Returns the function that
+ * stops our event-loop monitor (prom-client's collectors cannot be stopped).
  */
 export function registerProcessMetrics(telemetry: Telemetry): () => void {
+  collectDefaultMetrics({ register: telemetry.registry });
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   // For memory tests only (the soak starts the server with --expose-gc and this
   // variable): a full collection before the memory gauges are read, so the
   // figures are what is retained rather than when V8 last happened to collect.
   const gc = (globalThis as { gc?: () => void }).gc;
-  const collectFirst = process.env.LIVESTREAM_GC_BEFORE_METRICS === '1' ? gc : undefined;
-  telemetry.gauge('process_resident_memory_bytes', 'Resident set size', () => {
-    collectFirst?.();
-    return process.memoryUsage.rss();
-  });
+  if (gc && process.env.LIVESTREAM_GC_BEFORE_METRICS === '1') telemetry.beforeScrape(gc);
   telemetry.gauge('nodejs_heap_used_bytes', 'V8 heap in use', () => process.memoryUsage().heapUsed);
-  telemetry.gauge(
-    'nodejs_external_memory_bytes',
-    'Memory of Buffers and other objects outside the V8 heap',
-    () => process.memoryUsage().external,
-  );
-  telemetry.gauge('process_open_fds', 'Open file descriptors', () => {
-    try {
-      return readdirSync('/proc/self/fd').length;
-    } catch {
-      return [];
-    }
-  });
   telemetry.gauge(
     'nodejs_eventloop_delay_seconds',
     'Event-loop delay since the previous scrape',
@@ -322,6 +307,7 @@ export function registerProcessMetrics(telemetry: Telemetry): () => void {
       delay.reset();
       return samples;
     },
+    ['stat'],
   );
   return () => delay.disable();
 }

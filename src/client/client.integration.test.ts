@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
+import { startTestServer, type TestServer } from '../../test/helpers/ws-server.ts';
 import { MemoryHub } from '../hub/hub.ts';
-import { startTestServer, type TestServer } from '../server/ws/testing.ts';
 import { type ClientState, LivestreamClient } from './client.ts';
 
 /** Resolves when `check` holds, re-checking on every change of the client. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
-import { startTestServer } from '../server/ws/testing.ts';
+import { startTestServer } from '../../test/helpers/ws-server.ts';
 import { LivestreamClient } from './client.ts';
 import { useConnection, useTopic } from './react.ts';
 

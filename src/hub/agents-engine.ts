@@ -2,23 +2,13 @@ import { AgentBook, type AgentBookStats } from '../core/agents/book.ts';
 import type { AgentEvent } from '../core/agents/events.ts';
 import type { PriceTable } from '../core/agents/prices.ts';
 import { detail, summarize } from '../core/agents/view.ts';
-import type { AgentDetail, AgentSummary } from '../shared/agents.ts';
+import type { AgentDetail, AgentSummary, AgentTotals } from '../shared/agents.ts';
 import { topic } from '../shared/topics.ts';
 import type { Hub } from './types.ts';
 
 export interface AgentsEngineOptions {
   hub: Hub;
   prices: PriceTable;
-}
-
-/** Totals over every agent session, for /metrics. */
-export interface AgentTotals {
-  sessions: number;
-  byState: Record<AgentSummary['state'], number>;
-  costUsd: number;
-  tokens: { input: number; output: number; cacheRead: number; cacheWrite: number };
-  toolCalls: number;
-  toolErrors: number;
 }
 
 /**

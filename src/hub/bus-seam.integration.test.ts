@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { RawClient, startTestServer, type TestServer } from '../../test/helpers/ws-server.ts';
 import { wireCodec } from '../server/encode.ts';
-import { RawClient, startTestServer, type TestServer } from '../server/ws/testing.ts';
 import type { DeltaMessage, ServerMessage } from '../shared/protocol.ts';
 import { InProcessBus } from './fanout.ts';
 import { MemoryHub } from './hub.ts';

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import pino from 'pino';
+import { engines, pushPhase } from '../../test/helpers/engines.ts';
 import type { SessionMetrics } from '../shared/metrics.ts';
 import { topic } from '../shared/topics.ts';
 import { RootWatcher } from '../sources/watcher.ts';
-import { engines, pushPhase } from './fixtures/engines.ts';
 
 const logger = pino({ level: 'silent' });
 const dirs: string[] = [];

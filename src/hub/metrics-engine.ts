@@ -238,7 +238,9 @@ export class MetricsEngine {
   async #jsonlBatch(batch: JsonlBatch): Promise<boolean> {
     const receivedAt = this.#now();
     this.#telemetry
-      ?.counter('livestream_metric_lines_total', 'JSONL lines ingested by the metrics engine')
+      ?.counter('livestream_metric_lines_total', 'JSONL lines ingested by the metrics engine', [
+        'kind',
+      ])
       .inc({ kind: batch.kind }, batch.values.length);
     const key = this.#sessions.keyFor(batch.sessionId);
     if (key === null) {
@@ -324,7 +326,7 @@ export class MetricsEngine {
           : null;
     this.#log.warn({ path: problem.path, code: problem.code }, problem.message);
     this.#telemetry
-      ?.counter('livestream_metric_problems_total', 'Problems met reading metric sources')
+      ?.counter('livestream_metric_problems_total', 'Problems met reading metric sources', ['code'])
       .inc({ code: problem.code });
     if (key === null) {
       const owner =

@@ -82,11 +82,16 @@ export async function buildServer(deps: ServerDeps) {
     'livestream_updates_received_total',
     'Phase updates received',
   );
-  deps.telemetry.gauge('livestream_sessions', 'Sessions by state', () => {
-    const counts = { active: 0, completed: 0, failed: 0 };
-    for (const s of deps.sessions.list()) counts[s.state]++;
-    return Object.entries(counts).map(([state, value]) => ({ labels: { state }, value }));
-  });
+  deps.telemetry.gauge(
+    'livestream_sessions',
+    'Sessions by state',
+    () => {
+      const counts = { active: 0, completed: 0, failed: 0 };
+      for (const s of deps.sessions.list()) counts[s.state]++;
+      return Object.entries(counts).map(([state, value]) => ({ labels: { state }, value }));
+    },
+    ['state'],
+  );
   deps.telemetry.gauge('livestream_websocket_clients', 'Connected WebSocket clients', () => [
     { value: wsStats.clients },
   ]);

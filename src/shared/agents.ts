@@ -142,3 +142,13 @@ export const ZERO_USAGE: TokenUsage = Object.freeze({
 export function totalTokens(u: TokenUsage): number {
   return u.input + u.output + u.cacheRead + u.cacheWrite5m + u.cacheWrite1h;
 }
+
+/** Totals over every agent session, for /metrics. */
+export interface AgentTotals {
+  sessions: number;
+  byState: Record<AgentSummary['state'], number>;
+  costUsd: number;
+  tokens: { input: number; output: number; cacheRead: number; cacheWrite: number };
+  toolCalls: number;
+  toolErrors: number;
+}

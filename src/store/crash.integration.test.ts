@@ -5,11 +5,11 @@ import { createInterface } from 'node:readline';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { captureLogger, tempDir } from './fixtures/helpers.ts';
+import { captureLogger, tempDir } from '../../test/helpers/store.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const writer = fileURLToPath(new URL('./fixtures/crash-writer.ts', import.meta.url));
+const writer = fileURLToPath(new URL('../../test/helpers/crash-writer.ts', import.meta.url));
 const KEY = 'crashy';
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { captureLogger, session, tempDir, tokenPoint } from './fixtures/helpers.ts';
+import { captureLogger, session, tempDir, tokenPoint } from '../../test/helpers/store.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import type { StoreHealth } from './types.ts';
 

@@ -3,7 +3,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { captureLogger, session, tempDir, tokenPoint } from './fixtures/helpers.ts';
+import { captureLogger, session, tempDir, tokenPoint } from '../../test/helpers/store.ts';
 import { MIGRATIONS, migrate, SCHEMA_VERSION, SchemaTooNewError } from './migrations.ts';
 import { SqliteStore } from './sqlite-store.ts';
 

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type PostgresServer, startPostgres } from '../../test/helpers/services.ts';
-import type { LogLine } from '../shared/model.ts';
 import {
   agent,
   captureLogger,
@@ -9,7 +8,8 @@ import {
   session,
   testIteration,
   tokenPoint,
-} from './fixtures/helpers.ts';
+} from '../../test/helpers/store.ts';
+import type { LogLine } from '../shared/model.ts';
 import { PG_MIGRATIONS } from './postgres-migrations.ts';
 import { PostgresStore } from './postgres-store.ts';
 

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { LogLine } from '../shared/model.ts';
 import {
   agent,
   captureLogger,
@@ -11,7 +10,8 @@ import {
   tempDir,
   testIteration,
   tokenPoint,
-} from './fixtures/helpers.ts';
+} from '../../test/helpers/store.ts';
+import type { LogLine } from '../shared/model.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 describe('SqliteStore round trips', () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { captureLogger, session, tempDir } from '../../test/helpers/store.ts';
 import type { PhaseTransition } from '../shared/model.ts';
-import { captureLogger, session, tempDir } from './fixtures/helpers.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 function transition(sessionKey: string, to: string, at: number): PhaseTransition {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { captureLogger } from './fixtures/helpers.ts';
+import { captureLogger } from '../../test/helpers/store.ts';
 import { type WriteOp, WriteQueue } from './write-queue.ts';
 
 class DiskFull extends Error {}

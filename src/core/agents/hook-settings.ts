@@ -31,11 +31,10 @@ export function livestreamHook(url: string, tokenEnv: string | null): HttpHook {
 /** Whether a settings entry is a handler Livestream added: an `http` hook to `…/api/hooks`. */
 export function isLivestreamHook(h: unknown): boolean {
   if (!isObj(h) || h.type !== 'http' || typeof h.url !== 'string') return false;
-  try {
-    return new URL(h.url).pathname.replace(/\/+$/, '').endsWith('/api/hooks');
-  } catch {
-    return false;
-  }
+  // The path of an absolute URL, read without the URL class (core has no DOM or node types).
+  const path = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*(\/[^?#]*)?/i.exec(h.url.trim());
+  if (!path) return false;
+  return (path[1] ?? '').replace(/\/+$/, '').endsWith('/api/hooks');
 }
 
 export class SettingsShapeError extends Error {}

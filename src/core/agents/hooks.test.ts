@@ -176,6 +176,36 @@ describe('hook settings', () => {
     assert.ok(!isLivestreamHook({ type: 'command', command: 'curl http://x/api/hooks' }));
   });
 
+  test('our handler is recognised by its URL path, as the URL class reads it', () => {
+    const urls = [
+      'http://127.0.0.1:4800/api/hooks',
+      'http://127.0.0.1:4800/api/hooks/',
+      'https://box.lan/livestream/api/hooks?x=1',
+      'http://[::1]:4800/api/hooks#frag',
+      'HTTP://host/api/hooks',
+      ' http://host/api/hooks ',
+      'http://user:pw@host/api/hooks',
+      'http://host/api/hooks/extra',
+      'http://host/api/hooksy',
+      'http://host?next=/api/hooks',
+      'http://host#/api/hooks',
+      'http://host',
+      '/api/hooks',
+      'api/hooks',
+      'not a url',
+      '',
+    ];
+    for (const u of urls) {
+      let expected: boolean;
+      try {
+        expected = new URL(u).pathname.replace(/\/+$/, '').endsWith('/api/hooks');
+      } catch {
+        expected = false;
+      }
+      assert.equal(isLivestreamHook({ type: 'http', url: u }), expected, u);
+    }
+  });
+
   test('a settings file of the wrong shape is refused', () => {
     assert.throws(() => installHooks([], livestreamHook(url, null)));
     assert.throws(() => installHooks({ hooks: 'x' }, livestreamHook(url, null)));

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import type { Decision } from '../../shared/metrics.ts';
 import { decisionFileKind, parseDecisionFile, preferDecision } from './decisions.ts';
 
@@ -122,4 +124,53 @@ test('one id in two files of a kind: the newer file wins whatever the reading or
   } as Decision;
   assert.equal(preferDecision(older, newer).title, 'new');
   assert.equal(preferDecision(newer, older).title, 'new');
+});
+
+test('ids of entries without one are those stored before core dropped node:crypto', () => {
+  // Computed by the node:crypto implementation (commit 0acd902); stored ids must not move.
+  const feedback = {
+    issues_found: [
+      { issue: 'Vite port clash on 5173', detected_in_phase: 'Test' },
+      { description: 'npm ci fails without lockfile' },
+      { issue: { description: 'Déjà vu: ü€ 日本語 😀' }, phase: 'Builder' },
+      'a bare string entry',
+    ],
+    successful_patterns: [
+      { pattern: 'Run tests before deploy', applies_to_phases: ['Test', 'Deploy'] },
+    ],
+  };
+  const patterns = { patterns: [{ title: 'Missing env var' }, { name: 'Lone \ud800 surrogate' }] };
+  const ids = [
+    ...parseDecisionFile('feedback', feedback, 'f', 0).decisions,
+    ...parseDecisionFile('patterns', patterns, 'p', 0).decisions,
+  ].map((d) => d.id);
+  assert.deepEqual(ids, [
+    'issue:h-200181277d3e3e3b',
+    'issue:h-29c4fb8dd7eabee7',
+    'issue:h-e2cb76f68a46d898',
+    'issue:h-994b6c918207c1f0',
+    'pattern:h-0da426a239b14f06',
+    'common_issue:h-165a017556492c30',
+    'common_issue:h-770574020e6fc268',
+  ]);
+});
+
+test('hashed ids match node:crypto for any title and phase', () => {
+  fc.assert(
+    fc.property(
+      fc.string({ unit: 'binary', minLength: 1 }).filter((s) => s.trim() !== ''),
+      fc.option(fc.string({ unit: 'binary', minLength: 1 }).filter((s) => s.trim() !== '')),
+      (title, phase) => {
+        const doc = { issues_found: [{ title, ...(phase === null ? {} : { phase }) }] };
+        const [d] = parseDecisionFile('feedback', doc, 'f', 0).decisions;
+        const shownTitle = title.trim().slice(0, 4000);
+        const shownPhase = phase === null ? '' : phase.trim().slice(0, 4000);
+        const digest = createHash('sha256')
+          .update(`issue\0${shownTitle}\0${shownPhase}`)
+          .digest('hex');
+        assert.equal(d?.id, `issue:h-${digest.slice(0, 16)}`);
+      },
+    ),
+    { numRuns: 300 },
+  );
 });

@@ -1,5 +1,7 @@
-import { createHash } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Decision, DecisionKind } from '../../shared/metrics.ts';
+import { utf8Bytes } from '../utf8.ts';
 
 /** Which decision file a path is, relative to its project; null for other files. */
 export function decisionFileKind(relPath: string): 'feedback' | 'patterns' | null {
@@ -58,10 +60,13 @@ function list(value: unknown): string | null {
   return str(value);
 }
 
+/**
+ * A stable id for an entry the producer gave none. Stored ids depend on it:
+ * it must stay the first 16 hex digits of SHA-256 over the UTF-8 text (what
+ * node:crypto computed before core went I/O-free; see decisions.test.ts).
+ */
 function hashId(kind: DecisionKind, title: string, phase: string | null): string {
-  const digest = createHash('sha256')
-    .update(`${kind}\0${title}\0${phase ?? ''}`)
-    .digest('hex');
+  const digest = bytesToHex(sha256(utf8Bytes(`${kind}\0${title}\0${phase ?? ''}`)));
   return `h-${digest.slice(0, 16)}`;
 }
 

@@ -1,4 +1,5 @@
 import { parseInstant } from '../time.ts';
+import { utf8Length } from '../utf8.ts';
 
 /** A session event (events.jsonl line or broadcast) as a log line. */
 export interface EventLine {
@@ -125,7 +126,7 @@ export function parseBroadcast(
         'The body must be a JSON object (an event such as {"type":"log_line","data":{...}}).',
     };
   }
-  const size = new TextEncoder().encode(JSON.stringify(body)).length;
+  const size = utf8Length(JSON.stringify(body));
   if (size > MAX_BROADCAST_BYTES) {
     return {
       ok: false,

@@ -2,8 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AgentEvent } from '../../core/agents/events.ts';
 import { hookEvents, hookPayloadSchema } from '../../core/agents/hooks.ts';
-import type { AgentTotals } from '../../hub/agents-engine.ts';
-import type { AgentDetail, AgentSummary } from '../../shared/agents.ts';
+import type { AgentDetail, AgentSummary, AgentTotals } from '../../shared/agents.ts';
 import type { Telemetry } from '../../telemetry.ts';
 import { sendError } from '../errors.ts';
 import { badRequest, sessionIdParams } from '../params.ts';
@@ -62,6 +61,7 @@ export async function agentRoutes(
   const hooks = telemetry.counter(
     'livestream_hooks_received_total',
     'Claude Code hook payloads received (rejected: missing fields; ignored: unknown event)',
+    ['result'],
   );
   // Claude Code waits for the answer: it is sent as soon as the payload is applied
   // (in memory; publishing happens on the next tick), and says nothing the agent acts on.
@@ -81,20 +81,36 @@ export async function agentRoutes(
     return {};
   });
 
-  telemetry.gauge('livestream_agent_sessions', 'Coding-agent sessions by state', () =>
-    Object.entries(agents.totals().byState).map(([state, value]) => ({ labels: { state }, value })),
+  telemetry.gauge(
+    'livestream_agent_sessions',
+    'Coding-agent sessions by state',
+    () =>
+      Object.entries(agents.totals().byState).map(([state, value]) => ({
+        labels: { state },
+        value,
+      })),
+    ['state'],
   );
   telemetry.gauge('livestream_agent_cost_usd', 'Cost in USD of every coding-agent session', () => [
     { value: agents.totals().costUsd },
   ]);
-  telemetry.gauge('livestream_agent_tokens', 'Tokens of every coding-agent session by kind', () =>
-    Object.entries(agents.totals().tokens).map(([kind, value]) => ({ labels: { kind }, value })),
+  telemetry.gauge(
+    'livestream_agent_tokens',
+    'Tokens of every coding-agent session by kind',
+    () =>
+      Object.entries(agents.totals().tokens).map(([kind, value]) => ({ labels: { kind }, value })),
+    ['kind'],
   );
-  telemetry.gauge('livestream_agent_tool_calls', 'Tool calls of coding-agent sessions', () => {
-    const t = agents.totals();
-    return [
-      { labels: { outcome: 'all' }, value: t.toolCalls },
-      { labels: { outcome: 'error' }, value: t.toolErrors },
-    ];
-  });
+  telemetry.gauge(
+    'livestream_agent_tool_calls',
+    'Tool calls of coding-agent sessions',
+    () => {
+      const t = agents.totals();
+      return [
+        { labels: { outcome: 'all' }, value: t.toolCalls },
+        { labels: { outcome: 'error' }, value: t.toolErrors },
+      ];
+    },
+    ['outcome'],
+  );
 }

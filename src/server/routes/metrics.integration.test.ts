@@ -193,7 +193,7 @@ describe('metrics routes', () => {
     assert.match(text, /^# TYPE livestream_agent_updates_total counter$/m);
     assert.match(text, /^livestream_agent_updates_total 1$/m);
     assert.match(text, /^livestream_broadcasts_total 1$/m);
-    assert.match(text, /^livestream_store_write_seconds_bucket\{op="saveAgent",le="\+Inf"\} 1$/m);
+    assert.match(text, /^livestream_store_write_seconds_bucket\{le="\+Inf",op="saveAgent"\} 1$/m);
     assert.match(text, /^livestream_store_write_seconds_count\{op="saveSession"\} \d+$/m);
   });
 });

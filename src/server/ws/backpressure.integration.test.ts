@@ -3,9 +3,9 @@ import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { test } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
+import { RawClient, startTestServer } from '../../../test/helpers/ws-server.ts';
 import type { ServerMessage } from '../../shared/protocol.ts';
 import { SLOW_CONSUMER_CLOSE } from './protocol.ts';
-import { RawClient, startTestServer } from './testing.ts';
 
 const limits = {
   softBufferBytes: 64 * 1024,

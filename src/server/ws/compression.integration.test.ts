@@ -3,9 +3,9 @@ import { once } from 'node:events';
 import { connect, type NetConnectOpts, type Socket } from 'node:net';
 import { test } from 'node:test';
 import WebSocket from 'ws';
+import { startTestServer } from '../../../test/helpers/ws-server.ts';
 import { LivestreamClient } from '../../client/client.ts';
 import type { ServerMessage } from '../../shared/protocol.ts';
-import { startTestServer } from './testing.ts';
 
 /** A `ws` client whose TCP socket is kept, to count what arrives on the wire. */
 function wiredClient(url: string, options: WebSocket.ClientOptions = {}) {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { startTestServer, type TestServer } from '../../../test/helpers/ws-server.ts';
 import type { LogLine, SessionDetail, SessionStatus } from '../../shared/model.ts';
 import type { LegacyMessage } from '../../shared/protocol.ts';
-import { startTestServer, type TestServer } from './testing.ts';
 
 let server: TestServer;
 before(async () => {

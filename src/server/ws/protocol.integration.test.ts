@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { WebSocket } from 'ws';
+import { RawClient, startTestServer, type TestServer } from '../../../test/helpers/ws-server.ts';
 import { MAX_CLIENT_MESSAGE_BYTES, type ServerMessage } from '../../shared/protocol.ts';
-import { RawClient, startTestServer, type TestServer } from './testing.ts';
 
 let server: TestServer;
 const clients: RawClient[] = [];

@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { tempDir } from '../../../test/helpers/plan-fixtures.ts';
 import { LOCK_NAME, ownerAlive, PlansLock, processStartTime } from './lock.ts';
 
-const CHILD = join(import.meta.dirname, 'lock-child.ts');
+const CHILD = join(import.meta.dirname, '../../../test/helpers/lock-child.ts');
 const { dir: root, cleanup } = tempDir('livestream-lock-');
 after(cleanup);
 let n = 0;

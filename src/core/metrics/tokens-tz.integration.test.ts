@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const PROBE = fileURLToPath(new URL('./fixtures/tz-probe.ts', import.meta.url));
+const PROBE = fileURLToPath(new URL('../../../test/helpers/tz-probe.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 const AT = Date.UTC(2025, 0, 13, 0, 30);

@@ -1,8 +1,8 @@
 // A process that takes the plans lock, for the lock tests. Usage:
-//   node --import tsx lock-child.ts DIR hold|try|throw
+//   node --import tsx test/helpers/lock-child.ts DIR hold|try|throw
 // hold: take the lock, print "locked", wait for a signal; try: print the
 // outcome and exit (releasing); throw: take the lock and die of an uncaught error.
-import { PlansLock, releaseOnSignals } from './lock.ts';
+import { PlansLock, releaseOnSignals } from '../../src/sources/plans/lock.ts';
 
 const [dir, mode] = process.argv.slice(2);
 const result = await PlansLock.acquire(dir as string);

@@ -1,14 +1,18 @@
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { WebSocket } from 'ws';
-import { InProcessBus } from '../../hub/fanout.ts';
-import { MemoryHub } from '../../hub/hub.ts';
-import type { ServerMessage } from '../../shared/protocol.ts';
-import { wireCodec } from '../encode.ts';
-import { CompressionGate } from './compression.ts';
-import { legacyRoutes } from './legacy.ts';
-import { type ProtocolOptions, protocolRoutes, websocketServerOptions } from './protocol.ts';
-import { WsStats } from './stats.ts';
+import { InProcessBus } from '../../src/hub/fanout.ts';
+import { MemoryHub } from '../../src/hub/hub.ts';
+import { wireCodec } from '../../src/server/encode.ts';
+import { CompressionGate } from '../../src/server/ws/compression.ts';
+import { legacyRoutes } from '../../src/server/ws/legacy.ts';
+import {
+  type ProtocolOptions,
+  protocolRoutes,
+  websocketServerOptions,
+} from '../../src/server/ws/protocol.ts';
+import { WsStats } from '../../src/server/ws/stats.ts';
+import type { ServerMessage } from '../../src/shared/protocol.ts';
 
 /** A real Fastify server with both WebSocket endpoints on 127.0.0.1, port 0 (tests, benchmarks). */
 export interface TestServer {

@@ -22,7 +22,7 @@ import type {
 import { topic } from '../shared/topics.ts';
 import type { SessionStore } from '../store/types.ts';
 import type { LogBook } from './logbook.ts';
-import { SessionsList } from './sessions-list.ts';
+import { SessionsTopic } from './sessions-topic.ts';
 import type { Hub } from './types.ts';
 
 export type PushResult =
@@ -86,7 +86,7 @@ export class SessionEngine {
    * a walk of them all on every push).
    */
   readonly #active = new Set<string>();
-  readonly #list: SessionsList;
+  readonly #topic: SessionsTopic;
 
   constructor(opts: {
     hub: Hub;
@@ -103,7 +103,7 @@ export class SessionEngine {
     this.#logs = opts.logs;
     this.#log = opts.logger;
     this.#now = opts.now ?? Date.now;
-    this.#list = new SessionsList(this.#hub, () => this.#statuses());
+    this.#topic = new SessionsTopic(this.#hub, () => this.#statuses());
   }
 
   /** Loads stored sessions and their phase history, so past sessions show after a restart (logs load when read). */
@@ -297,7 +297,7 @@ export class SessionEngine {
   close(): void {
     for (const timer of this.#settles.values()) clearTimeout(timer);
     this.#settles.clear();
-    this.#list.close();
+    this.#topic.close();
   }
 
   #fileDocument(d: FileDocument): void {
@@ -499,8 +499,8 @@ export class SessionEngine {
    * list (every phase file of a 20,000-folder start rebuilt and diffed it).
    */
   #publishList(changed?: ReadonlyMap<string, SessionStatus | undefined>): void {
-    if (changed) this.#list.changed(changed);
-    else this.#list.publishAll();
+    if (changed) this.#topic.changed(changed);
+    else this.#topic.publishAll();
   }
 
   *#statuses(): Generator<readonly [string, SessionStatus]> {

@@ -35,7 +35,7 @@ const RERANK_MS = 250;
  * summarises), the changed entries are set at once and the list is ranked
  * again at most every `RERANK_MS`.
  */
-export class SessionsList {
+export class SessionsTopic {
   readonly #hub: Hub;
   readonly #all: () => Iterable<readonly [string, SessionStatus]>;
   readonly #policy: ListPolicy;

@@ -4,7 +4,7 @@ import { sessionStatus } from '../../test/helpers/fixtures.ts';
 import type { SessionStatus } from '../shared/model.ts';
 import type { DeltaMessage } from '../shared/protocol.ts';
 import { MemoryHub } from './hub.ts';
-import { type ListPolicy, SessionsList } from './sessions-list.ts';
+import { type ListPolicy, SessionsTopic } from './sessions-topic.ts';
 
 /** Entries cost 10; past the budget only the newest `budget / 10` are listed. */
 function policy(budget: number): ListPolicy & { wholeCalls: number } {
@@ -32,7 +32,7 @@ test('within the budget a change sets its entry only; crossing it builds the lis
   hub.fanout.subscribeAll((d) => deltas.push(d));
   const sessions = new Map<string, SessionStatus>();
   const p = policy(30);
-  const list = new SessionsList(hub, () => sessions.entries(), p);
+  const list = new SessionsTopic(hub, () => sessions.entries(), p);
   for (const id of ['a', 'b']) sessions.set(id, sessionStatus(id, { changedAt: 1 }));
   list.publishAll();
   assert.equal(p.wholeCalls, 1);
@@ -67,7 +67,7 @@ test('past the budget a change shows at once and the list is ranked again soon',
   const hub = new MemoryHub();
   const sessions = new Map<string, SessionStatus>();
   const p = policy(20);
-  const list = new SessionsList(hub, () => sessions.entries(), p);
+  const list = new SessionsTopic(hub, () => sessions.entries(), p);
   for (const [i, id] of ['a', 'b', 'c'].entries()) {
     sessions.set(id, sessionStatus(id, { changedAt: i }));
   }

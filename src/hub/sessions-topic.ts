@@ -25,7 +25,7 @@ export const WHOLE_LIST: ListPolicy = {
 };
 
 /** How long, past the budget, the list may wait to be ranked again after a change. */
-const RERANK_MS = 250;
+const RERANK_MS = 1000;
 
 /**
  * Publishes the `sessions` topic at a cost proportional to what changed: a

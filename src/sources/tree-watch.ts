@@ -1,6 +1,7 @@
 import { type FSWatcher, type Stats, watch } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
+import { IoLimit } from './io-limit.ts';
 
 /** What a tree watch reports about one file. */
 export type TreeFileKind = 'add' | 'change' | 'unlink';
@@ -106,14 +107,13 @@ export class TreeWatch {
   readonly #lastDelay = new Map<string, number>();
   /** Paths retried since the last time nothing was waiting. */
   #retried = 0;
-  #active = 0;
   #foldersRead = 0;
-  /** Calls waiting for a slot, from `#queueHead` on (`shift` is linear on a long array). */
-  #queue: ((() => void) | undefined)[] = [];
-  #queueHead = 0;
+
+  readonly #io: IoLimit;
 
   constructor(opts: TreeWatchOptions) {
     this.#opts = opts;
+    this.#io = new IoLimit(opts.concurrency ?? 64);
   }
 
   /** Folders read (listed) so far, each counted once: the scan's progress against `folders`. */
@@ -161,36 +161,7 @@ export class TreeWatch {
     for (const timer of this.#retries.values()) clearTimeout(timer);
     this.#retries.clear();
     this.#lastDelay.clear();
-    this.#queue = [];
-    this.#queueHead = 0;
-  }
-
-  /**
-   * Runs one file-system call when fewer than `concurrency` are running: the
-   * scan of a tree of 20,000 folders would otherwise open them all at once.
-   */
-  async #io<T>(call: () => Promise<T>): Promise<T> {
-    if (this.#active >= (this.#opts.concurrency ?? 64)) {
-      await new Promise<void>((go) => this.#queue.push(go));
-    }
-    this.#active++;
-    try {
-      return await call();
-    } finally {
-      this.#active--;
-      this.#next();
-    }
-  }
-
-  #next(): void {
-    if (this.#queueHead >= this.#queue.length) return;
-    const go = this.#queue[this.#queueHead];
-    this.#queue[this.#queueHead++] = undefined;
-    if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#queueHead);
-      this.#queueHead = 0;
-    }
-    go?.();
+    this.#io.close();
   }
 
   /**
@@ -323,7 +294,7 @@ export class TreeWatch {
   async #scan(dir: Dir): Promise<void> {
     let names: string[];
     try {
-      names = await this.#io(() => readdir(dir.path));
+      names = await this.#io.run(() => readdir(dir.path));
     } catch (error) {
       if (isBusy(error)) {
         // Until it is read, files created in it would be missed for good.
@@ -381,7 +352,7 @@ export class TreeWatch {
   async #look(parent: Dir, name: string, path: string, cause: Cause, seq: number): Promise<void> {
     let stats: Stats | null = null;
     try {
-      stats = await this.#io(() => lstat(path));
+      stats = await this.#io.run(() => lstat(path));
     } catch (error) {
       if (isBusy(error)) {
         this.#retry(path, error, () => this.#check(parent, name, cause));

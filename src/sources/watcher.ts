@@ -15,7 +15,7 @@ export interface ScanProgress {
   /** Folders listed so far, of those found so far (the total is known once all are read). */
   foldersRead: number;
   foldersFound: number;
-  /** Files found by the first scan that the handlers have read, of those found so far. */
+  /** File reads the first scan started (one per handler taking a file), and those done. */
   filesRead: number;
   filesFound: number;
   /** Folders or entries waiting to be read again after running out of file descriptors. */
@@ -83,8 +83,7 @@ interface Root {
  * up again by a periodic check, never fatal.
  */
 export class RootWatcher {
-  /** `unread`: folders or entries that could not be read for lack of file descriptors (retried). */
-  readonly stats = { events: 0, errors: 0, unread: 0 };
+  readonly stats = { events: 0, errors: 0 };
   #unreadLogged = 0;
   readonly #opts: RootWatcherOptions;
   readonly #log: Logger;
@@ -293,11 +292,11 @@ export class RootWatcher {
 
   /**
    * A folder or entry not read for lack of file descriptors (the tree watch
-   * retries it): the first few paths of each episode are named, the rest
-   * counted, so a scan of 20,000 folders under pressure does not flood the log.
+   * retries it): the first few paths of each episode are named and the
+   * recovery line counts them all, so a scan of 20,000 folders under pressure
+   * does not flood the log.
    */
   #couldNotRead(root: Root, code: string, path: string): void {
-    this.stats.unread++;
     if (this.#unreadLogged >= UNREAD_PATHS_LOGGED) return;
     this.#unreadLogged++;
     this.#log.warn(

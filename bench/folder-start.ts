@@ -72,7 +72,8 @@ async function untilComplete(port: number, n: number): Promise<void> {
     const res = await fetch(`http://127.0.0.1:${port}/api/health`);
     const body = (await res.json()) as { sessions?: number; scan?: { state: string } };
     if ((body.sessions ?? 0) >= n && (body.scan?.state ?? 'watching') === 'watching') return;
-    await new Promise((r) => setTimeout(r, 50));
+    // Not too often: each health answer sorts every session.
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

@@ -18,7 +18,9 @@ after(async () => {
  * be had. Once descriptors are free it must read the tree and place the
  * watches it could not, so files written afterwards are seen.
  */
-test('started with no file descriptor free, it reads and watches the tree once there are', async (t) => {
+test('started with no file descriptor free, it reads and watches the tree once there are', {
+  timeout: 30_000,
+}, async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'ls-starved-'));
   temps.push(root);
   await mkdir(join(root, 'a'));

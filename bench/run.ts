@@ -17,6 +17,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   heavy: () => import('./heavy.ts'),
   'scale-cost': () => import('./scale-cost.ts'),
   'folder-start': () => import('./folder-start.ts'),
+  agents: () => import('./agents.ts'),
 };
 
 const VALUE_FLAGS = new Set(['--minutes', '--seconds', '--baseline']);

@@ -2,13 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AttentionConfig } from './attention-config.ts';
 import type { AppConfig } from './config.ts';
-import { createEngines, type Engines } from './engines.ts';
-import { AgentsEngine } from './hub/agents-engine.ts';
+import { createEngines, createPlansPipeline, type Engines } from './engines.ts';
+import { AgentsEngine, buildPhases } from './hub/agents-engine.ts';
 import { AttentionEngine } from './hub/attention-engine.ts';
 import { InProcessBus } from './hub/fanout.ts';
 import { MemoryHub } from './hub/hub.ts';
 import type { MetricsEngine } from './hub/metrics-engine.ts';
-import { PlansEngine } from './hub/plans-engine.ts';
+import type { PlansEngine } from './hub/plans-engine.ts';
 import type { SessionEngine } from './hub/session-engine.ts';
 import {
   type Channel,
@@ -129,9 +129,11 @@ export async function createApp({
       ...(config.tokenBudget === undefined ? {} : { tokenBudget: config.tokenBudget }),
     });
     const { logs, sessions, metrics, close: closeEngines, handlers } = engines;
+    agents.phasesFrom(buildPhases(sessions));
     closers.push(closeEngines);
-    const plans = new PlansEngine({ hub, logger });
-    closers.push(() => plans.close());
+    const planPipeline = createPlansPipeline({ hub, logger });
+    const plans = planPipeline.engine;
+    closers.push(() => planPipeline.close());
 
     // Attention reads the hub's topics only; it starts before the watcher so it sees every change.
     // Alerts live in SQLite; beside PostgreSQL history they use the local database file, as
@@ -169,7 +171,7 @@ export async function createApp({
 
     const watcher = new RootWatcher({
       roots: config.roots,
-      handlers: [...handlers, ...plans.handlers()],
+      handlers: [...handlers, ...planPipeline.handlers],
       logger,
       ...(config.pollMs ? { pollMs: config.pollMs } : {}),
     });
@@ -230,7 +232,7 @@ export async function createApp({
       onListening?.(url, loginPath);
     }
     await scanned;
-    await plans.idle();
+    await planPipeline.idle();
     return {
       hub,
       sessions,

@@ -3,9 +3,11 @@ import { metricsSink } from './core/metrics/inputs.ts';
 import { MemoryHub } from './hub/hub.ts';
 import { LogBook } from './hub/logbook.ts';
 import { MetricsEngine } from './hub/metrics-engine.ts';
+import { PlansEngine } from './hub/plans-engine.ts';
 import { SessionEngine } from './hub/session-engine.ts';
 import { JsonlLogHandler, ProjectMetricsHandler } from './sources/metrics-files.ts';
 import { SessionFilesHandler } from './sources/phase-files.ts';
+import { PlanFoldersSource } from './sources/plans/folders.ts';
 import type { FileHandler } from './sources/types.ts';
 import type { LogStore, MetricsStore, SessionStore } from './store/types.ts';
 import type { Telemetry } from './telemetry.ts';
@@ -91,5 +93,34 @@ export async function createEngines(opts: EnginesOptions): Promise<Engines> {
       metrics.close();
       sessions.close();
     },
+  };
+}
+
+/** The plans engine fed by the plan folders under the watched roots (`work-space/plans/…`). */
+export interface PlansPipeline {
+  engine: PlansEngine;
+  /** The file handlers to give the root watcher. */
+  handlers: FileHandler[];
+  /** Resolves once every scheduled folder read has been applied (after the watcher's scan). */
+  idle(): Promise<void>;
+  close(): void;
+}
+
+/** Connects the plan-folder source to the plans engine, as `createEngines` does for builds. */
+export function createPlansPipeline(opts: {
+  hub: MemoryHub;
+  logger: Logger;
+  debounceMs?: number;
+}): PlansPipeline {
+  const engine = new PlansEngine({ hub: opts.hub });
+  const source = new PlanFoldersSource((event) => engine.apply(event), {
+    logger: opts.logger,
+    ...(opts.debounceMs === undefined ? {} : { debounceMs: opts.debounceMs }),
+  });
+  return {
+    engine,
+    handlers: source.handlers(),
+    idle: () => source.idle(),
+    close: () => source.close(),
   };
 }

@@ -1,10 +1,13 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { MemoryHub } from '../hub/hub.ts';
+import { PlansEngine } from '../hub/plans-engine.ts';
 import { loadActionsConfig } from '../sources/plans/actions.ts';
+import { PlansDirSource } from '../sources/plans/dir-source.ts';
 import { projectRootOf, resolvePlansDir } from '../sources/plans/read.ts';
-import { PlansRepository } from '../sources/plans/repository.ts';
 import { CliError, EXIT } from './errors.ts';
+import type { PlansController } from './plans-host.ts';
 
 interface PlansFlags {
   json?: boolean;
@@ -13,6 +16,7 @@ interface PlansFlags {
   connect?: string;
   token?: string;
   yes?: boolean;
+  desktopNotify?: boolean;
   executeNext?: string;
   createSubplan?: string;
   createExecution?: string;
@@ -29,7 +33,21 @@ export function parsePoll(value: string | boolean | undefined): number | null {
   return Math.round(seconds * 1000);
 }
 
+/** `--json`: one read of the folder through the same source and engine as the dashboard. */
+async function printJson(plansDir: string): Promise<void> {
+  const engine = new PlansEngine({ hub: new MemoryHub() });
+  await new PlansDirSource(plansDir, (event) => engine.apply(event)).scan();
+  // `plans --json | head`: a reader that stops early ends the output, not with a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+  process.stdout.write(`${JSON.stringify({ plansDir, plans: engine.details() }, null, 2)}\n`);
+}
+
 async function action(dir: string | undefined, flags: PlansFlags): Promise<void> {
+  // `--connect URL` without a folder: the server's plans; with one, that folder's.
+  const plansFromServer = Boolean(flags.connect) && dir === undefined && !flags.json;
   const base = resolve(dir ?? '.');
   try {
     if (!statSync(base).isDirectory()) throw new Error('not a folder');
@@ -41,8 +59,7 @@ async function action(dir: string | undefined, flags: PlansFlags): Promise<void>
   }
   const plansDir = resolvePlansDir(base);
   if (flags.json) {
-    const plans = await new PlansRepository(plansDir).load();
-    process.stdout.write(`${JSON.stringify({ plansDir, plans }, null, 2)}\n`);
+    await printJson(plansDir);
     return;
   }
   const pollMs = parsePoll(flags.poll);
@@ -62,16 +79,40 @@ async function action(dir: string | undefined, flags: PlansFlags): Promise<void>
     throw new CliError((error as Error).message, EXIT.usage);
   }
   // Ink and React load only for the interactive dashboard.
-  const { runDashboard } = await import('../tui/run.tsx');
-  const { buildsSource } = await import('../tui/builds.ts');
+  const { runDashboard } = await import('./plans-dashboard.tsx');
+  const { buildsSource, serverAlerts } = await import('./plans-builds.ts');
+  const { notifyNewAlerts } = await import('./plans-notify.ts');
+  const url = flags.connect;
+  if (flags.desktopNotify && !url) {
+    throw new CliError(
+      '--desktop-notify needs --connect URL: alerts come from a server',
+      EXIT.usage,
+    );
+  }
   const code = await runDashboard({
     plansDir,
     config,
     pollMs,
     yes: flags.yes ?? false,
-    builds: flags.connect
-      ? { url: flags.connect, source: buildsSource(flags.connect, flags.token) }
-      : null,
+    builds: url ? { url, source: buildsSource(url, flags.token) } : null,
+    plansFromServer,
+    alerts: url ? serverAlerts(url, flags.token) : null,
+    ...(url && flags.desktopNotify
+      ? {
+          onAlerts: (controller: PlansController) => {
+            const off = notifyNewAlerts(controller.store, url, {
+              onError: (message) => controller.store.dispatch({ type: 'notice', message }),
+            });
+            if (!off) {
+              controller.store.dispatch({
+                type: 'notice',
+                message: 'Desktop notifications are off: notify-send is not installed.',
+              });
+            }
+            return off ?? (() => undefined);
+          },
+        }
+      : {}),
   });
   if (code !== 0) process.exitCode = code;
 }
@@ -81,19 +122,26 @@ export function register(program: Command): void {
   program
     .command('plans')
     .description('Dashboard of LLM-driven plan folders (work-space/plans/<PLAN>/)')
-    .argument('[dir]', 'a project (holding work-space/plans) or a plans folder', '.')
+    .argument(
+      '[dir]',
+      'a project (holding work-space/plans) or a plans folder (default: the current folder; with --connect and no folder, the server’s plans)',
+    )
     .option('--json', 'print the derived state of every plan as JSON and exit')
     .option('--poll [seconds]', 'poll instead of file events (network filesystems); default 2 s')
     .option('--config <file>', 'actions config (default: <plans>/.livestream-plans.json)')
     .option('--execute-next <command>', 'command for "execute next" ({plan}, {achievement}, ...)')
     .option('--create-subplan <command>', 'command for "create subplan"')
     .option('--create-execution <command>', 'command for "create execution"')
-    .option('--connect <url>', 'show live build sessions from a running livestream server')
+    .option(
+      '--connect <url>',
+      'a running livestream server: its builds, agents and attention queue (and its plans, when no folder is given)',
+    )
     .option(
       '--token <token>',
       'token of the server given with --connect',
       process.env.LIVESTREAM_TOKEN,
     )
+    .option('--desktop-notify', 'desktop notifications (notify-send) for new alerts from --connect')
     .option('-y, --yes', 'run even when another instance is open on the same folder')
     .action(action);
 }

@@ -12,9 +12,10 @@ import {
 } from '../../test/helpers/plan-fixtures.ts';
 import { plansRoutes } from '../server/routes/plans.ts';
 import type { PlanDetail } from '../shared/plans.ts';
+import { PlanFoldersSource, planFolderOf } from '../sources/plans/folders.ts';
 import { RootWatcher } from '../sources/watcher.ts';
 import { MemoryHub } from './hub.ts';
-import { PlansEngine, planFolderOf } from './plans-engine.ts';
+import { PlansEngine } from './plans-engine.ts';
 
 const { dir: root, cleanup } = tempDir('livestream-engine-');
 after(cleanup);
@@ -50,18 +51,19 @@ test('the engine publishes plans and plan:<id> from the watcher, and follows cha
   ]);
   writePlan(b, 'DEMO', [{ path: 'PLAN_DEMO.md', text: planText('Other demo', [['1.1', 'One']]) }]);
   const hub = new MemoryHub();
-  const engine = new PlansEngine({ hub, logger, debounceMs: 20 });
+  const engine = new PlansEngine({ hub });
+  const source = new PlanFoldersSource((event) => engine.apply(event), { logger, debounceMs: 20 });
   // One watcher per project, started in turn: the project seen first keeps the bare id.
   const watchers = ['a', 'b'].map(
-    (name) => new RootWatcher({ roots: [join(root, name)], handlers: engine.handlers(), logger }),
+    (name) => new RootWatcher({ roots: [join(root, name)], handlers: source.handlers(), logger }),
   );
   t.after(async () => {
     for (const watcher of watchers) await watcher.stop();
-    engine.close();
+    source.close();
   });
   for (const watcher of watchers) {
     await watcher.start();
-    await engine.idle();
+    await source.idle();
   }
   assert.deepEqual(
     engine
@@ -85,20 +87,20 @@ test('the engine publishes plans and plan:<id> from the watcher, and follows cha
   });
   writeFixtureFile(join(a, 'DEMO'), { path: 'execution/feedbacks/APPROVED_11.md' });
   await changed;
-  await engine.idle();
+  await source.idle();
   const second = engine.get('DEMO');
   assert.equal(second?.achievements[0]?.status, 'approved');
   assert.notEqual(second, first, 'a new object, never the old one mutated');
   assert.equal(first.achievements[0]?.status, 'not_started');
 
   const version = hub.get('plans')?.version;
-  engine.touch(join(a, 'DEMO'));
-  await engine.idle();
+  source.touch(join(a, 'DEMO'));
+  await source.idle();
   assert.equal(hub.get('plans')?.version, version, 'an unchanged re-read publishes nothing');
 
   rmSync(join(b, 'DEMO'), { recursive: true });
-  engine.touch(join(b, 'DEMO'));
-  await engine.idle();
+  source.touch(join(b, 'DEMO'));
+  await source.idle();
   assert.equal(engine.get('DEMO@b'), null);
   assert.equal(hub.get('plan:DEMO@b'), undefined);
   assert.deepEqual(
@@ -112,9 +114,10 @@ test('GET /api/plans and /api/plans/:id, with 404 and 400 answers', async (t) =>
   writePlan(join(project, 'work-space', 'plans'), 'WEB', [
     { path: 'PLAN_WEB.md', text: planText('Web', [['1.1', 'One']]) },
   ]);
-  const engine = new PlansEngine({ hub: new MemoryHub(), logger, debounceMs: 1 });
-  engine.touch(join(project, 'work-space', 'plans', 'WEB'));
-  await engine.idle();
+  const engine = new PlansEngine({ hub: new MemoryHub() });
+  const source = new PlanFoldersSource((event) => engine.apply(event), { logger, debounceMs: 1 });
+  source.touch(join(project, 'work-space', 'plans', 'WEB'));
+  await source.idle();
   const app = Fastify();
   await app.register(plansRoutes, { plans: engine });
   t.after(() => app.close());

@@ -9,6 +9,7 @@ import type { AlertStore } from '../store/alert-store.ts';
 import { registerProcessMetrics, type Telemetry } from '../telemetry.ts';
 import { installErrorHandler } from './errors.ts';
 import { installJsonBodies } from './json-body.ts';
+import { otlpRoutes } from './otlp.ts';
 import type {
   HealthQuery,
   LogQueries,
@@ -146,8 +147,14 @@ export async function buildServer(deps: ServerDeps) {
     store: deps.alerts,
     notifier: deps.notifier,
   });
-  if (deps.agents)
+  if (deps.agents) {
     await app.register(agentRoutes, { agents: deps.agents, telemetry: deps.telemetry });
+    await app.register(otlpRoutes, {
+      agents: deps.agents,
+      telemetry: deps.telemetry,
+      bodyLimit: BODY_LIMIT,
+    });
+  }
   await app.register(protocolRoutes, {
     hub,
     allowedOrigins: config.allowedOrigins,

@@ -1,16 +1,18 @@
 import { Box, Text, useApp, useInput, useWindowSize } from 'ink';
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import type { PlanActionName } from '../sources/plans/actions.ts';
-import type { PlansController } from './controller.ts';
+import { alertLabel, attentionQueue } from '../shared/attention.ts';
+import type { PlanActionName } from '../shared/plan-actions.ts';
 import { groupLabel, groupsOf, nextGroup, orderPlans, type PlanFilter } from './order.ts';
+import type { DashboardController } from './state.ts';
 import { ActionPanel } from './views/ActionPanel.tsx';
+import { AttentionView, sinceText } from './views/AttentionView.tsx';
 import { BuildsView } from './views/BuildsView.tsx';
 import { Footer } from './views/Footer.tsx';
 import { HelpView } from './views/HelpView.tsx';
 import { PlanDetailView } from './views/PlanDetailView.tsx';
 import { PlansList } from './views/PlansList.tsx';
 
-type Screen = 'plans' | 'plan' | 'builds' | 'help';
+type Screen = 'plans' | 'plan' | 'builds' | 'attention' | 'help';
 
 /**
  * Where the user was: kept outside the Ink tree so that, when the dashboard
@@ -25,6 +27,7 @@ export interface ViewMemory {
   openId: string | null;
   rowCursor: number;
   buildCursor: number;
+  alertCursor: number;
 }
 
 /** A fresh memory: the plans list, first row. */
@@ -37,14 +40,25 @@ export function newViewMemory(): ViewMemory {
     openId: null,
     rowCursor: 0,
     buildCursor: 0,
+    alertCursor: 0,
   };
 }
 
 const HINTS: Record<Screen, string> = {
-  plans: 'jk/PgUp/PgDn move · Enter open · / search · g group · Tab builds · ? help · q quit',
-  plan: '↑↓/jk move · n/s/e actions · b back · r refresh · ? help · q quit',
-  builds: '↑↓/jk move · Tab/b plans · r refresh · ? help · q quit',
+  plans:
+    'jk/PgUp/PgDn move · Enter open · / search · g group · Tab builds · ! attention · ? help · q quit',
+  plan: '↑↓/jk move · n/s/e actions · b back · r refresh · ! attention · ? help · q quit',
+  builds: '↑↓/jk move · Tab/b plans · ! attention · r refresh · ? help · q quit',
+  attention: '↑↓/jk move · a acknowledge · z snooze 30m · Z snooze 4h · b back · ? help · q quit',
   help: 'b back · q quit',
+};
+
+const TITLES: Record<Screen, string> = {
+  plans: 'Plans',
+  plan: 'Plan',
+  builds: 'Builds',
+  attention: 'Attention',
+  help: 'Help',
 };
 
 const ACTION_KEYS: Record<string, PlanActionName> = {
@@ -54,15 +68,15 @@ const ACTION_KEYS: Record<string, PlanActionName> = {
 };
 
 /**
- * The plan dashboard. It renders the controller's state and turns keys into
- * controller calls; it starts no I/O itself.
+ * The plan dashboard. It renders the store's state and turns keys into the
+ * host's actions; it starts no I/O itself.
  */
 export function App({
   controller,
   now = Date.now,
   memory,
 }: {
-  controller: PlansController;
+  controller: DashboardController;
   now?: () => number;
   /** Survives a remount (the hand-over to an interactive command). */
   memory?: ViewMemory;
@@ -86,11 +100,35 @@ export function App({
   const [openId, setOpenId] = useState<string | null>(start.openId);
   const [rowCursor, setRowCursor] = useState(start.rowCursor);
   const [buildCursor, setBuildCursor] = useState(start.buildCursor);
+  const [alertCursor, setAlertCursor] = useState(start.alertCursor);
   useEffect(() => {
     if (memory) {
-      Object.assign(memory, { screen, back, planCursor, filter, openId, rowCursor, buildCursor });
+      Object.assign(memory, {
+        screen,
+        back,
+        planCursor,
+        filter,
+        openId,
+        rowCursor,
+        buildCursor,
+        alertCursor,
+      });
     }
-  }, [memory, screen, back, planCursor, filter, openId, rowCursor, buildCursor]);
+  }, [memory, screen, back, planCursor, filter, openId, rowCursor, buildCursor, alertCursor]);
+  // Alert ages ("since 12:03 (4m)") move on while alerts are open, even when nothing else changes.
+  const [, setTick] = useState(0);
+  const ticking = (state.builds.alerts?.length ?? 0) > 0;
+  useEffect(() => {
+    if (!ticking) return;
+    const timer = setInterval(() => setTick((n) => n + 1), 5000);
+    return () => clearInterval(timer);
+  }, [ticking]);
+  const nowMs = now();
+  // What needs a person first; snoozes that ran out are back on the next render.
+  const queue = attentionQueue(state.builds.alerts ?? [], nowMs);
+  const selectedAlert = Math.min(alertCursor, Math.max(0, queue.length - 1));
+  const alertNow = useRef(selectedAlert);
+  alertNow.current = selectedAlert;
 
   const plans = useMemo(() => orderPlans(state.plans, filter), [state.plans, filter]);
   const plan = openId === null ? undefined : state.plans.find((p) => p.id === openId);
@@ -155,6 +193,23 @@ export function App({
       if (isBack) setScreen(back);
       return;
     }
+    if (shownScreen === 'attention') {
+      const alert = queue[alertNow.current];
+      if (isBack) setScreen(back === 'attention' ? 'plans' : back);
+      else if (up || down) {
+        const next = Math.max(0, Math.min(queue.length - 1, alertNow.current + (up ? -1 : 1)));
+        alertNow.current = next;
+        setAlertCursor(next);
+      } else if (input === 'a' && alert) controller.acknowledge?.(alert.id);
+      else if (input === 'z' && alert) controller.snooze?.(alert.id, 30);
+      else if (input === 'Z' && alert) controller.snooze?.(alert.id, 240);
+      return;
+    }
+    if (input === '!') {
+      setBack(shownScreen);
+      setScreen('attention');
+      return;
+    }
     if (key.tab) {
       setScreen(shownScreen === 'builds' ? 'plans' : 'builds');
       return;
@@ -205,15 +260,16 @@ export function App({
   const actionLines = state.action ? Math.min(8, state.action.lines.length) : 0;
   const actionHeight = state.action ? actionLines + (state.action.argv.length > 0 ? 4 : 3) : 0;
   const notices = state.notices.slice(-2);
-  const body = Math.max(3, rows - 3 - actionHeight - notices.length - (state.error ? 1 : 0));
-  const title =
-    shownScreen === 'builds'
-      ? 'Builds'
-      : shownScreen === 'help'
-        ? 'Help'
-        : shownScreen === 'plan'
-          ? 'Plan'
-          : 'Plans';
+  const top = queue[0];
+  const banner = top && shownScreen !== 'attention' && shownScreen !== 'help';
+  const body = Math.max(
+    3,
+    rows - 3 - actionHeight - notices.length - (state.error ? 1 : 0) - (banner ? 1 : 0),
+  );
+  const title = TITLES[shownScreen];
+  // Where the plans come from: this folder, or the server given with --connect.
+  const where =
+    state.watch.mode === 'server' ? `from ${state.builds.url ?? 'the server'}` : state.plansDir;
 
   return (
     <Box flexDirection="column" width={columns}>
@@ -226,12 +282,22 @@ export function App({
           {plans.length} plan{plans.length === 1 ? '' : 's'}
           {filter.group === 'all' ? '' : ` in ${groupLabel(filter.group)}`}
           {filter.query || searching ? ` matching "${filter.query}${searching ? '▏' : ''}"` : ''} ·{' '}
-          {state.watch.mode === 'poll'
-            ? `polling every ${(state.watch.pollMs ?? 0) / 1000}s`
-            : 'watching'}{' '}
-          · {state.plansDir}
+          {state.loadedAt === null
+            ? 'reading…'
+            : state.watch.mode === 'poll'
+              ? `polling every ${(state.watch.pollMs ?? 0) / 1000}s`
+              : state.watch.mode === 'server'
+                ? 'live'
+                : 'watching'}{' '}
+          · {where}
         </Text>
       </Text>
+      {banner && top ? (
+        <Text color={top.severity === 'critical' ? 'red' : 'yellow'} wrap="truncate">
+          ⚠ {queue.length} need{queue.length === 1 ? 's' : ''} you: {top.sessionId} —{' '}
+          {alertLabel(top.kind)} {sinceText(top.since, nowMs)} · ! to see
+        </Text>
+      ) : null}
       {notices.map((n) => (
         <Text key={n} color="yellow" wrap="truncate">
           {n}
@@ -250,8 +316,8 @@ export function App({
             height={body}
             width={columns}
             loaded={state.loadedAt !== null}
-            plansDir={state.plansDir}
-            now={now()}
+            where={where}
+            now={nowMs}
           />
         ) : shownScreen === 'plan' && plan ? (
           <PlanDetailView
@@ -261,13 +327,27 @@ export function App({
             width={columns}
             actionBusy={state.action?.running ?? false}
           />
+        ) : shownScreen === 'attention' ? (
+          <AttentionView
+            queue={queue}
+            connected={state.builds.status === 'connected'}
+            url={state.builds.url}
+            cursor={selectedAlert}
+            height={body}
+            width={columns}
+            now={nowMs}
+          />
         ) : shownScreen === 'builds' ? (
           <BuildsView builds={state.builds} cursor={buildCursor} height={body} width={columns} />
         ) : (
           <HelpView
             config={state.config}
             watch={
-              state.watch.mode === 'poll' ? `polling every ${state.watch.pollMs} ms` : 'file events'
+              state.watch.mode === 'poll'
+                ? `polling every ${state.watch.pollMs} ms`
+                : state.watch.mode === 'server'
+                  ? `the server ${state.builds.url}`
+                  : 'file events'
             }
           />
         )}

@@ -44,3 +44,35 @@ export function tempDir(prefix = 'livestream-plans-'): { dir: string; cleanup: (
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/**
+ * A SUBPLAN as the plan-folder producer writes one: a header of bold
+ * `**Field**: value` lines (trailing double spaces for markdown line breaks),
+ * `**Estimated Effort**` among them in the forms real plans use ("2-3 hours",
+ * "1.5 hours", "30 minutes", "3-4 hours (execution + monitoring)").
+ */
+export function subplanText(
+  plan: string,
+  achievement: string,
+  title: string,
+  effort: string,
+): string {
+  return [
+    `# SUBPLAN: ${title} (Achievement ${achievement})`,
+    '',
+    `**Achievement**: ${achievement} - ${title}  `,
+    `**Plan**: ${plan}  `,
+    '**Type**: SUBPLAN  ',
+    '**Status**: 📋 Ready for Execution  ',
+    '**Created**: 2025-11-13  ',
+    `**Estimated Effort**: ${effort}  `,
+    '**Execution Strategy**: Single EXECUTION',
+    '',
+    '---',
+    '',
+    '## 🎯 Objective',
+    '',
+    `Deliver ${title.toLowerCase()}.`,
+    '',
+  ].join('\n');
+}

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { claudeAssistant, claudePrompt, lines } from '../helpers/agent-transcripts.ts';
-import { planText, tempDir, writePlan } from '../helpers/plan-fixtures.ts';
+import { planText, tempDir, writeFixtureFile, writePlan } from '../helpers/plan-fixtures.ts';
 import { type ServerProcess, startServer } from '../helpers/server.ts';
 import { hasTmux, killSession, startDashboard, tmux, waitForScreen } from './helpers.ts';
 
@@ -88,4 +88,43 @@ test('plans --connect: the Builds screen shows a running server’s sessions, li
 
   tmux('send-keys', '-t', session, 'q');
   await waitForScreen(session, (s) => s.includes('EXIT=0'), 'the dashboard to quit');
+});
+
+test('plans --connect URL without a folder: the server’s plans, read by the server, live', {
+  skip,
+}, async () => {
+  const root = join(dir, 'served');
+  const plansDir = join(root, 'shop', 'work-space', 'plans');
+  const plan = writePlan(plansDir, 'CHECKOUT-FLOW', [
+    {
+      path: 'PLAN_CHECKOUT-FLOW.md',
+      text: planText('Checkout flow', [
+        ['1.1', 'Cart'],
+        ['1.2', 'Payment'],
+      ]),
+    },
+  ]);
+  const served = await startServer(['--root', root, '--db', join(dir, 'served.db')]);
+  const name = `${session}-served`;
+  try {
+    startDashboard(name, ['--connect', served.url]);
+    const first = await waitForScreen(
+      name,
+      (s) => s.includes('CHECKOUT-FLOW') && s.includes(`from ${served.url}`),
+      'the server’s plan',
+    );
+    assert.match(first.screen, /CHECKOUT-FLOW.*0\/2/);
+    writeFixtureFile(plan, { path: 'subplans/SUBPLAN_CHECKOUT-FLOW_11.md' });
+    writeFixtureFile(plan, { path: 'execution/feedbacks/APPROVED_11.md' });
+    await waitForScreen(
+      name,
+      (s) => /CHECKOUT-FLOW.*1\/2/.test(s),
+      'the approval, from the server',
+    );
+    tmux('send-keys', '-t', name, 'q');
+    await waitForScreen(name, (s) => s.includes('EXIT=0'), 'the dashboard to quit');
+  } finally {
+    killSession(name);
+    await served.stop();
+  }
 });

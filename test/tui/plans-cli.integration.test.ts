@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { planText, tempDir, writePlan } from '../helpers/plan-fixtures.ts';
@@ -66,6 +67,9 @@ test('a missing folder and a bad --poll are usage errors with a sentence', async
   const poll = await run([project, '--poll', 'soon']);
   assert.notEqual(poll.code, 0);
   assert.match(poll.stderr, /invalid --poll 'soon'/);
+  const notify = await run([project, '--desktop-notify']);
+  assert.equal(notify.code, 2);
+  assert.match(notify.stderr, /--desktop-notify needs --connect URL/);
 });
 
 test('with stdin not a terminal, a second instance does not wait on a prompt', async () => {
@@ -78,4 +82,24 @@ test('with stdin not a terminal, a second instance does not wait on a prompt', a
   assert.match(stderr, new RegExp(`pid ${process.pid}`));
   assert.match(stderr, /pass --yes/);
   assert.ok(held.lock.ownsFile(), 'the first lock is untouched');
+});
+
+test('plans --json into a reader that stops early ends quietly', async () => {
+  const many = join(project, 'work-space', 'plans');
+  for (let i = 0; i < 200; i++) {
+    writePlan(many, `BULK-${i}`, [
+      { path: `PLAN_BULK-${i}.md`, text: planText(`Bulk ${i}`, [['1.1', 'x']]) },
+    ]);
+  }
+  try {
+    const { status, stderr } = spawnSync(
+      'sh',
+      ['-c', `'${nodeBin()}' '${cliEntry()}' plans '${project}' --json | head -c 10`],
+      { encoding: 'utf8' },
+    );
+    assert.equal(status, 0);
+    assert.doesNotMatch(stderr, /EPIPE|Error|at /);
+  } finally {
+    for (let i = 0; i < 200; i++) rmSync(join(many, `BULK-${i}`), { recursive: true, force: true });
+  }
 });

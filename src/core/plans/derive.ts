@@ -21,6 +21,8 @@ interface Stamped {
   committedAt?: number | null;
   /** The attempt its name declares (`_v2`, `_02`), 1 otherwise. */
   attempt?: number;
+  /** For SUBPLANs: the hours it declares (`**Estimated Effort**:`). */
+  effortHours?: number | null;
 }
 
 interface Acc {
@@ -37,6 +39,12 @@ interface Acc {
 const byReviewThenName = (a: Stamped, b: Stamped) =>
   reviewOrder(a, b) || (a.name < b.name ? -1 : 1);
 const byName = (a: Stamped, b: Stamped) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** The effort the last SUBPLAN (in name order) declares, when one does. */
+function declaredEffort(subplans: readonly Stamped[]): number | null {
+  const last = [...subplans].sort(byName).findLast((f) => f.effortHours != null);
+  return last?.effortHours ?? null;
+}
 
 /**
  * Orders two review files by when they were written: by the dates both
@@ -165,6 +173,7 @@ export function derivePlan(input: PlanInput): PlanDetail {
       name: file.name,
       mtimeMs: file.mtimeMs,
       declaredAt: file.declaredAt ?? null,
+      effortHours: file.effortHours ?? null,
       ...(file.committedAt !== undefined ? { committedAt: file.committedAt } : {}),
       attempt: kind.attempt,
     };
@@ -230,7 +239,8 @@ export function derivePlan(input: PlanInput): PlanDetail {
       nextAction: nextActionOf(acc, status),
       dependencies: p?.dependencies ?? [],
       priority: p?.priority ?? null,
-      estimatedHours: p?.estimatedHours ?? null,
+      // parallel.json's estimate first, then what the newest SUBPLAN declares.
+      estimatedHours: p?.estimatedHours ?? declaredEffort(acc.subplans),
     };
   });
 

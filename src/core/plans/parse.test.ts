@@ -4,6 +4,7 @@ import {
   classifyFile,
   declaredAchievement,
   declaredDate,
+  declaredEffortHours,
   parseAchievementIndex,
   parseParallel,
 } from './parse.ts';
@@ -150,4 +151,19 @@ test('declared achievements are read from the file header', () => {
   assert.equal(declaredAchievement('**Achievement**: 2.3 (Real-Time)'), '2.3');
   assert.equal(declaredAchievement('**Achievement Addressed**: Achievement 11.0 (X)'), '11.0');
   assert.equal(declaredAchievement('no declaration'), null);
+});
+
+test('declared effort: the SUBPLAN header forms in the wild, ranges as their middle', () => {
+  const header = (v: string) => `# SUBPLAN: X\n\n**Plan**: P  \n**Estimated Effort**: ${v}  \n`;
+  assert.equal(declaredEffortHours(header('2-3 hours')), 2.5);
+  assert.equal(declaredEffortHours(header('2 hours')), 2);
+  assert.equal(declaredEffortHours(header('1 hour')), 1);
+  assert.equal(declaredEffortHours(header('1.5 hours')), 1.5);
+  assert.equal(declaredEffortHours(header('30 minutes')), 0.5);
+  assert.equal(declaredEffortHours(header('3-4 hours (pipeline execution + monitoring)')), 3.5);
+  assert.equal(declaredEffortHours(header('8–11 hours')), 9.5);
+  assert.equal(declaredEffortHours(header('2 days')), 16);
+  assert.equal(declaredEffortHours(header('TBD')), null);
+  assert.equal(declaredEffortHours(header('4-2 hours')), null, 'a backwards range is no estimate');
+  assert.equal(declaredEffortHours('Estimated Effort: 3 hours (not the bold header)'), null);
 });

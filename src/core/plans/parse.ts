@@ -214,3 +214,26 @@ export function declaredAchievement(text: string): string | null {
   const m = DECLARED.exec(text);
   return m ? (m[1] as string) : null;
 }
+
+const EFFORT_LINE = /\*\*Estimated Effort\*\*\s*:\s*([^\n]*)/i;
+const EFFORT_VALUE =
+  /(\d+(?:\.\d+)?)(?:\s*(?:-|–|to)\s*(\d+(?:\.\d+)?))?\s*(hours?|hrs?|h|minutes?|mins?|m|days?|d)\b/i;
+
+/**
+ * The hours a SUBPLAN declares in its header (`**Estimated Effort**: 2-3
+ * hours`, `1.5 hours`, `30 minutes`, `3-4 hours (pipeline + monitoring)`),
+ * or null. A range counts as its middle; a day is 8 working hours.
+ */
+export function declaredEffortHours(text: string): number | null {
+  const line = EFFORT_LINE.exec(text)?.[1];
+  if (!line) return null;
+  const m = EFFORT_VALUE.exec(line);
+  if (!m) return null;
+  const low = Number(m[1]);
+  const high = m[2] === undefined ? low : Number(m[2]);
+  if (!Number.isFinite(low) || !Number.isFinite(high) || high < low) return null;
+  const unit = (m[3] as string).toLowerCase();
+  const perUnit = unit.startsWith('m') ? 1 / 60 : unit.startsWith('d') ? 8 : 1;
+  const hours = ((low + high) / 2) * perUnit;
+  return hours > 0 ? Math.round(hours * 100) / 100 : null;
+}

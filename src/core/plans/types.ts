@@ -20,6 +20,8 @@ export interface PlanFile {
   declared?: string | null;
   /** The date a feedback file declares in its text (`**Review Date**:`), epoch ms; read for feedbacks only. */
   declaredAt?: number | null;
+  /** The hours a SUBPLAN declares (`**Estimated Effort**: 2-3 hours`); read for subplans only. */
+  effortHours?: number | null;
   /**
    * When version control last committed the file, epoch ms; null when the
    * folder is in a repository but the file is not committed, absent when the
@@ -49,3 +51,13 @@ export interface PlanInput {
   /** When the reader read the folder, epoch ms: "idle" is measured against it. Absent: nothing is idle. */
   readAt?: number | null;
 }
+
+/**
+ * What a plans source tells the plans engine: a plan folder read (with the id
+ * the source gave it), a plan gone, or a full scan finished (the list is
+ * complete, even when empty).
+ */
+export type PlanSourceEvent =
+  | { type: 'plan'; input: PlanInput }
+  | { type: 'gone'; id: string }
+  | { type: 'synced' };

@@ -2,15 +2,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-
-/** The three actions of the plan screen. */
-export type PlanActionName = 'executeNext' | 'createSubplan' | 'createExecution';
-
-export const ACTION_LABELS: Record<PlanActionName, string> = {
-  executeNext: 'Execute next',
-  createSubplan: 'Create subplan',
-  createExecution: 'Create execution',
-};
+import { findExecutable } from '../../notify/channels.ts';
+import type { ActionRun, ActionsConfig, PlanActionName } from '../../shared/plan-actions.ts';
 
 /** The config file looked for in the plans folder. */
 export const CONFIG_NAME = '.livestream-plans.json';
@@ -27,18 +20,21 @@ export const CONFIG_NAME = '.livestream-plans.json';
  * `{achievement}` the target achievement ("1.2"), `{subplan}` the target's
  * newest SUBPLAN file, `{execution}` the next execution number ("02"). Each
  * placeholder fills one argument; commands run without a shell, so names
- * with spaces or `;` stay data.
+ * with spaces or `;` stay data. The interpreter is `python`, as that
+ * repository's guides and script READMEs run them; where only `python3` is
+ * installed (Debian, Ubuntu without python-is-python3) the defaults use it
+ * (see `defaultInterpreter`).
  */
 export const DEFAULT_COMMANDS: Record<PlanActionName, string[]> = {
   executeNext: [
-    'python3',
+    'python',
     'LLM/scripts/generation/generate_prompt.py',
     '{planFile}',
     '--next',
     '--interactive',
   ],
   createSubplan: [
-    'python3',
+    'python',
     'LLM/scripts/generation/generate_subplan_prompt.py',
     'create',
     '{planFile}',
@@ -46,7 +42,7 @@ export const DEFAULT_COMMANDS: Record<PlanActionName, string[]> = {
     '{achievement}',
   ],
   createExecution: [
-    'python3',
+    'python',
     'LLM/scripts/generation/generate_execution_prompt.py',
     'create',
     '{subplan}',
@@ -54,17 +50,6 @@ export const DEFAULT_COMMANDS: Record<PlanActionName, string[]> = {
     '{execution}',
   ],
 };
-
-export interface ActionsConfig {
-  commands: Record<PlanActionName, string[]>;
-  /** Actions that get the terminal while they run (the dashboard steps aside). */
-  terminal?: Record<PlanActionName, boolean>;
-  /** Where commands run. */
-  cwd: string;
-  timeoutMs: number;
-  /** Where the config came from, for the help screen. */
-  source: string;
-}
 
 const command = z.union([z.string().min(1), z.array(z.string()).min(1)]);
 const configSchema = z.object({
@@ -114,6 +99,8 @@ export function loadActionsConfig(opts: {
   projectRoot: string;
   configPath?: string;
   overrides?: Partial<Record<PlanActionName, string>>;
+  /** The PATH the interpreter is looked up on (default: this process's). */
+  path?: string;
 }): ActionsConfig {
   const path = opts.configPath ? resolve(opts.configPath) : join(opts.plansDir, CONFIG_NAME);
   let text: string | null = null;
@@ -124,7 +111,13 @@ export function loadActionsConfig(opts: {
       throw new Error(`cannot read the plans config ${path}: ${(error as Error).message}`);
     }
   }
-  const commands = { ...DEFAULT_COMMANDS };
+  const python = defaultInterpreter(opts.path);
+  const commands = Object.fromEntries(
+    Object.entries(DEFAULT_COMMANDS).map(([name, argv]) => [
+      name,
+      argv[0] === 'python' ? [python, ...argv.slice(1)] : [...argv],
+    ]),
+  ) as Record<PlanActionName, string[]>;
   const terminal = { ...DEFAULT_TERMINAL };
   let cwd = opts.projectRoot;
   let timeoutMs = 180_000;
@@ -154,21 +147,20 @@ export function loadActionsConfig(opts: {
   return { commands, terminal, cwd, timeoutMs, source: text === null ? 'defaults' : path };
 }
 
+/**
+ * The interpreter the default actions run: `python` as documented, else
+ * `python3` when only that one is on PATH (the script README's `python` would
+ * fail there with "not found"); `python` when neither is, so the error names
+ * the documented command.
+ */
+export function defaultInterpreter(path = process.env.PATH ?? ''): string {
+  if (findExecutable('python', path)) return 'python';
+  return findExecutable('python3', path) ? 'python3' : 'python';
+}
+
 /** Fills `{name}` placeholders in each argument; unknown placeholders stay as written. */
 export function fillCommand(argv: readonly string[], values: Record<string, string>): string[] {
   return argv.map((arg) => arg.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole));
-}
-
-export interface ActionRun {
-  label: string;
-  argv: string[];
-  /** Output lines (stdout and stderr interleaved), the last `MAX_LINES`. */
-  lines: string[];
-  /** Null while running. */
-  exitCode: number | null;
-  /** Set when the command could not start or was killed. */
-  error: string | null;
-  running: boolean;
 }
 
 const MAX_LINES = 200;

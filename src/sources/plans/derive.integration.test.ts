@@ -5,6 +5,7 @@ import { after, test } from 'node:test';
 import {
   type FixtureFile,
   planText,
+  subplanText,
   tempDir,
   writePlan,
 } from '../../../test/helpers/plan-fixtures.ts';
@@ -331,4 +332,40 @@ test('discovery finds plan folders and skips hidden and unrelated ones; project 
     join(plansDir, 'B-PLAN'),
   ]);
   assert.deepEqual(await discoverPlans(join(root, 'nope')), []);
+});
+
+test('hours left read **Estimated Effort** from SUBPLAN headers; parallel.json estimates win', async () => {
+  const effort = (num: string, id: string, text: string, mtime = 2000) => ({
+    path: `subplans/SUBPLAN_DEMO_${num}.md`,
+    text: subplanText('DEMO', id, `Step ${id}`, text),
+    mtime,
+  });
+  const plan = await derive(idx('1.1', '1.2', '1.3', '2.1'), [
+    effort('11', '1.1', '1 hour'),
+    ok('11'),
+    effort('12', '1.2', '2-3 hours'),
+    effort('13', '1.3', '3-4 hours (pipeline execution + monitoring)'),
+  ]);
+  const hours = Object.fromEntries(plan.achievements.map((a) => [a.id, a.estimatedHours]));
+  assert.deepEqual(hours, { '1.1': 1, '1.2': 2.5, '1.3': 3.5, '2.1': null });
+  // 1.1 is approved: 1.2 and 1.3 are left; 2.1 has no SUBPLAN yet, so no estimate.
+  assert.equal(plan.health.hoursLeft, 6);
+  assert.equal(plan.health.unestimated, 1);
+
+  const parallel = {
+    achievements: [
+      { achievement_id: '1.2', dependencies: [], estimated_hours: 5 },
+      { achievement_id: '1.3', dependencies: [] },
+    ],
+  };
+  const both = await derive(
+    idx('1.2', '1.3'),
+    [effort('12', '1.2', '2 hours'), effort('13', '1.3', '30 minutes')],
+    [{ path: 'parallel.json', text: JSON.stringify(parallel), mtime: 1000 }],
+  );
+  const a12 = both.achievements.find((a) => a.id === '1.2');
+  const a13 = both.achievements.find((a) => a.id === '1.3');
+  assert.deepEqual([a12?.estimatedHours, a13?.estimatedHours], [5, 0.5]);
+  assert.equal(both.health.hoursLeft, 5.5);
+  assert.deepEqual(both.savings, { sequentialHours: 5.5, parallelHours: 5, savedHours: 0.5 });
 });

@@ -160,3 +160,47 @@ test('the lock is released on SIGINT and on an uncaught error', async () => {
   assert.equal(await b.exit, 1);
   assert.equal(existsSync(lockPath(dir)), false);
 });
+
+test('a lock file being written when a second instance starts: it waits to name the holder', async () => {
+  const dir = fresh();
+  // The winner of a race has created the file but not yet written its name.
+  writeFileSync(lockPath(dir), '');
+  const holder = {
+    pid: process.pid,
+    startTime: processStartTime(process.pid),
+    host: hostname(),
+    createdAt: Date.now(),
+  };
+  setTimeout(() => writeFileSync(lockPath(dir), `${JSON.stringify(holder)}\n`), 100);
+  const result = await PlansLock.acquire(dir);
+  assert.equal(result.acquired, false);
+  assert.equal(
+    result.acquired ? null : result.owner?.pid,
+    process.pid,
+    'the holder, not "unknown"',
+  );
+});
+
+test('a holder that was killed but not yet reaped (a zombie) holds nothing', async (t) => {
+  const dir = fresh();
+  // `sleep 0` ends at once; its parent becomes `sleep 5`, which never waits for it.
+  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  children.push(parent);
+  t.after(() => parent.kill('SIGKILL'));
+  const zombie = await new Promise<number>((resolve) => {
+    parent.stdout?.once('data', (c: Buffer) => resolve(Number(c.toString().trim())));
+  });
+  const startTime = processStartTime(zombie);
+  for (let i = 0; i < 100; i++) {
+    if (readFileSync(`/proc/${zombie}/stat`, 'utf8').split(') ')[1]?.startsWith('Z')) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const owner = { pid: zombie, startTime, host: hostname(), createdAt: Date.now() };
+  writeFileSync(lockPath(dir), `${JSON.stringify(owner)}\n`);
+  assert.equal(ownerAlive(owner), false);
+  const result = await PlansLock.acquire(dir);
+  assert.equal(result.acquired, true);
+  if (result.acquired) result.lock.releaseSync();
+});

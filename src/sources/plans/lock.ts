@@ -8,6 +8,8 @@ import { z } from 'zod';
 export const LOCK_NAME = '.livestream-plans.lock';
 /** A lock file still empty or half written after this long belongs to a crashed starter. */
 const UNWRITTEN_GRACE_MS = 10_000;
+/** How many 25 ms waits a starter gives a lock file that is being written. */
+const UNWRITTEN_WAITS = 20;
 
 /** Who holds a plans folder. */
 export interface LockOwner {
@@ -39,6 +41,19 @@ export function processStartTime(pid: number): number | null {
   }
 }
 
+/**
+ * Whether the process has ended but was not reaped yet (state `Z` in
+ * /proc/<pid>/stat): killed, its pid still answers, but it holds nothing.
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
 /** Whether a process with this pid exists (EPERM means it does, as another user). */
 export function pidAlive(pid: number): boolean {
   try {
@@ -56,7 +71,7 @@ export function pidAlive(pid: number): boolean {
  */
 export function ownerAlive(owner: LockOwner, host = hostname()): boolean {
   if (owner.host !== host) return true;
-  if (!pidAlive(owner.pid)) return false;
+  if (!pidAlive(owner.pid) || isZombie(owner.pid)) return false;
   if (owner.startTime === null) return true;
   const now = processStartTime(owner.pid);
   return now === null || now === owner.startTime;
@@ -93,12 +108,19 @@ export class PlansLock {
       host: hostname(),
       createdAt: now(),
     };
-    for (let attempt = 0; attempt < 20; attempt++) {
+    let unwritten = 0;
+    for (let attempt = 0; attempt < 40; attempt++) {
       if (await createExclusive(path, `${JSON.stringify(owner)}\n`)) {
         return { acquired: true, lock: new PlansLock(path, owner) };
       }
       const held = await readOwner(path, now);
       if (held === 'gone') continue;
+      // An instance that won the race writes its name within milliseconds of creating the
+      // file: wait for it (up to ~0.5 s) so the user is told who holds the folder.
+      if (held === null && unwritten++ < UNWRITTEN_WAITS) {
+        await new Promise((done) => setTimeout(done, 25));
+        continue;
+      }
       if (held !== 'stale' && (held === null || ownerAlive(held))) {
         return { acquired: false, owner: held, path };
       }

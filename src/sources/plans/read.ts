@@ -7,6 +7,7 @@ import {
   classifyFile,
   declaredAchievement,
   declaredDate,
+  declaredEffortHours,
   parseAchievementIndex,
 } from '../../core/plans/parse.ts';
 import type { PlanFile, PlanFileDir, PlanInput } from '../../core/plans/types.ts';
@@ -179,6 +180,13 @@ export async function readPlanFolder(
   await mapLimit(feedbacks, 16, async (file) => {
     file.declaredAt = await readHead(join(path, 'execution', 'feedbacks', file.name))
       .then(declaredDate)
+      .catch(() => null);
+  });
+
+  // SUBPLANs declare their effort in the header: the hours left when parallel.json has none.
+  await mapLimit(subplans, 16, async (file) => {
+    file.effortHours = await readHead(join(path, 'subplans', file.name))
+      .then(declaredEffortHours)
       .catch(() => null);
   });
 

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { memo } from 'react';
-import type { ActionRun } from '../../sources/plans/actions.ts';
+import type { ActionRun } from '../../shared/plan-actions.ts';
 
 /** Output and exit status of the last action. */
 export const ActionPanel = memo(function ActionPanel({

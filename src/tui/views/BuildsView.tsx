@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import { memo } from 'react';
 import { type AgentSummary, totalTokens } from '../../shared/agents.ts';
-import type { BuildsState } from '../controller.ts';
+import type { BuildsState } from '../state.ts';
 import { fit, windowAround } from './format.ts';
 
 const STATE_COLOR = { active: 'yellow', completed: 'green', failed: 'red' } as const;

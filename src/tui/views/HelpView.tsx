@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import type { ActionsConfig } from '../../sources/plans/actions.ts';
+import type { ActionsConfig } from '../../shared/plan-actions.ts';
 
 const KEYS: [string, string][] = [
   ['↑/↓ or k/j', 'move'],
@@ -10,6 +10,9 @@ const KEYS: [string, string][] = [
   ['s', 'create subplan for the selected achievement'],
   ['e', 'create execution for the selected achievement'],
   ['x', 'close the action output'],
+  ['!', 'attention: what needs you first (from --connect)'],
+  ['a', 'acknowledge the selected alert (attention screen)'],
+  ['z / Z', 'snooze the selected alert 30 minutes / 4 hours'],
   ['r', 'refresh: clear caches and reload everything'],
   ['?', 'this help'],
   ['q', 'quit'],

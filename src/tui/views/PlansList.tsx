@@ -19,7 +19,8 @@ interface Props {
   height: number;
   width: number;
   loaded: boolean;
-  plansDir: string;
+  /** The plans folder, or "from <server>". */
+  where: string;
   /** For the "changed … ago" column. */
   now: number;
 }
@@ -31,14 +32,15 @@ export const PlansList = memo(function PlansList({
   height,
   width,
   loaded,
-  plansDir,
+  where,
   now,
 }: Props) {
-  if (!loaded) return <Text color="gray">Reading {plansDir}…</Text>;
+  // Plans show as they are read; the list is empty only until the first one is in.
+  if (!loaded && plans.length === 0) return <Text color="gray">Reading {where}…</Text>;
   if (plans.length === 0) {
     return (
       <Box flexDirection="column">
-        <Text>No plans in {plansDir}.</Text>
+        <Text>No plans {where.startsWith('from ') ? where : `in ${where}`}.</Text>
         <Text color="gray">
           A plan is a folder holding PLAN_&lt;NAME&gt;.md (and subplans/, execution/).
         </Text>

@@ -10,7 +10,7 @@ import {
 } from '../../test/helpers/plan-fixtures.ts';
 import type { PlanDetail } from '../shared/plans.ts';
 import { DEFAULT_COMMANDS } from '../sources/plans/actions.ts';
-import { PlansController, type PlansState } from './controller.ts';
+import { PlansController, type PlansState } from './plans-host.ts';
 
 const { dir: root, cleanup } = tempDir('livestream-ctl-');
 after(cleanup);

@@ -1,9 +1,10 @@
 import { render } from 'ink';
-import type { ActionsConfig } from '../sources/plans/actions.ts';
+import type { ActionsConfig } from '../shared/plan-actions.ts';
 import { type LockOwner, PlansLock, releaseOnSignals } from '../sources/plans/lock.ts';
-import { App, newViewMemory } from './App.tsx';
-import { type BuildsSource, PlansController } from './controller.ts';
-import { clock } from './views/format.ts';
+import { App, newViewMemory } from '../tui/App.tsx';
+import { clock } from '../tui/views/format.ts';
+import type { BuildsSource } from './plans-builds.ts';
+import { type HostOptions, PlansController } from './plans-host.ts';
 
 export interface DashboardOptions {
   plansDir: string;
@@ -12,6 +13,11 @@ export interface DashboardOptions {
   /** Continue without asking when another instance holds the folder. */
   yes: boolean;
   builds: { url: string; source: BuildsSource } | null;
+  /** Show the server's plans (`--connect` without a folder) instead of reading one here. */
+  plansFromServer?: HostOptions['plansFromServer'];
+  alerts?: HostOptions['alerts'];
+  /** Tells the person at this machine about new alerts (desktop notifications). */
+  onAlerts?: (controller: PlansController) => () => void;
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
 }
@@ -62,6 +68,41 @@ function ask(
 }
 
 /**
+ * The folder's lock; null when another instance holds it and the user (or
+ * `--yes`) chose to run anyway, or when it cannot be taken (a notice says
+ * which); 'quit' when the user declined.
+ */
+async function takeLock(
+  opts: DashboardOptions,
+  stdin: NodeJS.ReadStream,
+  notices: string[],
+): Promise<PlansLock | null | 'quit'> {
+  try {
+    const result = await PlansLock.acquire(opts.plansDir);
+    if (result.acquired) return result.lock;
+    const warning = describeOwner(result.owner);
+    if (!opts.yes) {
+      if (!stdin.isTTY) {
+        process.stderr.write(
+          `${warning}\nNot continuing: pass --yes to run a second instance anyway.\n`,
+        );
+        return 'quit';
+      }
+      const go = await ask(`${warning}\nContinue anyway? [y/N] `, stdin, process.stderr);
+      if (!go) return 'quit';
+    }
+    notices.push(
+      `Second instance: pid ${result.owner?.pid ?? '?'} holds this folder's lock; it is left alone.`,
+    );
+  } catch (error) {
+    notices.push(
+      `Cannot lock ${opts.plansDir} (${(error as Error).message}); running without a lock.`,
+    );
+  }
+  return null;
+}
+
+/**
  * Runs the interactive dashboard until the user quits: takes the folder's
  * lock (or, when another instance holds it, asks whether to run anyway —
  * default no; `--yes` says yes, a non-terminal stdin says no without
@@ -72,31 +113,9 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
   const stdin = opts.stdin ?? process.stdin;
   const stdout = opts.stdout ?? process.stdout;
   const notices: string[] = [];
-  let lock: PlansLock | null = null;
-  try {
-    const result = await PlansLock.acquire(opts.plansDir);
-    if (result.acquired) lock = result.lock;
-    else {
-      const warning = describeOwner(result.owner);
-      if (!opts.yes) {
-        if (!stdin.isTTY) {
-          process.stderr.write(
-            `${warning}\nNot continuing: pass --yes to run a second instance anyway.\n`,
-          );
-          return 3;
-        }
-        const go = await ask(`${warning}\nContinue anyway? [y/N] `, stdin, process.stderr);
-        if (!go) return 3;
-      }
-      notices.push(
-        `Second instance: pid ${result.owner?.pid ?? '?'} holds this folder's lock; it is left alone.`,
-      );
-    }
-  } catch (error) {
-    notices.push(
-      `Cannot lock ${opts.plansDir} (${(error as Error).message}); running without a lock.`,
-    );
-  }
+  // The server's plans are read there: no folder here to guard.
+  const lock = opts.plansFromServer ? null : await takeLock(opts, stdin, notices);
+  if (lock === 'quit') return 3;
 
   let handing: ((value: 'handover') => void) | null = null;
   let handoverDone: Promise<void> = Promise.resolve();
@@ -106,6 +125,8 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
     config: opts.config,
     pollMs: opts.pollMs,
     builds: opts.builds,
+    plansFromServer: opts.plansFromServer ?? false,
+    alerts: opts.alerts ?? null,
     notices,
     // As git does for an editor: the dashboard leaves the screen, the command
     // owns the terminal, and the dashboard is drawn again when it ends.
@@ -134,6 +155,7 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
     },
   });
   let unmount: (() => void) | null = null;
+  let offAlerts: (() => void) | null = null;
   const offSignals = lock ? releaseOnSignals(lock, () => unmount?.()) : () => undefined;
   try {
     let started = false;
@@ -153,7 +175,9 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
       unmount = app.unmount;
       if (!started) {
         started = true;
-        await controller.start();
+        // The first frame ("Reading …") is already on screen; the plans fill it in.
+        void controller.start();
+        offAlerts = opts.onAlerts?.(controller) ?? null;
       }
       const why = await Promise.race([
         app.waitUntilExit().then(() => 'exit' as const),
@@ -175,6 +199,7 @@ export async function runDashboard(opts: DashboardOptions): Promise<number> {
     }
   } finally {
     offSignals();
+    offAlerts?.();
     await controller.close();
     lock?.releaseSync();
   }

@@ -2,11 +2,17 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { planText, tempDir, writePlan } from '../../test/helpers/plan-fixtures.ts';
+import {
+  planText,
+  tempDir,
+  writeFixtureFile,
+  writePlan,
+} from '../../test/helpers/plan-fixtures.ts';
 import { startServer } from '../../test/helpers/server.ts';
 import { DEFAULT_COMMANDS } from '../sources/plans/actions.ts';
-import { buildsSource } from './builds.ts';
-import { type BuildsState, PlansController, type PlansState } from './controller.ts';
+import type { BuildsState } from '../tui/state.ts';
+import { buildsSource } from './plans-builds.ts';
+import { PlansController, type PlansState } from './plans-host.ts';
 
 const { dir: tmp, cleanup } = tempDir('livestream-builds-');
 after(cleanup);
@@ -211,5 +217,53 @@ describe('the Builds screen source against a real server', () => {
     assert.equal(shown.builds.sessions[0]?.currentPhase, 'Scout');
     writePhase(s.root, 'weather-app', { current_phase: 'Builder', status: 'building' });
     await until((st) => st.builds.sessions[0]?.currentPhase === 'Builder', 'the change');
+  });
+  test('with plans from the server: the plans/plan:<id> topics fill the state and follow changes', async (t) => {
+    const s = await server();
+    t.after(() => s.stop());
+    const plansDir = join(s.root, 'proj', 'work-space', 'plans');
+    const dir = writePlan(plansDir, 'REMOTE', [
+      {
+        path: 'PLAN_REMOTE.md',
+        text: planText('Remote', [
+          ['1.1', 'A'],
+          ['1.2', 'B'],
+        ]),
+      },
+    ]);
+    const controller = new PlansController({
+      plansDir: tmp,
+      config: { commands: { ...DEFAULT_COMMANDS }, cwd: tmp, timeoutMs: 10_000, source: 'test' },
+      builds: { url: s.url, source: buildsSource(s.url) },
+      plansFromServer: true,
+    });
+    t.after(() => controller.close());
+    const until = (pred: (st: PlansState) => boolean, what: string) =>
+      new Promise<PlansState>((resolve, reject) => {
+        const check = () => {
+          if (!pred(controller.getState())) return;
+          off();
+          clearTimeout(timer);
+          resolve(controller.getState());
+        };
+        const off = controller.subscribe(check);
+        const timer = setTimeout(() => {
+          off();
+          reject(new Error(`timed out waiting for ${what}`));
+        }, 10_000);
+        check();
+      });
+    await controller.start();
+    const first = await until((st) => st.loadedAt !== null && st.plans.length === 1, 'the plan');
+    assert.equal(first.watch.mode, 'server');
+    assert.equal(first.plans[0]?.id, 'REMOTE');
+    assert.equal(first.plans[0]?.path, dir);
+    assert.equal(first.plans[0]?.progress.total, 2);
+    writeFixtureFile(dir, { path: 'execution/feedbacks/APPROVED_11.md' });
+    const changed = await until(
+      (st) => st.plans[0]?.achievements[0]?.status === 'approved',
+      'the approval, read by the server',
+    );
+    assert.equal(changed.plans[0]?.progress.done, 1);
   });
 });

@@ -179,18 +179,6 @@ export async function createApp({
     // Listening (below) does not wait for the scan: 20,000 folders take seconds to read.
     const scanned = watcher.start();
     scanned.catch(() => undefined); // Awaited below; a failure is thrown from there.
-    if (config.agents) {
-      const agentSources = await startAgentTranscripts({
-        config: config.agents,
-        sink: agents,
-        prices,
-        logger,
-        ...(config.pollMs ? { pollMs: config.pollMs } : {}),
-      });
-      closers.push(() => agentSources.stop());
-      // Transcripts older than the retention period were read once; they do not stay.
-      agents.forget(Date.now() - config.retentionDays * DAY_MS);
-    }
 
     const retention = setInterval(() => {
       retain().catch((error: unknown) => logger.warn({ err: error }, 'retention failed'));
@@ -233,6 +221,19 @@ export async function createApp({
     }
     await scanned;
     await planPipeline.idle();
+    // After the roots: a transcript's cost goes to the build phase its folder's session is in.
+    if (config.agents) {
+      const agentSources = await startAgentTranscripts({
+        config: config.agents,
+        sink: agents,
+        prices,
+        logger,
+        ...(config.pollMs ? { pollMs: config.pollMs } : {}),
+      });
+      closers.push(() => agentSources.stop());
+      // Transcripts older than the retention period were read once; they do not stay.
+      agents.forget(Date.now() - config.retentionDays * DAY_MS);
+    }
     return {
       hub,
       sessions,

@@ -14,6 +14,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   web: () => import('./web.ts'),
   attention: () => import('./attention.ts'),
   startup: () => import('./startup.ts'),
+  'watchers-suite': () => import('./watchers-suite.ts'),
   agents: () => import('./agents.ts'),
 };
 

@@ -18,6 +18,7 @@ import {
 } from './notify/channels.ts';
 import { Notifier } from './notify/notifier.ts';
 import { wireCodec } from './server/encode.ts';
+import { ForwarderTokens, ForwardIngest } from './server/forward-ingest.ts';
 import { topic } from './shared/topics.ts';
 import { loadPrices, startAgentTranscripts } from './sources/agents/index.ts';
 import { RootWatcher } from './sources/watcher.ts';
@@ -56,6 +57,8 @@ export interface CreateAppOptions {
   logger: Logger;
   /** Without a server: watch the roots, derive, and stop (the `status` command). */
   listen?: boolean;
+  /** A hub on a shared bus (`serve --bus`, the writer replica); default: in-process. */
+  hub?: MemoryHub;
 }
 
 /**
@@ -63,7 +66,12 @@ export interface CreateAppOptions {
  * resource opened is closed by `stop()`, in reverse order, even when start-up
  * fails half-way.
  */
-export async function createApp({ config, logger, listen = true }: CreateAppOptions): Promise<App> {
+export async function createApp({
+  config,
+  logger,
+  listen = true,
+  ...options
+}: CreateAppOptions): Promise<App> {
   const closers: (() => Promise<void> | void)[] = [];
   const stop = async () => {
     for (const close of closers.reverse()) {
@@ -90,7 +98,7 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
     closers.push(() => store.close());
 
     // The store and the engines forget the same sessions, so memory does not keep what history dropped.
-    const hub = new MemoryHub({ bus: new InProcessBus({ codec: wireCodec }) });
+    const hub = options.hub ?? new MemoryHub({ bus: new InProcessBus({ codec: wireCodec }) });
     const prices = loadPrices(config.agents?.pricesFile ?? null);
     const agents = new AgentsEngine({ hub, prices });
     let engines: Engines | null = null;
@@ -125,12 +133,11 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
     closers.push(() => planPipeline.close());
 
     // Attention reads the hub's topics only; it starts before the watcher so it sees every change.
-    // Alerts live in SQLite; beside PostgreSQL history they use the local database file, as
-    // the PostgreSQL store has no alert tables yet.
-    const alertDb =
-      store instanceof SqliteStore ? store : SqliteStore.open(config.dbPath, { logger });
-    if (alertDb !== store) closers.push(() => alertDb.close());
-    const alerts = new SqliteAlertStore(alertDb.database, logger);
+    // Alerts live beside the history, so replicas on one PostgreSQL share them.
+    const alerts: AlertStore =
+      store instanceof SqliteStore
+        ? new SqliteAlertStore(store.database, logger)
+        : (store as unknown as { alertStore(): AlertStore }).alertStore();
     const attentionConfig = new AttentionConfig({
       file: config.attentionConfigPath ?? null,
       logger,
@@ -194,6 +201,7 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
 
     let server: FastifyInstance | null = null;
     let loginPath: string | null = null;
+    const committed = committedHook(store, hub);
     if (listen && telemetry) {
       // Loaded only to listen: `status` reads folders without paying for Fastify.
       const { buildServer } = await import('./server/server.ts');
@@ -212,6 +220,19 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
         notifier,
         telemetry,
         watcherStats: () => watcher.stats,
+        ...(committed ? { committed } : {}),
+        forward: new ForwardIngest({
+          ...(committed ? { committed } : {}),
+          targets: {
+            applySession: (event) => sessions.apply(event),
+            applyMetrics: (event) => metrics.apply(event),
+          },
+          marks: store,
+          logger,
+          tokens: config.forwarderTokensPath
+            ? new ForwarderTokens(config.forwarderTokensPath, logger)
+            : null,
+        }),
       });
       server = built.app;
       loginPath = built.loginPath;
@@ -238,6 +259,25 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
     await stop();
     throw error;
   }
+}
+
+/**
+ * What an acknowledgement waits for beyond the turn SQLite commits in: the
+ * PostgreSQL transaction, and a shared bus's log, so a replica killed right
+ * after answering has lost nothing it acknowledged. Null on the embedded default.
+ */
+function committedHook(store: HistoryStore, hub: MemoryHub): (() => Promise<void>) | null {
+  const flushes: (() => Promise<void>)[] = [];
+  if (!(store instanceof SqliteStore)) {
+    const remote = store as unknown as { flush(): Promise<void> };
+    flushes.push(() => remote.flush());
+  }
+  const bus = hub.bus as { flush?: () => Promise<void> };
+  if (typeof bus.flush === 'function') flushes.push(() => (bus.flush as () => Promise<void>)());
+  if (flushes.length === 0) return null;
+  return async () => {
+    await Promise.all(flushes.map((flush) => flush()));
+  };
 }
 
 /** The channels `serve` was given; a desktop channel only where notify-send is installed. */

@@ -8,6 +8,7 @@ import { parseTopic, topic } from '../shared/topics.ts';
 import type { AlertStore } from '../store/alert-store.ts';
 import { registerProcessMetrics, type Telemetry } from '../telemetry.ts';
 import { installErrorHandler } from './errors.ts';
+import type { ForwardIngest } from './forward-ingest.ts';
 import { installJsonBodies } from './json-body.ts';
 import { otlpRoutes } from './otlp.ts';
 import type {
@@ -21,6 +22,7 @@ import type {
 import { installRateLimit } from './rate-limit.ts';
 import { type AgentQueries, agentRoutes } from './routes/agents.ts';
 import { type AttentionQueries, attentionRoutes } from './routes/attention.ts';
+import { FORWARD_PATH, forwardRoutes } from './routes/forward.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { plansRoutes } from './routes/plans.ts';
 import { type ReplaySources, replayFrame, replayRoutes } from './routes/replay.ts';
@@ -49,6 +51,10 @@ export interface ServerDeps {
   agents?: AgentQueries;
   telemetry: Telemetry;
   watcherStats: () => { events: number; errors: number };
+  /** Resolves once writes made so far are durable, when that takes more than a turn. */
+  committed?: () => Promise<void>;
+  /** `POST /api/forward` for `livestream forward`; absent: not served. */
+  forward?: ForwardIngest;
 }
 
 /** Largest HTTP body accepted (phase documents are a few KB). */
@@ -74,6 +80,7 @@ export async function buildServer(deps: ServerDeps) {
     token: config.token,
     allowedOrigins: config.allowedOrigins,
     insecure: config.insecure === true,
+    ...(deps.forward?.tokens ? { ownToken: (path: string) => path === FORWARD_PATH } : {}),
   });
 
   await installRateLimit(app);
@@ -127,12 +134,13 @@ export async function buildServer(deps: ServerDeps) {
   };
   await app.register(replayRoutes, { sources: replay });
   await app.register(sessionRoutes, {
-    replay: (id, at) => replayFrame(replay, id, at),
+    replay: (id, at, size) => replayFrame(replay, id, at, size),
     sessions: deps.sessions,
     logs: deps.logs,
     store: deps.store,
     connections: () => wsStats.clients,
     onPush: () => pushes.inc(),
+    ...(deps.committed ? { committed: deps.committed } : {}),
   });
   await app.register(metricsRoutes, {
     metrics: deps.metrics,
@@ -145,6 +153,7 @@ export async function buildServer(deps: ServerDeps) {
     store: deps.alerts,
     notifier: deps.notifier,
   });
+  if (deps.forward) await app.register(forwardRoutes, { ingest: deps.forward });
   if (deps.agents) {
     await app.register(agentRoutes, { agents: deps.agents, telemetry: deps.telemetry });
     await app.register(otlpRoutes, {

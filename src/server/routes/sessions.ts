@@ -21,11 +21,27 @@ export interface SessionRoutesOptions {
   connections: () => number;
   /** Counts accepted pushes (for /metrics). */
   onPush?: () => void;
-  /** `GET /api/status/:id?at=<ms>`: the session as it was then, from its stored history. */
-  replay?: (id: string, at: number) => Promise<unknown | null>;
+  /**
+   * `GET /api/status/:id?at=<ms>[&rows=N&lines=N]`: the session as it was then, from its
+   * stored history, with the last `rows` timeline rows and `lines` log lines (100, 200).
+   */
+  replay?: (
+    id: string,
+    at: number,
+    size: { rows: number; lines: number },
+  ) => Promise<unknown | null>;
+  /**
+   * Resolves once this turn's writes are committed, where that takes more
+   * than a turn (PostgreSQL, a shared bus); default: the next turn (SQLite).
+   */
+  committed?: () => Promise<void>;
 }
 
-const statusQuery = z.object({ at: z.coerce.number().min(0).max(8.64e15).optional() });
+const statusQuery = z.object({
+  at: z.coerce.number().min(0).max(8.64e15).optional(),
+  rows: z.coerce.number().int().min(1).max(100).default(100),
+  lines: z.coerce.number().int().min(0).max(200).default(200),
+});
 
 /** The seed's HTTP surface for build sessions (formats.md §4). */
 export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOptions) {
@@ -74,7 +90,8 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOpt
     const detail = findSession(request.params, reply);
     if (!detail) return reply;
     if (query.data.at === undefined || !opts.replay) return detail.status;
-    return (await opts.replay(detail.status.id, query.data.at)) ?? reply;
+    const size = { rows: query.data.rows, lines: query.data.lines };
+    return (await opts.replay(detail.status.id, query.data.at, size)) ?? reply;
   });
 
   app.get('/api/phases/:id', async (request, reply) => {
@@ -100,7 +117,7 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOpt
     }
     // The store commits this turn's writes on setImmediate; acknowledge after it,
     // so a crash right after the 200 cannot lose an acknowledged phase change.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await (opts.committed?.() ?? new Promise<void>((resolve) => setImmediate(resolve)));
     opts.onPush?.();
     return {
       status: 'received',

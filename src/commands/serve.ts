@@ -179,7 +179,17 @@ async function serve(flags: ServeFlags): Promise<void> {
   try {
     // Loaded here, not at the top: `livestream --help` should not load Fastify and SQLite.
     const { createApp } = await import('../app.ts');
-    app = await createApp({ config, logger });
+    // Listening is said at once; the roots are read after it (20,000 folders take seconds).
+    app = await createApp({
+      config,
+      logger,
+      onListening: (url, loginPath) => {
+        // One write, so whoever waits for the "listening" line sees the login line with it.
+        const lines = [`Livestream listening on ${url}`];
+        if (loginPath) lines.push(`Open ${url}${loginPath} once in your browser to log in.`);
+        process.stdout.write(`${lines.join('\n')}\n`);
+      },
+    });
   } catch (error) {
     const err = error as NodeJS.ErrnoException;
     if (config.storeUrl && /PostgreSQL/.test(err.message)) {
@@ -193,9 +203,8 @@ async function serve(flags: ServeFlags): Promise<void> {
     }
     return explainListenError(err, config);
   }
-  // One write, so whoever waits for the "listening" line sees the rest with it.
-  const lines = [`Livestream listening on ${app.url}`];
-  if (app.loginPath) lines.push(`Open ${app.url}${app.loginPath} once in your browser to log in.`);
+  // Once the roots are read: whoever waits for "Watching" sees the state on disk.
+  const lines: string[] = [];
   const history = config.storeUrl ? redact(config.storeUrl) : config.dbPath;
   lines.push(`Watching ${config.roots.join(', ')}; history in ${history}`);
   const channels = app.notifier.channels.map((c) => c.label);

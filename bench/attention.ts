@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
@@ -203,10 +203,39 @@ async function seed(dbPath: string): Promise<{ id: string; start: number; end: n
 }
 
 /**
+ * The page's main-thread tasks in a Chromium trace, with wall and CPU time.
+ * 'longtask' entries are wall time: on a shared 2-core machine a 5 ms task
+ * the scheduler pauses shows as 80 ms, so the CPU time the page itself spent
+ * per task is reported beside them.
+ */
+function mainThreadTasks(trace: {
+  traceEvents: {
+    name: string;
+    ph: string;
+    pid: number;
+    tid: number;
+    dur?: number;
+    tdur?: number;
+    args?: { name?: string };
+  }[];
+}): { wallMs: number; cpuMs: number }[] {
+  const main = new Set(
+    trace.traceEvents
+      .filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
+      .map((e) => `${e.pid}:${e.tid}`),
+  );
+  return trace.traceEvents
+    .filter((e) => e.ph === 'X' && e.name === 'RunTask' && main.has(`${e.pid}:${e.tid}`))
+    .map((e) => ({ wallMs: (e.dur ?? 0) / 1000, cpuMs: (e.tdur ?? 0) / 1000 }));
+}
+
+/**
  * Replay of a 10,000-transition session in Chromium: the first frame (from
- * following a `?at=` link on the open session page to the rebuilt frame on
- * screen, history download included), then scrubbing the slider step by
- * step, counting main-thread tasks over 50 ms (PerformanceObserver 'longtask').
+ * following a `?at=` link on the open session page to that moment's frame on
+ * screen, everything it fetches included), then scrubbing the slider step by
+ * step, one animation frame per step, counting main-thread tasks over 50 ms
+ * (PerformanceObserver 'longtask', wall time; and by CPU time from a trace)
+ * until the last position's frame is shown, and what the page fetched meanwhile.
  */
 async function replay(dir: string): Promise<Record<string, number>> {
   if (!existsSync(join(defaultWebDir(), 'index.html'))) {
@@ -243,7 +272,9 @@ async function replay(dir: string): Promise<Record<string, number>> {
           const t0 = performance.now();
           // No named functions in here: the bundler would wrap them in a helper the page lacks.
           const observer = new MutationObserver(() => {
-            if (!document.querySelector('.replay-frame[data-replay-phase]')) return;
+            const frame = document.querySelector('.replay-frame[data-replay-phase]');
+            // The frame of the moment linked to, not a placeholder or an older one.
+            if (!frame || frame.getAttribute('aria-busy') === 'true') return;
             observer.disconnect();
             // The frame is in the DOM; the next animation frame is when it is painted.
             requestAnimationFrame(() => resolve(performance.now() - t0));
@@ -256,9 +287,17 @@ async function replay(dir: string): Promise<Record<string, number>> {
     await new Promise((r) => setTimeout(r, 500));
     await page.evaluate(() => {
       (window as unknown as { longTasks: number[] }).longTasks = [];
+      performance.clearResourceTimings();
+      performance.setResourceTimingBufferSize(10_000);
     });
     const slider = page.locator('.replay-slider');
     await slider.focus();
+    const tracePath = join(dir, 'scrub-trace.json');
+    // RunTask (toplevel) carries each task's wall and CPU time.
+    await browser.startTracing(page, {
+      path: tracePath,
+      categories: ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline'],
+    });
     const scrub = await page.evaluate(async (steps) => {
       const input = document.querySelector('.replay-slider') as HTMLInputElement;
       const min = Number(input.min);
@@ -272,16 +311,35 @@ async function replay(dir: string): Promise<Record<string, number>> {
         await new Promise((r) => requestAnimationFrame(() => r(null)));
         frames.push(performance.now() - t0);
       }
+      // The last position's frame lands (at most one round trip after the last step).
+      const t1 = performance.now();
+      const last = String(max);
+      while (document.querySelector('.replay-frame')?.getAttribute('data-replay-at') !== last) {
+        await new Promise((r) => requestAnimationFrame(() => r(null)));
+      }
+      const settleMs = performance.now() - t1;
+      const fetched = performance
+        .getEntriesByType('resource')
+        .filter((e) => e.name.includes('/api/')) as PerformanceResourceTiming[];
       frames.sort((a, b) => a - b);
       return {
         p50: frames[Math.floor(frames.length / 2)] ?? 0,
         max: frames.at(-1) ?? 0,
+        settleMs,
+        requests: fetched.length,
+        kb: fetched.reduce((sum, e) => sum + e.encodedBodySize, 0) / 1024,
         phase: document.querySelector('.replay-frame')?.getAttribute('data-replay-phase'),
       };
     }, SCRUB_STEPS);
     const tasks = await page.evaluate(
       () => (window as unknown as { longTasks: number[] }).longTasks,
     );
+    await browser.stopTracing();
+    const cpu = mainThreadTasks(JSON.parse(await readFile(tracePath, 'utf8')));
+    const lastPhase = PHASES[(TRANSITIONS - 1) % PHASES.length];
+    if (scrub.phase !== lastPhase) {
+      throw new Error(`the scrub ended on '${scrub.phase}', not the last phase '${lastPhase}'`);
+    }
     return {
       transitions: TRANSITIONS,
       firstFrameMs,
@@ -289,8 +347,14 @@ async function replay(dir: string): Promise<Record<string, number>> {
       scrubSteps: SCRUB_STEPS,
       scrubFrameP50Ms: scrub.p50,
       scrubFrameMaxMs: scrub.max,
+      scrubLastFrameMs: scrub.settleMs,
+      scrubRequests: scrub.requests,
+      scrubFetchedKB: scrub.kb,
       scrubLongTasksOver50ms: tasks.length,
       scrubMaxLongTaskMs: tasks.length === 0 ? 0 : Math.max(...tasks),
+      // NaN, not 0, if the trace had no task: a figure that cannot be wrong is no figure.
+      scrubTasksOver50msCpu: cpu.length === 0 ? Number.NaN : cpu.filter((t) => t.cpuMs > 50).length,
+      scrubMaxTaskCpuMs: cpu.length === 0 ? Number.NaN : Math.max(...cpu.map((t) => t.cpuMs)),
     };
   } finally {
     await browser.close();

@@ -14,9 +14,25 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   web: () => import('./web.ts'),
   attention: () => import('./attention.ts'),
   startup: () => import('./startup.ts'),
+  heavy: () => import('./heavy.ts'),
+  'scale-cost': () => import('./scale-cost.ts'),
+  'folder-start': () => import('./folder-start.ts'),
+  'watchers-suite': () => import('./watchers-suite.ts'),
+  agents: () => import('./agents.ts'),
+  watchers: () => import('./watchers.ts'),
+  scale: () => import('./scale.ts'),
 };
 
-const VALUE_FLAGS = new Set(['--minutes', '--seconds', '--baseline']);
+const VALUE_FLAGS = new Set([
+  '--minutes',
+  '--seconds',
+  '--baseline',
+  '--forwarders',
+  '--clients',
+  '--rounds',
+  '--idle-seconds',
+  '--builds',
+]);
 const args = process.argv.slice(2);
 const wanted = args.filter((a, i) => !a.startsWith('-') && !VALUE_FLAGS.has(args[i - 1] ?? ''));
 const names = wanted.length > 0 ? wanted : Object.keys(BENCHES);

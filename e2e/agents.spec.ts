@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+import { join } from 'node:path';
 import {
   claudeAssistant,
   claudePrompt,
@@ -8,7 +9,9 @@ import {
   codexTurnContext,
   lines,
 } from '../test/helpers/agent-transcripts.ts';
+import { claudeApiRequest, otlpLogsJson } from '../test/helpers/otlp-records.ts';
 import { expect, guardPage, openLive, test } from './fixtures.ts';
+import { phaseDoc } from './server.ts';
 
 const SID = '9d2b7c3e-1f4a-4b8e-a6c5-3e2d1f0a9b88';
 const CODEX = '019b0000-aaaa-7bbb-8ccc-ddddeeeeffff';
@@ -124,5 +127,56 @@ test('agent sessions sit in the overview with builds, filterable, and their page
     timeout: 2000,
   });
   await expect(page.locator('tr[data-tool="toolu_ask"]')).toBeVisible();
+  await expect(page.locator('tr[data-phase="context 1"]')).toContainText('$0.06');
+
+  // OpenTelemetry's cost for the second response replaces the table price, live, counted once.
+  const otlp = await fetch(`${server.url}/v1/logs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(
+      otlpLogsJson([
+        claudeApiRequest({
+          sessionId: SID,
+          at: Date.now(),
+          requestId: 'req_2',
+          input: 10,
+          output: 20,
+          cacheRead: 10_000,
+          costUsd: 1.5,
+        }),
+      ]),
+    ),
+  });
+  expect(otlp.status).toBe(200);
+  await expect(page.locator('.agent-page .agent-cost')).toContainText('$1.56', { timeout: 2000 });
+  await expect(page.locator('tr[data-phase="context 1"]')).toContainText('$1.56');
+  expect(problems).toEqual([]);
+});
+
+test("an agent working in a build's folder shows its cost by the build's phase, live", async ({
+  page,
+  server,
+}) => {
+  const problems: string[] = [];
+  guardPage(page, problems);
+  const id = 'be11d000-1f4a-4b8e-a6c5-3e2d1f0a9b88';
+  await server.writePhase('shop', phaseDoc('shop', { current_phase: 'Builder' }));
+  await openLive(page, server.url);
+  await expect(page.locator('li[data-session="shop"]')).toBeVisible();
+  const cwd = join(server.root, 'shop', 'src');
+  const at = Date.now() + 500;
+  await server.appendAgentFile(
+    `claude/projects/-shop/${id}.jsonl`,
+    lines([
+      claudePrompt({ sessionId: id, at, cwd }, 'build the cart'),
+      claudeAssistant(
+        { sessionId: id, at: at + 10, cwd },
+        { messageId: 'msg_b', requestId: 'req_b', usage: { input: 1000, output: 2000 } },
+      ),
+    ]),
+  );
+  await page.goto(`${server.url}/#/agent/${id}`);
+  // Sonnet 4.5: (1000 × 3 + 2000 × 15) / 1e6.
+  await expect(page.locator('tr[data-phase="Builder"]')).toContainText('$0.03');
   expect(problems).toEqual([]);
 });

@@ -69,10 +69,15 @@ test('the replay slider rebuilds a past moment, and the URL carries it', async (
   expect(architect).toBeTruthy();
   const at = Math.round((architect?.startedAt ?? 0) + 1);
 
+  const requests: string[] = [];
+  page.on('request', (r) => requests.push(new URL(r.url()).pathname));
   await page.goto(`${server.url}/#/session/replayed?at=${at}`);
   const frame = page.locator('.replay-frame');
   await expect(frame).toHaveAttribute('data-replay-phase', 'Architect');
   await expect(frame.locator('.replay-timeline li')).toHaveCount(2);
+  // The slider's coarse timeline comes from the summary; frames come one by one, never the whole history.
+  await expect(page.locator('.replay-strip .replay-slice')).toHaveCount(200);
+  await expect(page.locator('.replay-count')).toHaveText('3 phase changes');
 
   // Scrub to the end: the latest phase, and the URL follows.
   const slider = page.locator('.replay-slider');
@@ -88,4 +93,7 @@ test('the replay slider rebuilds a past moment, and the URL carries it', async (
   await page.locator('.replay-speed').selectOption('60');
   await page.getByRole('button', { name: 'Play' }).click();
   await expect(frame).toHaveAttribute('data-replay-phase', 'Builder', { timeout: 15_000 });
+  expect(requests).toContain('/api/history/replayed/summary');
+  expect(requests).not.toContain('/api/history/replayed');
+  expect(requests.filter((p) => p === '/api/status/replayed').length).toBeGreaterThan(2);
 });

@@ -1,9 +1,10 @@
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AttentionConfig } from './attention-config.ts';
 import type { AppConfig } from './config.ts';
 import { createEngines, createPlansPipeline, type Engines } from './engines.ts';
-import { AgentsEngine } from './hub/agents-engine.ts';
+import { AgentsEngine, buildPhases } from './hub/agents-engine.ts';
 import { AttentionEngine } from './hub/attention-engine.ts';
 import { InProcessBus } from './hub/fanout.ts';
 import { MemoryHub } from './hub/hub.ts';
@@ -18,6 +19,8 @@ import {
 } from './notify/channels.ts';
 import { Notifier } from './notify/notifier.ts';
 import { wireCodec } from './server/encode.ts';
+import { ForwarderTokens, ForwardIngest } from './server/forward-ingest.ts';
+import { safeHostName } from './shared/forward.ts';
 import { topic } from './shared/topics.ts';
 import { loadPrices, startAgentTranscripts } from './sources/agents/index.ts';
 import { RootWatcher } from './sources/watcher.ts';
@@ -56,6 +59,14 @@ export interface CreateAppOptions {
   logger: Logger;
   /** Without a server: watch the roots, derive, and stop (the `status` command). */
   listen?: boolean;
+  /**
+   * Called once the server listens, before the roots are read whole: the
+   * dashboard and `/api/health` (its `scan` progress) answer while a large
+   * tree is read. `createApp` resolves once it is read.
+   */
+  onListening?: (url: string, loginPath: string | null) => void;
+  /** A hub on a shared bus (`serve --bus`, the writer replica); default: in-process. */
+  hub?: MemoryHub;
 }
 
 /**
@@ -63,7 +74,13 @@ export interface CreateAppOptions {
  * resource opened is closed by `stop()`, in reverse order, even when start-up
  * fails half-way.
  */
-export async function createApp({ config, logger, listen = true }: CreateAppOptions): Promise<App> {
+export async function createApp({
+  config,
+  logger,
+  listen = true,
+  onListening,
+  ...options
+}: CreateAppOptions): Promise<App> {
   const closers: (() => Promise<void> | void)[] = [];
   const stop = async () => {
     for (const close of closers.reverse()) {
@@ -90,7 +107,7 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
     closers.push(() => store.close());
 
     // The store and the engines forget the same sessions, so memory does not keep what history dropped.
-    const hub = new MemoryHub({ bus: new InProcessBus({ codec: wireCodec }) });
+    const hub = options.hub ?? new MemoryHub({ bus: new InProcessBus({ codec: wireCodec }) });
     const prices = loadPrices(config.agents?.pricesFile ?? null);
     const agents = new AgentsEngine({ hub, prices });
     let engines: Engines | null = null;
@@ -114,22 +131,24 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
       hub,
       store,
       logger,
+      // The machine local sessions run on, named as `livestream forward` names it by default.
+      host: safeHostName(hostname()),
       ...(telemetry ? { telemetry } : {}),
       ...(config.tokenBudget === undefined ? {} : { tokenBudget: config.tokenBudget }),
     });
     const { logs, sessions, metrics, close: closeEngines, handlers } = engines;
+    agents.phasesFrom(buildPhases(sessions));
     closers.push(closeEngines);
     const planPipeline = createPlansPipeline({ hub, logger });
     const plans = planPipeline.engine;
     closers.push(() => planPipeline.close());
 
     // Attention reads the hub's topics only; it starts before the watcher so it sees every change.
-    // Alerts live in SQLite; beside PostgreSQL history they use the local database file, as
-    // the PostgreSQL store has no alert tables yet.
-    const alertDb =
-      store instanceof SqliteStore ? store : SqliteStore.open(config.dbPath, { logger });
-    if (alertDb !== store) closers.push(() => alertDb.close());
-    const alerts = new SqliteAlertStore(alertDb.database, logger);
+    // Alerts live beside the history, so replicas on one PostgreSQL share them.
+    const alerts: AlertStore =
+      store instanceof SqliteStore
+        ? new SqliteAlertStore(store.database, logger)
+        : (store as unknown as { alertStore(): AlertStore }).alertStore();
     const attentionConfig = new AttentionConfig({
       file: config.attentionConfigPath ?? null,
       logger,
@@ -164,20 +183,9 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
       ...(config.pollMs ? { pollMs: config.pollMs } : {}),
     });
     closers.push(() => watcher.stop());
-    await watcher.start();
-    await planPipeline.idle();
-    if (config.agents) {
-      const agentSources = await startAgentTranscripts({
-        config: config.agents,
-        sink: agents,
-        prices,
-        logger,
-        ...(config.pollMs ? { pollMs: config.pollMs } : {}),
-      });
-      closers.push(() => agentSources.stop());
-      // Transcripts older than the retention period were read once; they do not stay.
-      agents.forget(Date.now() - config.retentionDays * DAY_MS);
-    }
+    // Listening (below) does not wait for the scan: 20,000 folders take seconds to read.
+    const scanned = watcher.start();
+    scanned.catch(() => undefined); // Awaited below; a failure is thrown from there.
 
     const retention = setInterval(() => {
       retain().catch((error: unknown) => logger.warn({ err: error }, 'retention failed'));
@@ -193,6 +201,7 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
 
     let server: FastifyInstance | null = null;
     let loginPath: string | null = null;
+    const committed = committedHook(store, hub);
     if (listen && telemetry) {
       // Loaded only to listen: `status` reads folders without paying for Fastify.
       const { buildServer } = await import('./server/server.ts');
@@ -210,12 +219,41 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
         alerts,
         notifier,
         telemetry,
-        watcherStats: () => watcher.stats,
+        watcherStats: () => ({ ...watcher.stats, scan: watcher.progress() }),
+        ...(committed ? { committed } : {}),
+        forward: new ForwardIngest({
+          ...(committed ? { committed } : {}),
+          targets: {
+            applySession: (event) => sessions.apply(event),
+            applyMetrics: (event) => metrics.apply(event),
+          },
+          marks: store,
+          logger,
+          tokens: config.forwarderTokensPath
+            ? new ForwarderTokens(config.forwarderTokensPath, logger)
+            : null,
+        }),
       });
       server = built.app;
       loginPath = built.loginPath;
       closers.push(() => built.app.close());
       url = await built.listen();
+      onListening?.(url, loginPath);
+    }
+    await scanned;
+    await planPipeline.idle();
+    // After the roots: a transcript's cost goes to the build phase its folder's session is in.
+    if (config.agents) {
+      const agentSources = await startAgentTranscripts({
+        config: config.agents,
+        sink: agents,
+        prices,
+        logger,
+        ...(config.pollMs ? { pollMs: config.pollMs } : {}),
+      });
+      closers.push(() => agentSources.stop());
+      // Transcripts older than the retention period were read once; they do not stay.
+      agents.forget(Date.now() - config.retentionDays * DAY_MS);
     }
     return {
       hub,
@@ -237,6 +275,25 @@ export async function createApp({ config, logger, listen = true }: CreateAppOpti
     await stop();
     throw error;
   }
+}
+
+/**
+ * What an acknowledgement waits for beyond the turn SQLite commits in: the
+ * PostgreSQL transaction, and a shared bus's log, so a replica killed right
+ * after answering has lost nothing it acknowledged. Null on the embedded default.
+ */
+function committedHook(store: HistoryStore, hub: MemoryHub): (() => Promise<void>) | null {
+  const flushes: (() => Promise<void>)[] = [];
+  if (!(store instanceof SqliteStore)) {
+    const remote = store as unknown as { flush(): Promise<void> };
+    flushes.push(() => remote.flush());
+  }
+  const bus = hub.bus as { flush?: () => Promise<void> };
+  if (typeof bus.flush === 'function') flushes.push(() => (bus.flush as () => Promise<void>)());
+  if (flushes.length === 0) return null;
+  return async () => {
+    await Promise.all(flushes.map((flush) => flush()));
+  };
 }
 
 /** The channels `serve` was given; a desktop channel only where notify-send is installed. */

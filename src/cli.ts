@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { register as registerDemo } from './commands/demo.ts';
 import { CliError, EXIT } from './commands/errors.ts';
+import { register as registerForward } from './commands/forward.ts';
 import { register as registerHooks } from './commands/hooks.ts';
 import { register as registerNotify } from './commands/notify.ts';
 import { register as registerPlans } from './commands/plans.ts';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     registerPlans,
     registerHooks,
     registerNotify,
+    registerForward,
   ]) {
     register(program);
   }

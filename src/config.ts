@@ -25,6 +25,8 @@ export interface AppConfig {
   webhooks?: string[];
   /** Desktop notifications through notify-send on the server's machine (`serve --desktop-notify`). */
   desktopNotify?: boolean;
+  /** `serve --forwarder-tokens`: `<host> <token>` lines, one per forwarding machine. */
+  forwarderTokensPath?: string | null;
   /** Claude Code and Codex transcripts to follow; absent or null: none. */
   agents?: AgentSourcesConfig | null;
 }

@@ -207,3 +207,95 @@ describe('agent sessions on the command line', () => {
     assert.equal(await readFile(settings, 'utf8'), '{ not json');
   });
 });
+
+describe('agent sessions in status --root, with cost per build phase', () => {
+  test('status --root reads the agent folders as serve does and names the build phase each response came in', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'ls-agents-root-'));
+    const shop = join(root, 'builds', 'shop');
+    await mkdir(join(shop, '.context-foundry'), { recursive: true });
+    await writeFile(
+      join(shop, '.context-foundry', 'current-phase.json'),
+      JSON.stringify({
+        session_id: 'shop',
+        current_phase: 'Builder',
+        phase_number: '3/7',
+        status: 'building',
+        phases_completed: ['Scout', 'Architect'],
+        started_at: new Date(Date.now() - 600_000).toISOString(),
+      }),
+    );
+    const sid = 'beef0000-1111-4222-8333-444455556666';
+    const project = join(root, 'claude', 'projects', '-builds-shop');
+    await mkdir(project, { recursive: true });
+    // The agent works in a subfolder of the build's project; its responses come after the build began.
+    const at = Date.now() + 1000;
+    const base = { sessionId: sid, at, cwd: join(shop, 'src') };
+    await writeFile(
+      join(project, `${sid}.jsonl`),
+      lines([
+        claudePrompt(base, 'build the cart'),
+        claudeAssistant(
+          { ...base, at: at + 5 },
+          {
+            messageId: 'm1',
+            requestId: 'r1',
+            usage: { input: 2000, output: 10_000, cacheRead: 100_000 },
+          },
+        ),
+      ]),
+    );
+    const json = await output([
+      'status',
+      '--root',
+      join(root, 'builds'),
+      '--claude-dir',
+      join(root, 'claude'),
+      '--json',
+    ]);
+    assert.equal(json.code, 0);
+    const body = JSON.parse(json.stdout) as {
+      sessions: { id: string }[];
+      agents: AgentSummary[];
+      agentCostUsd: number;
+    };
+    assert.deepEqual(
+      body.sessions.map((s) => s.id),
+      ['shop'],
+    );
+    assert.equal(body.agents.length, 1);
+    assert.equal(body.agentCostUsd, COST);
+    assert.deepEqual(
+      body.agents[0]?.phases.map((p) => [p.phase, p.responses, p.costUsd]),
+      [['Builder', 1, COST]],
+    );
+    const table = await output([
+      'status',
+      '--root',
+      join(root, 'builds'),
+      '--claude-dir',
+      join(root, 'claude'),
+    ]);
+    assert.match(table.stdout, /^shop\s+active\s+Builder/m);
+    assert.match(table.stdout, /beef0000\s+claude\s+src\s+.*\$0\.19.*Builder \$0\.19/);
+    const without = await output([
+      'status',
+      '--root',
+      join(root, 'builds'),
+      '--claude-dir',
+      join(root, 'claude'),
+      '--no-agents',
+      '--json',
+    ]);
+    assert.deepEqual((JSON.parse(without.stdout) as { agents: unknown[] }).agents, []);
+    await rm(root, { recursive: true, force: true });
+  });
+
+  test('/metrics reports cost and tokens by phase', async () => {
+    const text = await (await fetch(`${server?.url}/metrics`)).text();
+    assert.match(
+      text,
+      new RegExp(`livestream_agent_phase_cost_usd\\{phase="context 1"\\} ${COST}`),
+    );
+    assert.match(text, /livestream_agent_phase_tokens\{phase="context 1"\} 112000/);
+  });
+});

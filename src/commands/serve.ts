@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { Logger } from 'pino';
 import type { App } from '../app.ts';
 import { AttentionConfig } from '../attention-config.ts';
 import {
@@ -16,6 +17,7 @@ import {
 } from '../config.ts';
 import { createLogger, type LogFormat } from '../logger.ts';
 import { parseWebhookUrl } from '../notify/channels.ts';
+import type { Replica } from '../replica.ts';
 import { isLoopback } from '../server/security.ts';
 import { redact } from '../store/redact.ts';
 import { CliError, EXIT } from './errors.ts';
@@ -27,6 +29,7 @@ interface ServeFlags {
   host?: string;
   db?: string;
   store?: string;
+  bus?: string;
   retentionDays: number;
   token?: string;
   insecure?: boolean;
@@ -42,6 +45,7 @@ interface ServeFlags {
   webhook?: string[];
   attentionConfig?: string;
   desktopNotify?: boolean;
+  forwarderTokens?: string;
 }
 
 function parseLogFormat(value: string): LogFormat {
@@ -73,6 +77,20 @@ function checkAttentionConfig(path: string | undefined): string | null {
   return resolve(path);
 }
 
+/** A file the server reads at start (and again later): refused now if it cannot be read. */
+function checkReadable(flag: string, path: string | undefined): string | null {
+  if (path === undefined) return null;
+  try {
+    readFileSync(path);
+  } catch (error) {
+    throw new CliError(
+      `${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code})`,
+      EXIT.usage,
+    );
+  }
+  return resolve(path);
+}
+
 export function resolveServeConfig(flags: ServeFlags, env = process.env): AppConfig {
   const host = flags.host ?? env.LIVESTREAM_HOST ?? DEFAULT_HOST;
   const token = flags.token ?? env.LIVESTREAM_TOKEN ?? null;
@@ -100,6 +118,7 @@ export function resolveServeConfig(flags: ServeFlags, env = process.env): AppCon
     attentionConfigPath: checkAttentionConfig(flags.attentionConfig),
     desktopNotify: flags.desktopNotify === true,
     agents: resolveAgents(flags, env, dbPath),
+    forwarderTokensPath: checkReadable('--forwarder-tokens', flags.forwarderTokens),
   };
 }
 
@@ -159,11 +178,23 @@ function explainListenError(error: NodeJS.ErrnoException, config: AppConfig): ne
 async function serve(flags: ServeFlags): Promise<void> {
   const config = resolveServeConfig(flags);
   const logger = createLogger(flags.logFormat ? { format: flags.logFormat } : {});
+  const busUrl = flags.bus ?? process.env.LIVESTREAM_BUS;
+  if (busUrl) return serveReplica(config, logger, busUrl);
   let app: App;
   try {
     // Loaded here, not at the top: `livestream --help` should not load Fastify and SQLite.
     const { createApp } = await import('../app.ts');
-    app = await createApp({ config, logger });
+    // Listening is said at once; the roots are read after it (20,000 folders take seconds).
+    app = await createApp({
+      config,
+      logger,
+      onListening: (url, loginPath) => {
+        // One write, so whoever waits for the "listening" line sees the login line with it.
+        const lines = [`Livestream listening on ${url}`];
+        if (loginPath) lines.push(`Open ${url}${loginPath} once in your browser to log in.`);
+        process.stdout.write(`${lines.join('\n')}\n`);
+      },
+    });
   } catch (error) {
     const err = error as NodeJS.ErrnoException;
     if (config.storeUrl && /PostgreSQL/.test(err.message)) {
@@ -177,9 +208,8 @@ async function serve(flags: ServeFlags): Promise<void> {
     }
     return explainListenError(err, config);
   }
-  // One write, so whoever waits for the "listening" line sees the rest with it.
-  const lines = [`Livestream listening on ${app.url}`];
-  if (app.loginPath) lines.push(`Open ${app.url}${app.loginPath} once in your browser to log in.`);
+  // Once the roots are read: whoever waits for "Watching" sees the state on disk.
+  const lines: string[] = [];
   const history = config.storeUrl ? redact(config.storeUrl) : config.dbPath;
   lines.push(`Watching ${config.roots.join(', ')}; history in ${history}`);
   const channels = app.notifier.channels.map((c) => c.label);
@@ -212,6 +242,58 @@ async function serve(flags: ServeFlags): Promise<void> {
   });
 }
 
+/** `serve --bus`: one replica of several; see docs/scale-out.md. */
+async function serveReplica(config: AppConfig, logger: Logger, busUrl: string): Promise<void> {
+  if (!config.storeUrl) {
+    throw new CliError(
+      '--bus needs --store postgres://…: replicas share their history, so a replica taking over has it',
+      EXIT.usage,
+    );
+  }
+  // Loaded only with --bus: the embedded default never loads the Redis client.
+  const { parseBusUrl, startReplica } = await import('../replica.ts');
+  try {
+    parseBusUrl(busUrl);
+  } catch (error) {
+    throw new CliError((error as Error).message, EXIT.usage);
+  }
+  let replica: Replica;
+  try {
+    replica = await startReplica({ config, logger, busUrl });
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException;
+    if (/ECONNREFUSED|redis/i.test(err.message)) {
+      throw new CliError(
+        `cannot reach the bus ${redact(busUrl)}: ${err.message}`,
+        EXIT.unavailable,
+      );
+    }
+    if (/PostgreSQL/.test(err.message)) {
+      throw new CliError(`${err.message} (check --store)`, EXIT.unavailable);
+    }
+    return explainListenError(err, config);
+  }
+  const lines = [`Livestream listening on ${replica.url}`];
+  if (replica.loginPath) {
+    lines.push(`Open ${replica.url}${replica.loginPath} once in your browser to log in.`);
+  }
+  lines.push(
+    `Replica (${replica.role}) on bus ${redact(busUrl)}; history in ${redact(config.storeUrl)}`,
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
+  await new Promise<void>((resolveStop) => {
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      replica.stop().then(resolveStop, resolveStop);
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+  });
+}
+
 export function register(program: Command): void {
   program
     .command('serve')
@@ -226,6 +308,10 @@ export function register(program: Command): void {
     .option(
       '--store <url>',
       'keep history in PostgreSQL instead of SQLite: postgres://user@host/db (env LIVESTREAM_STORE)',
+    )
+    .option(
+      '--bus <url>',
+      'run as one of several replicas sharing live state through Redis: redis://host:6379 (needs --store; env LIVESTREAM_BUS)',
     )
     .option(
       '--retention-days <n>',
@@ -264,6 +350,10 @@ export function register(program: Command): void {
     .option(
       '--attention-config <file>',
       'attention thresholds for every project (JSON: {"attention": {…}}); projects override them in .livestream.json',
+    )
+    .option(
+      '--forwarder-tokens <file>',
+      'accept `livestream forward` only with these per-machine tokens: "<host> <token>" lines, re-read on change (remove a line to revoke)',
     )
     .option('--desktop-notify', 'desktop notifications for alerts (notify-send, when installed)')
     .option(

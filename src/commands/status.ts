@@ -1,5 +1,14 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_RETENTION_DAYS, DEFAULT_TOKEN_BUDGET, defaultWebDir } from '../config.ts';
+import {
+  type AppConfig,
+  DEFAULT_RETENTION_DAYS,
+  DEFAULT_TOKEN_BUDGET,
+  defaultClaudeDirs,
+  defaultCodexDirs,
+  defaultWebDir,
+} from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { type AgentSummary, totalTokens } from '../shared/agents.ts';
 import { type Alert, alertLabel, attentionQueue } from '../shared/attention.ts';
@@ -12,6 +21,11 @@ interface StatusFlags {
   root?: string[];
   json?: boolean;
   token?: string;
+  claudeDir?: string[];
+  codexDir?: string[];
+  /** commander's negation of `--agents`: false with `--no-agents`. */
+  agents?: boolean;
+  prices?: string;
 }
 
 /** "12s", "5m", "3h", "2d": how long ago, for a terminal column. */
@@ -27,6 +41,7 @@ export function ago(ms: number): string {
 export function formatTable(sessions: SessionStatus[], now: number): string {
   const rows = sessions.map((s) => [
     s.id,
+    s.host ?? '-',
     s.state,
     s.currentPhase,
     s.phaseNumber.raw ?? '?',
@@ -35,7 +50,17 @@ export function formatTable(sessions: SessionStatus[], now: number): string {
     s.source,
     `${ago(now - s.changedAt)} ago`,
   ]);
-  const header = ['SESSION', 'STATE', 'PHASE', '#', 'PROGRESS', 'ITER', 'SOURCE', 'UPDATED'];
+  const header = [
+    'SESSION',
+    'MACHINE',
+    'STATE',
+    'PHASE',
+    '#',
+    'PROGRESS',
+    'ITER',
+    'SOURCE',
+    'UPDATED',
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells
@@ -66,6 +91,14 @@ export function compact(n: number): string {
   return String(n);
 }
 
+/** The costliest phases of a session, for a table cell: `Builder $1.20, Test $0.30`. */
+function topPhases(a: AgentSummary): string {
+  const phases = [...(a.phases ?? [])].sort((x, y) => y.costUsd - x.costUsd).slice(0, 3);
+  return phases.length === 0
+    ? '-'
+    : phases.map((p) => `${p.phase} $${p.costUsd.toFixed(2)}`).join(', ');
+}
+
 /** A plain-text table of coding-agent sessions, tokens beside cost. */
 export function formatAgentTable(agents: AgentSummary[], now: number): string {
   const rows = agents.map((a) => [
@@ -79,6 +112,7 @@ export function formatAgentTable(agents: AgentSummary[], now: number): string {
     String(a.toolCalls),
     String(a.subagents),
     `${ago(now - a.lastAt)} ago`,
+    topPhases(a),
   ]);
   const header = [
     'AGENT',
@@ -91,6 +125,7 @@ export function formatAgentTable(agents: AgentSummary[], now: number): string {
     'TOOLS',
     'SUB',
     'UPDATED',
+    'COST BY PHASE',
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
@@ -150,9 +185,29 @@ async function fromServer(url: string, token: string | undefined): Promise<Snaps
   }
 }
 
-async function fromRoots(roots: string[]): Promise<Snapshot> {
+/**
+ * The agent transcripts `status --root` reads, as `serve` would follow them:
+ * the default folders that exist, or the flags'; none with `--no-agents`.
+ * Nothing is checkpointed: every call reads them afresh.
+ */
+function agentFolders(flags: StatusFlags): AppConfig['agents'] {
+  if (flags.agents === false) return null;
+  return {
+    claudeDirs: flags.claudeDir?.length
+      ? flags.claudeDir.map((d) => resolve(d))
+      : defaultClaudeDirs().filter((d) => existsSync(d)),
+    codexDirs: flags.codexDir?.length
+      ? flags.codexDir.map((d) => resolve(d))
+      : defaultCodexDirs().filter((d) => existsSync(d)),
+    pricesFile: flags.prices ? resolve(flags.prices) : null,
+    checkpointPath: null,
+  };
+}
+
+async function fromRoots(roots: string[], flags: StatusFlags): Promise<Snapshot> {
   // Loaded here, not at the top: the other commands' start-up should not pay for it.
   const { createApp } = await import('../app.ts');
+  const agents = agentFolders(flags);
   const app = await createApp({
     config: {
       roots: checkRoots(roots),
@@ -165,6 +220,7 @@ async function fromRoots(roots: string[]): Promise<Snapshot> {
       pollMs: null,
       tokenBudget: DEFAULT_TOKEN_BUDGET,
       webDir: defaultWebDir(),
+      agents,
     },
     logger: createLogger({ level: 'error' }),
     listen: false,
@@ -173,7 +229,7 @@ async function fromRoots(roots: string[]): Promise<Snapshot> {
     await app.attention.idle();
     return {
       sessions: app.sessions.list(),
-      agents: [],
+      agents: agents ? app.agents.list() : [],
       attention: attentionQueue(app.attention.open(), Date.now()),
     };
   } finally {
@@ -186,7 +242,7 @@ async function status(flags: StatusFlags): Promise<void> {
   let snapshot: Snapshot | null = null;
   let origin: string;
   if (flags.root && flags.root.length > 0) {
-    snapshot = await fromRoots(flags.root);
+    snapshot = await fromRoots(flags.root, flags);
     origin = flags.root.join(', ');
   } else {
     const url = serverUrl(flags.url);
@@ -198,7 +254,7 @@ async function status(flags: StatusFlags): Promise<void> {
           `no server answered at ${url}: start one with 'livestream serve'`,
           EXIT.unavailable,
         );
-      snapshot = await fromRoots([process.cwd()]);
+      snapshot = await fromRoots([process.cwd()], flags);
       origin = `${process.cwd()} (no server at ${url})`;
       // The table alone does not say where it came from: a server on another port is a common miss.
       if (!flags.json && snapshot.sessions.length > 0) {
@@ -242,5 +298,13 @@ export function register(program: Command): void {
     .option('-r, --root <dir>', 'read these folders instead of a server, repeatable', collect)
     .option('--token <secret>', 'token of a server started with --token (env LIVESTREAM_TOKEN)')
     .option('--json', 'machine-readable output')
+    .option(
+      '--claude-dir <dir>',
+      'with --root: Claude Code folder holding projects/, repeatable (default as serve)',
+      collect,
+    )
+    .option('--codex-dir <dir>', 'with --root: Codex folder holding sessions/, repeatable', collect)
+    .option('--no-agents', 'with --root: leave out Claude Code and Codex sessions')
+    .option('--prices <file>', 'with --root: price file laid over the shipped price table')
     .action((flags: StatusFlags) => status(flags));
 }

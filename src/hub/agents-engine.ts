@@ -2,13 +2,55 @@ import { AgentBook, type AgentBookStats } from '../core/agents/book.ts';
 import type { AgentEvent } from '../core/agents/events.ts';
 import type { PriceTable } from '../core/agents/prices.ts';
 import { detail, summarize } from '../core/agents/view.ts';
-import type { AgentDetail, AgentSummary, AgentTotals } from '../shared/agents.ts';
+import {
+  type AgentDetail,
+  type AgentSummary,
+  type AgentTotals,
+  totalTokens,
+} from '../shared/agents.ts';
+import type { SessionDetail } from '../shared/model.ts';
 import { topic } from '../shared/topics.ts';
 import type { Hub } from './types.ts';
 
 export interface AgentsEngineOptions {
   hub: Hub;
   prices: PriceTable;
+}
+
+/** The Context Foundry phase a folder's build was in at a moment, or null (no build there then). */
+export type PhaseAt = (cwd: string, at: number) => string | null;
+
+/** What `buildPhases` reads of the builds: the session engine's lookups. */
+export interface BuildLookup {
+  keyForProject(projectDir: string): string | null;
+  get(key: string): SessionDetail | null;
+}
+
+/**
+ * The phase of the build whose project folder is `cwd` or one of its parents
+ * (an agent may work in a subfolder), from the build's timeline: the entry
+ * that had begun at `at` and had not ended.
+ */
+export function buildPhases(builds: BuildLookup): PhaseAt {
+  return (cwd, at) => {
+    let dir = cwd.replace(/[\\/]+$/, '');
+    for (let depth = 0; dir !== '' && depth < 32; depth++) {
+      const key = builds.keyForProject(dir);
+      if (key !== null) {
+        const timeline = builds.get(key)?.timeline ?? [];
+        for (let i = timeline.length - 1; i >= 0; i--) {
+          const entry = timeline[i];
+          if (entry && entry.startedAt <= at && (entry.endedAt === null || at < entry.endedAt))
+            return entry.phase;
+        }
+        return null;
+      }
+      const up = dir.replace(/[\\/][^\\/]*$/, '');
+      if (up === dir) break;
+      dir = up;
+    }
+    return null;
+  };
 }
 
 /**
@@ -25,6 +67,7 @@ export class AgentsEngine {
   #scheduled: NodeJS.Immediate | null = null;
   /** Bumped on every change: what a checkpoint compares to know it has something to save. */
   #changes = 0;
+  #phaseAt: PhaseAt | null = null;
 
   constructor(opts: AgentsEngineOptions) {
     this.#hub = opts.hub;
@@ -43,9 +86,20 @@ export class AgentsEngine {
     return this.#changes;
   }
 
+  /** Names the build phase of each response from now on (see `buildPhases`). */
+  phasesFrom(phaseAt: PhaseAt): void {
+    this.#phaseAt = phaseAt;
+  }
+
   /** Applies one event (from `file` when it was read from a transcript). */
   apply(event: AgentEvent, file: string | null = null): void {
-    const id = this.#book.apply(event, file);
+    let e = event;
+    if (e.type === 'response' && e.phase === undefined && this.#phaseAt) {
+      const cwd = this.#book.sessions.get(e.sessionId)?.cwd;
+      const phase = cwd ? this.#phaseAt(cwd, e.at) : null;
+      if (phase !== null) e = { ...e, phase };
+    }
+    const id = this.#book.apply(e, file);
     if (id !== null) this.#mark(id);
   }
 
@@ -95,8 +149,15 @@ export class AgentsEngine {
       tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
       toolCalls: 0,
       toolErrors: 0,
+      byPhase: {},
     };
     for (const s of this.list()) {
+      for (const p of s.phases) {
+        const row = t.byPhase[p.phase] ?? { costUsd: 0, tokens: 0 };
+        t.byPhase[p.phase] = row;
+        row.costUsd += p.costUsd;
+        row.tokens += totalTokens(p.usage);
+      }
       t.sessions++;
       t.byState[s.state]++;
       t.costUsd += s.costUsd;

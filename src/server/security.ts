@@ -12,6 +12,8 @@ export interface SecurityOptions {
   allowedOrigins: string[];
   /** `--insecure`: a non-loopback bind without a token, so LAN Host names are expected. */
   insecure?: boolean;
+  /** Paths that check a token of their own instead (`/api/forward` with forwarder tokens). */
+  ownToken?: (pathname: string) => boolean;
 }
 
 /**
@@ -140,6 +142,7 @@ export async function installSecurity(
     }
     if (!options.token) return;
     const url = new URL(request.url, 'http://x');
+    if (options.ownToken?.(url.pathname)) return;
     const cookieName = tokenCookieName(request.socket.localPort);
     if (url.pathname === '/auth' && loginCode !== null) {
       const code = url.searchParams.get('code') ?? '';

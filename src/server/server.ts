@@ -8,18 +8,22 @@ import { parseTopic, topic } from '../shared/topics.ts';
 import type { AlertStore } from '../store/alert-store.ts';
 import { registerProcessMetrics, type Telemetry } from '../telemetry.ts';
 import { installErrorHandler } from './errors.ts';
+import type { ForwardIngest } from './forward-ingest.ts';
 import { installJsonBodies } from './json-body.ts';
+import { otlpRoutes } from './otlp.ts';
 import type {
   HealthQuery,
   LogQueries,
   MetricsQueries,
   PlanQueries,
   ReplayGauge,
+  ScanStatus,
   SessionQueries,
 } from './queries.ts';
 import { installRateLimit } from './rate-limit.ts';
 import { type AgentQueries, agentRoutes } from './routes/agents.ts';
 import { type AttentionQueries, attentionRoutes } from './routes/attention.ts';
+import { FORWARD_PATH, forwardRoutes } from './routes/forward.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { plansRoutes } from './routes/plans.ts';
 import { type ReplaySources, replayFrame, replayRoutes } from './routes/replay.ts';
@@ -47,7 +51,11 @@ export interface ServerDeps {
   /** Coding-agent sessions; without it the agent routes are not served. */
   agents?: AgentQueries;
   telemetry: Telemetry;
-  watcherStats: () => { events: number; errors: number };
+  watcherStats: () => { events: number; errors: number; scan?: ScanStatus };
+  /** Resolves once writes made so far are durable, when that takes more than a turn. */
+  committed?: () => Promise<void>;
+  /** `POST /api/forward` for `livestream forward`; absent: not served. */
+  forward?: ForwardIngest;
 }
 
 /** Largest HTTP body accepted (phase documents are a few KB). */
@@ -73,6 +81,7 @@ export async function buildServer(deps: ServerDeps) {
     token: config.token,
     allowedOrigins: config.allowedOrigins,
     insecure: config.insecure === true,
+    ...(deps.forward?.tokens ? { ownToken: (path: string) => path === FORWARD_PATH } : {}),
   });
 
   await installRateLimit(app);
@@ -126,12 +135,14 @@ export async function buildServer(deps: ServerDeps) {
   };
   await app.register(replayRoutes, { sources: replay });
   await app.register(sessionRoutes, {
-    replay: (id, at) => replayFrame(replay, id, at),
+    replay: (id, at, size) => replayFrame(replay, id, at, size),
     sessions: deps.sessions,
     logs: deps.logs,
     store: deps.store,
     connections: () => wsStats.clients,
     onPush: () => pushes.inc(),
+    scan: () => deps.watcherStats().scan ?? null,
+    ...(deps.committed ? { committed: deps.committed } : {}),
   });
   await app.register(metricsRoutes, {
     metrics: deps.metrics,
@@ -144,8 +155,15 @@ export async function buildServer(deps: ServerDeps) {
     store: deps.alerts,
     notifier: deps.notifier,
   });
-  if (deps.agents)
+  if (deps.forward) await app.register(forwardRoutes, { ingest: deps.forward });
+  if (deps.agents) {
     await app.register(agentRoutes, { agents: deps.agents, telemetry: deps.telemetry });
+    await app.register(otlpRoutes, {
+      agents: deps.agents,
+      telemetry: deps.telemetry,
+      bodyLimit: BODY_LIMIT,
+    });
+  }
   await app.register(protocolRoutes, {
     hub,
     allowedOrigins: config.allowedOrigins,

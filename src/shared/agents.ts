@@ -64,7 +64,25 @@ export interface AgentSummary {
   errors: number;
   /** Input that could not be used (bad lines, unknown payloads), counted per session. */
   warnings: number;
+  /**
+   * Tokens and cost by phase, in the order phases began. Inside a Context
+   * Foundry build (the session's folder is the build's project) the phase is
+   * the build's phase when the response came; otherwise it is the context
+   * window: `context 1`, then `context 2` after the first compaction, …
+   */
+  phases: AgentPhaseCost[];
 }
+
+/** What one phase of a session (or of one agent in it) used. */
+export interface AgentPhaseCost {
+  phase: string;
+  usage: TokenUsage;
+  costUsd: number;
+  responses: number;
+}
+
+/** Phases listed per session; older ones beyond it are summed into one `earlier` row. */
+export const AGENT_PHASE_CAP = 24;
 
 export type ToolOutcome = 'running' | 'ok' | 'error';
 
@@ -97,6 +115,8 @@ export interface AgentNode {
   toolCalls: number;
   startedAt: number;
   lastAt: number;
+  /** This agent's share of the session's phases. */
+  phases: AgentPhaseCost[];
 }
 
 export interface AgentModelUsage {
@@ -151,4 +171,6 @@ export interface AgentTotals {
   tokens: { input: number; output: number; cacheRead: number; cacheWrite: number };
   toolCalls: number;
   toolErrors: number;
+  /** Cost and tokens by phase name, over every session (see `AgentSummary.phases`). */
+  byPhase: Record<string, { costUsd: number; tokens: number }>;
 }

@@ -59,7 +59,7 @@ const EVENT_KINDS: ReadonlySet<string> = new Set<AlertEventKind>([
   'snoozed',
 ]);
 
-function alertFromRow(row: Row): Alert | null {
+export function alertFromRow(row: Row): Alert | null {
   if (typeof row.data !== 'string') return null;
   try {
     const value = JSON.parse(row.data) as Alert;
@@ -69,7 +69,7 @@ function alertFromRow(row: Row): Alert | null {
   }
 }
 
-function eventFromRow(row: Row): AlertEvent | null {
+export function eventFromRow(row: Row): AlertEvent | null {
   if (typeof row.kind !== 'string' || !EVENT_KINDS.has(row.kind)) return null;
   return {
     alertId: String(row.alert_id),
@@ -81,7 +81,7 @@ function eventFromRow(row: Row): AlertEvent | null {
   };
 }
 
-function outboxFromRow(row: Row): OutboxEntry {
+export function outboxFromRow(row: Row): OutboxEntry {
   return {
     alertId: String(row.alert_id),
     channel: String(row.channel),

@@ -106,6 +106,47 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       INSERT INTO livestream_meta (key, value) VALUES ('transition_deletions', 0);
     `,
   },
+  {
+    version: 2,
+    name: 'attention: alerts, their history, the notification outbox',
+    sql: `
+      CREATE TABLE alerts (
+        id TEXT PRIMARY KEY,
+        session_key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        raised_at BIGINT NOT NULL,
+        resolved_at BIGINT,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX alerts_session ON alerts (session_key, raised_at);
+      CREATE INDEX alerts_open ON alerts (resolved_at);
+
+      CREATE TABLE alert_events (
+        id BIGSERIAL PRIMARY KEY,
+        alert_id TEXT NOT NULL,
+        session_key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        detail TEXT,
+        until BIGINT
+      );
+      CREATE INDEX alert_events_session ON alert_events (session_key, at);
+
+      CREATE TABLE notifications (
+        alert_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        session_key TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_at BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        last_error TEXT,
+        body TEXT NOT NULL,
+        PRIMARY KEY (alert_id, channel)
+      );
+      CREATE INDEX notifications_due ON notifications (state, next_at);
+    `,
+  },
 ];
 
 /** Any number: the migrations of all replicas queue on this advisory lock. */

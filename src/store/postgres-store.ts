@@ -2,15 +2,20 @@ import pg from 'pg';
 import { type Logger, pino } from 'pino';
 import type { AgentNode, Decision, TestIteration, TokenPoint } from '../shared/metrics.ts';
 import type { LogLine, PhaseTransition, SessionState, SessionStatus } from '../shared/model.ts';
+import { PostgresAlertStore } from './postgres-alert-store.ts';
 import { migratePostgres } from './postgres-migrations.ts';
 import { type PgTransactor, type PgWrite, PgWriteQueue } from './postgres-queue.ts';
+import { pgHistoryAt, pgHistoryBounds, pgTransitionBuckets } from './postgres-replay.ts';
 import { redact } from './redact.ts';
 import * as rows from './rows.ts';
 import { LOG_LINES_KEPT } from './statements.ts';
 import type {
+  HistoryBounds,
   LogStore,
   MetricsStore,
   SessionStore,
+  StoredBucket,
+  StoredHistoryAt,
   StoredSession,
   StoreHealth,
   StoreHealthEvents,
@@ -108,6 +113,13 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
     pool.on('error', (error) =>
       logger.warn({ err: error.message }, 'history store: PostgreSQL connection lost'),
     );
+    // A connection lost while checked out (mid-transaction) reports on the client, which the
+    // pool no longer listens to: unheard, that 'error' event would end the process.
+    pool.on('connect', (client) => {
+      client.on('error', (error) =>
+        logger.warn({ err: error.message }, 'history store: PostgreSQL connection lost'),
+      );
+    });
     try {
       await migratePostgres(pool, location);
     } catch (error) {
@@ -121,6 +133,11 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
 
   health(): StoreHealth {
     return this.#writes.health();
+  }
+
+  /** Alerts and notifications in the same database (`AlertStore`). */
+  alertStore(): PostgresAlertStore {
+    return new PostgresAlertStore(this.#pool, this.#logger);
   }
 
   onHealthChange(listener: (health: StoreHealth) => void): () => void {
@@ -450,6 +467,26 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
     return heads;
   }
 
+  historyAt(
+    key: string,
+    at: number,
+    limits: { transitions: number; logLines: number },
+  ): Promise<StoredHistoryAt> {
+    return pgHistoryAt((text, values) => this.#read(text, values), key, at, limits);
+  }
+
+  historyBounds(key: string): Promise<HistoryBounds> {
+    return pgHistoryBounds((text, values) => this.#read(text, values), key);
+  }
+
+  transitionBuckets(
+    key: string,
+    span: { start: number; end: number },
+    slices: number,
+  ): Promise<StoredBucket[]> {
+    return pgTransitionBuckets((text, values) => this.#read(text, values), key, span, slices);
+  }
+
   /** Rows and on-disk bytes of every table (for the scale bench and operators). */
   async footprint(): Promise<{ rows: number; bytes: number }> {
     const list = await this.#read(
@@ -482,6 +519,7 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
   async #transaction(writes: readonly PgWrite[], isolate: boolean): Promise<{ dropped: number[] }> {
     const client = await this.#pool.connect();
     const dropped: number[] = [];
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       for (const [i, write] of writes.entries()) {
@@ -504,9 +542,11 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
       return { dropped };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
+      // A connection that failed is dropped, not handed out again.
+      broken = isPgEnvironmental(error) ? (error as Error) : undefined;
       throw error;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 

@@ -3,12 +3,16 @@ import { type Logger, pino } from 'pino';
 import type { AgentNode, Decision, TestIteration, TokenPoint } from '../shared/metrics.ts';
 import type { LogLine, PhaseTransition, SessionState, SessionStatus } from '../shared/model.ts';
 import { describeError, isEnvironmental, openDatabase } from './connection.ts';
+import * as replay from './replay-statements.ts';
 import * as rows from './rows.ts';
 import { LOG_LINES_KEPT, prepareStatements, type Statements } from './statements.ts';
 import type {
+  HistoryBounds,
   LogStore,
   MetricsStore,
   SessionStore,
+  StoredBucket,
+  StoredHistoryAt,
   StoredSession,
   StoreHealth,
   StoreHealthEvents,
@@ -38,6 +42,8 @@ export interface SqliteStoreOptions {
  */
 export class SqliteStore implements SessionStore, MetricsStore, LogStore, StoreHealthEvents {
   private readonly s: Statements;
+  /** Prepared on the first replay, which most servers never open. */
+  private replayStatements: replay.ReplayStatements | null = null;
   private readonly writes: WriteQueue;
   private readonly corruptSeen = new Set<string>();
   private closed = false;
@@ -324,6 +330,32 @@ export class SqliteStore implements SessionStore, MetricsStore, LogStore, StoreH
       }
     }
     return heads;
+  }
+
+  async historyAt(
+    key: string,
+    at: number,
+    limits: { transitions: number; logLines: number },
+  ): Promise<StoredHistoryAt> {
+    return replay.historyAt(this.replayReads(), key, at, limits);
+  }
+
+  async historyBounds(key: string): Promise<HistoryBounds> {
+    return replay.historyBounds(this.replayReads(), key);
+  }
+
+  async transitionBuckets(
+    key: string,
+    span: { start: number; end: number },
+    slices: number,
+  ): Promise<StoredBucket[]> {
+    return replay.transitionBuckets(this.replayReads(), key, span, slices);
+  }
+
+  private replayReads(): replay.ReplayStatements {
+    this.beforeRead();
+    this.replayStatements ??= replay.prepareReplayStatements(this.db);
+    return this.replayStatements;
   }
 
   /** Commits what is queued, replays what is pending if it can, then closes. Idempotent. */

@@ -80,7 +80,63 @@ export interface SessionStore {
 }
 
 /** Everything the application keeps history in: one object fills all of it (SQLite or PostgreSQL). */
-export type HistoryStore = SessionStore & MetricsStore & LogStore & StoreHealthEvents;
+export type HistoryStore = SessionStore & MetricsStore & LogStore & ReplayStore & StoreHealthEvents;
+
+/** What `ReplayStore.historyAt` read: one session's history around a moment. */
+export interface StoredHistoryAt {
+  /** The last `limits.transitions` transitions at or before the moment, oldest first (by time, then id). */
+  transitions: PhaseTransition[];
+  /** Transitions at or before the moment in all. */
+  count: number;
+  /** The first transition after the moment; null when none comes after it. */
+  firstAfter: PhaseTransition | null;
+  /** The last token point at or before the moment, and the last one of all. */
+  tokenAt: TokenPoint | null;
+  tokenLast: TokenPoint | null;
+  /** Test iterations written by the moment, by write time then iteration. */
+  tests: TestIteration[];
+  /** The last `limits.logLines` kept log lines written at or before the moment, by line number. */
+  logs: LogLine[];
+}
+
+/** The first and last stored times of a session's history (null: nothing stored). */
+export interface HistoryBounds {
+  firstTransitionAt: number | null;
+  lastTokenAt: number | null;
+  lastLogAt: number | null;
+}
+
+/** A slice of a session's span: how many transitions fell in it and the last of them. */
+export interface StoredBucket {
+  bucket: number;
+  transitions: number;
+  last: PhaseTransition;
+}
+
+/**
+ * Replay reads (`GET /api/status/:id?at=`, the slider's summary). Each is an
+ * index range on (session, time), so a frame costs the same on a 10-row and a
+ * 100,000-row history; only `transitionBuckets` reads every transition of the
+ * session, once per opened replay, and returns at most `slices` rows.
+ */
+export interface ReplayStore {
+  historyAt(
+    key: string,
+    at: number,
+    limits: { transitions: number; logLines: number },
+  ): Promise<StoredHistoryAt>;
+  historyBounds(key: string): Promise<HistoryBounds>;
+  /**
+   * The transitions of `key` grouped into `slices` equal slices of [start, end]:
+   * slice = clamp(floor((at − start) × slices / max(1, end − start)), 0, slices − 1);
+   * slices without a transition are left out.
+   */
+  transitionBuckets(
+    key: string,
+    span: { start: number; end: number },
+    slices: number,
+  ): Promise<StoredBucket[]>;
+}
 
 /** Measured metrics history (issue 5), in the same database. */
 export interface MetricsStore {

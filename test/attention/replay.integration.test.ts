@@ -6,10 +6,11 @@ import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { createApp } from '../../src/app.ts';
 import { defaultWebDir } from '../../src/config.ts';
+import { frameAt } from '../../src/core/replay/frame.ts';
 import { runDemo } from '../../src/demo/index.ts';
 import type { SessionMetrics } from '../../src/shared/metrics.ts';
 import type { SessionStatus, TimelineEntry } from '../../src/shared/model.ts';
-import { frameAt, type ReplayFrame, type SessionHistory } from '../../src/shared/replay.ts';
+import type { HistorySummary, ReplayFrame, SessionHistory } from '../../src/shared/replay.ts';
 
 const logger = pino({ level: 'silent' });
 const temps: string[] = [];
@@ -85,6 +86,27 @@ describe('replay of a real build', () => {
       const history = await get<SessionHistory>(`${base}/history/${id}`);
       assert.deepEqual(frameAt(history, test.startedAt), inTest);
       assert.deepEqual(frameAt(history, screenshot.startedAt - 1).status.currentPhase, 'Test');
+
+      // The slider's summary: the whole span, every stored change counted, the end phase last.
+      const summary = await get<HistorySummary>(`${base}/history/${id}/summary?slices=50`);
+      assert.equal(summary.slices.length, 50);
+      assert.equal(summary.transitions, history.transitions.length);
+      assert.equal(
+        summary.slices.reduce((n, s) => n + s.changes, 0),
+        history.transitions.length,
+      );
+      assert.ok(summary.start <= (timeline[0]?.startedAt ?? 0));
+      assert.equal(summary.slices.at(-1)?.phase, history.transitions.at(-1)?.phase);
+      assert.equal(summary.slices.at(-1)?.state, 'completed');
+      assert.equal((await fetch(`${base}/history/${id}/summary?slices=0`)).status, 400);
+      assert.equal((await fetch(`${base}/history/nope/summary`)).status, 404);
+
+      // A smaller frame keeps the newest rows and lines.
+      const small = await get<ReplayFrame>(`${base}/status/${id}?at=${Date.now()}&rows=2&lines=1`);
+      assert.deepEqual(small.timeline, end.timeline.slice(-2));
+      assert.deepEqual(small.log, end.log.slice(-1));
+      assert.equal(small.timelineLength, end.timelineLength);
+      assert.equal((await fetch(`${base}/status/${id}?at=1&rows=101`)).status, 400);
 
       const bad = await fetch(`${base}/status/${id}?at=soon`);
       assert.equal(bad.status, 400);

@@ -60,3 +60,14 @@ test('serve --store with something other than a PostgreSQL URL is a usage error'
   const bad = startServer(['--root', root, '--store', 'mysql://x']);
   await assert.rejects(bad, /--store takes a PostgreSQL URL/);
 });
+
+test('serve --bus needs --store, and a Redis URL', async () => {
+  await assert.rejects(
+    startServer(['--root', root, '--bus', 'redis://127.0.0.1:1']),
+    /--bus needs --store postgres/,
+  );
+  await assert.rejects(
+    startServer(['--root', root, '--store', pg.url, '--bus', 'http://x']),
+    /--bus takes a Redis URL/,
+  );
+});

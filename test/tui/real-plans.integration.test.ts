@@ -204,7 +204,12 @@ test('the TUI from the project folder: first frame with every plan, groupings, a
     project,
     `${process.execPath} ${join(REPO, 'bin', 'livestream.mjs')} plans; echo EXIT=$?; sleep 60`,
   );
-  const { screen } = await waitForScreen(session, (s) => s.includes('PROMPT-SYSTEM'), 'plans');
+  // The first frame comes before the read ends ("reading…"); the order is judged once every plan is in.
+  const { screen } = await waitForScreen(
+    session,
+    (s) => s.includes('PROMPT-SYSTEM') && !s.includes('reading…'),
+    'every plan read',
+  );
   assert.doesNotMatch(screen, /React is not defined/);
   const rows = screen.split('\n');
   const first = rows.findIndex((r) => /^\s+1 /.test(r));

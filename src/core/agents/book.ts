@@ -1,17 +1,34 @@
+import type { TokenUsage } from '../../shared/agents.ts';
+import {
+  addContribution,
+  moveResponse,
+  type ResponseAliases,
+  responseAliases,
+} from './contributions.ts';
 import type { AgentEvent, AgentEventOf } from './events.ts';
 import { costOf, type PriceTable, priceOf } from './prices.ts';
 import {
   type AgentNodeState,
   AgentSessionState,
-  type ModelTotals,
+  aliasOfKey,
+  type SeenResponse,
   type ToolCallState,
 } from './session.ts';
-import { addUsage, diffUsage, hash53, maxUsage, sameUsage, zeroUsage } from './usage.ts';
+import { diffUsage, hash53, maxUsage, sameUsage, zeroUsage } from './usage.ts';
 
 /** Tool names whose call is a question to the user: the session waits while it runs. */
 const QUESTION_TOOLS = new Set(['AskUserQuestion', 'ExitPlanMode', 'request_user_input']);
 /** Tool names that start a subagent. */
 const TASK_TOOLS = new Set(['Task', 'Agent']);
+
+/**
+ * A session with no event for this long (event time) and none among the last
+ * `TRIM_EVENTS` applied forgets its recent responses: the copies that join
+ * them (a fuller line, OTel's record) come within seconds, and a month of
+ * history then keeps 256 per active session only, in memory and checkpoints.
+ */
+const TRIM_IDLE_MS = 30 * 60_000;
+const TRIM_EVENTS = 20_000;
 
 /** Counters of what the book did with its input, for /metrics and tests. */
 export interface AgentBookStats {
@@ -44,6 +61,8 @@ export class AgentBook {
   /** Hashes of every response key and tool-use id counted, over all sessions. */
   readonly #counted = new Set<number>();
   readonly #filesToSessions = new Map<string, Set<string>>();
+  /** The newest event time seen: the book's notion of now (it has no clock). */
+  #latest = 0;
 
   constructor(prices: PriceTable) {
     this.#prices = prices;
@@ -60,6 +79,8 @@ export class AgentBook {
    */
   apply(e: AgentEvent, file: string | null = null): string | null {
     this.stats.events++;
+    if (e.at > this.#latest) this.#latest = e.at;
+    if (this.stats.events % 4096 === 0) this.#trimIdle();
     let s = this.sessions.get(e.sessionId);
     if (!s) {
       if (e.type === 'warning' && !this.sessions.has(e.sessionId)) {
@@ -78,6 +99,8 @@ export class AgentBook {
       set.add(s.id);
     }
     s.touch(e.at);
+    s.appliedAt = this.stats.events;
+    s.version++;
     const node = s.node(e.agentId, e.at, e.source === 'transcript' ? file : null);
     const main = e.agentId === null;
     switch (e.type) {
@@ -106,6 +129,9 @@ export class AgentBook {
       case 'response':
         this.#response(s, node, e);
         break;
+      case 'usage_metric':
+        this.#usageMetric(s, e);
+        break;
       case 'tool_start':
         this.#toolStart(s, node, e);
         break;
@@ -128,6 +154,9 @@ export class AgentBook {
         });
         break;
       case 'error':
+        // The transcript records the API errors that ended a request; OTel's api_error
+        // fires per attempt and has nothing to join it by: it counts only without one.
+        if (e.source === 'otel' && [...s.nodes.values()].some((n) => n.file !== null)) break;
         s.errors++;
         s.note('events', { at: e.at, kind: 'error', text: e.message });
         break;
@@ -162,24 +191,39 @@ export class AgentBook {
     for (const id of ids) {
       const s = this.sessions.get(id);
       if (!s) continue;
+      s.version++;
       for (const node of s.nodes.values()) {
         if (node.file !== file) continue;
         for (const k of node.keys) this.#counted.delete(k);
         node.keys = [];
         node.models.clear();
+        node.phases = {};
         node.toolCalls = 0;
         node.toolErrors = 0;
         node.prompts = 0;
-        for (const [key, seen] of s.recent) if (seen.node === node) s.recent.delete(key);
+        for (const [key, seen] of s.recent) if (seen.node === node) s.forgetResponse(key);
         for (const [tid, call] of s.tools) if (call.agentId === node.agentId) s.tools.delete(tid);
       }
     }
     return ids;
   }
 
+  /** Forgets the recent responses of sessions long idle (see `TRIM_IDLE_MS`). */
+  #trimIdle(): void {
+    for (const s of this.sessions.values()) {
+      if (s.recent.size === 0) continue;
+      if (s.lastAt > this.#latest - TRIM_IDLE_MS) continue;
+      if (s.appliedAt > this.stats.events - TRIM_EVENTS) continue;
+      s.recent.clear();
+      s.aliases.clear();
+      s.version++;
+    }
+  }
+
   /** Adds a session restored from a checkpoint, with what it counted. */
   adopt(s: AgentSessionState): void {
     this.sessions.set(s.id, s);
+    if (s.lastAt > this.#latest) this.#latest = s.lastAt;
     for (const node of s.nodes.values()) {
       for (const k of node.keys) this.#counted.add(k);
       if (node.file === null) continue;
@@ -218,28 +262,49 @@ export class AgentBook {
       if (node.agentId === null) s.model = e.model;
     }
     const price = priceOf(this.#prices, model);
-    const cost = (u: typeof e.usage) => (price ? costOf(price, u) : 0);
+    const cost = (u: TokenUsage) => (price ? costOf(price, u) : 0);
     if (node.agentId === null && e.contextTokens !== undefined && e.at >= s.contextAt) {
       s.contextTokens = e.contextTokens;
       s.contextAt = e.at;
     }
-    const seen = s.recent.get(e.key);
-    if (seen) {
-      const fuller = maxUsage(seen.usage, e.usage);
+    const otel = e.source === 'otel';
+    const aliases = responseAliases(e);
+    const found = this.#join(s, e.key, aliases, otel);
+    if (found) {
+      const { key, seen } = found;
+      if (key !== e.key) s.addAlias(key, aliasOfKey(e.key));
+      if (aliases.request !== null) s.addAlias(key, aliases.request);
+      if (aliases.tokens !== null) s.addAlias(key, aliases.tokens);
+      if (!otel && !seen.fromTranscript && seen.node !== node) moveResponse(seen, node, key);
+      // Tokens: the transcript's when it has them (it splits 5-minute and 1-hour cache
+      // writes, OTel does not); OTel's only until the transcript's copy arrives.
+      let next: TokenUsage;
+      if (otel && seen.fromTranscript) next = seen.usage;
+      else if (!otel && !seen.fromTranscript)
+        next = { ...e.usage, output: Math.max(seen.usage.output, e.usage.output) };
+      else next = maxUsage(seen.usage, e.usage);
       const vendor = e.costUsd !== undefined;
-      if (sameUsage(fuller, seen.usage) && !(vendor && !seen.vendorCost)) {
+      const nextCost = vendor ? (e.costUsd as number) : seen.vendorCost ? seen.costUsd : cost(next);
+      if (vendor && !seen.vendorCost && price === null && s.unpricedResponses > 0) {
+        s.unpricedResponses--;
+      }
+      seen.fromOtel ||= otel;
+      seen.fromTranscript ||= !otel;
+      if (sameUsage(next, seen.usage) && nextCost === seen.costUsd) {
         this.stats.duplicates++;
+        this.#afterResponse(s, e);
         return;
       }
-      const nextCost = vendor
-        ? (e.costUsd as number)
-        : seen.vendorCost
-          ? seen.costUsd
-          : cost(fuller);
-      const totals = this.#modelTotals(seen.node, seen.model, price !== null);
-      addUsage(totals.usage, diffUsage(fuller, seen.usage));
-      totals.costUsd += nextCost - seen.costUsd;
-      seen.usage = fuller;
+      const diff = diffUsage(next, seen.usage);
+      addContribution(
+        seen.node,
+        seen.model,
+        seen.phase,
+        diff,
+        nextCost - seen.costUsd,
+        price !== null || vendor,
+      );
+      seen.usage = next;
       seen.costUsd = nextCost;
       seen.vendorCost = seen.vendorCost || vendor;
       this.#afterResponse(s, e);
@@ -255,28 +320,61 @@ export class AgentBook {
     this.stats.responses++;
     const usage = { ...zeroUsage(), ...e.usage };
     const costUsd = e.costUsd ?? cost(usage);
-    const totals = this.#modelTotals(node, model, price !== null || e.costUsd !== undefined);
-    addUsage(totals.usage, usage);
-    totals.costUsd += costUsd;
-    totals.responses++;
-    if (!price && e.costUsd === undefined) s.unpricedResponses++;
-    s.rememberResponse(e.key, { node, model, usage, costUsd, vendorCost: e.costUsd !== undefined });
+    const phase = e.phase ?? `context ${s.compactions + 1}`;
+    const priced = price !== null || e.costUsd !== undefined;
+    addContribution(node, model, phase, usage, costUsd, priced, 1);
+    if (!priced) s.unpricedResponses++;
+    s.rememberResponse(e.key, {
+      node,
+      model,
+      usage,
+      costUsd,
+      vendorCost: e.costUsd !== undefined,
+      phase,
+      fromTranscript: !otel,
+      fromOtel: otel,
+      aliases: [aliases.request, aliases.tokens].filter((a): a is number => a !== null),
+    });
     this.#afterResponse(s, e);
+  }
+
+  /**
+   * The response already counted that this copy is: by its own key, by
+   * request id, or (from the other source only) by its input tokens, which
+   * every copy of one response repeats exactly and which differ between the
+   * responses of a session as its context grows.
+   */
+  #join(
+    s: AgentSessionState,
+    key: string,
+    aliases: ResponseAliases,
+    otel: boolean,
+  ): { key: string; seen: SeenResponse } | null {
+    const own = s.findResponse(key);
+    if (own) return own;
+    const byRequest = aliases.request === null ? null : s.findAlias(aliases.request);
+    if (byRequest) return byRequest;
+    const byTokens = aliases.tokens === null ? null : s.findAlias(aliases.tokens);
+    if (!byTokens) return null;
+    return (otel ? !byTokens.seen.fromOtel : !byTokens.seen.fromTranscript) ? byTokens : null;
+  }
+
+  #usageMetric(s: AgentSessionState, e: AgentEventOf<'usage_metric'>): void {
+    if (!Number.isFinite(e.value) || e.value < 0) return;
+    if (!s.acceptMetricPoint(hash53(`m:${e.point}`))) {
+      this.stats.duplicates++;
+      return;
+    }
+    const series = s.metricSeries[e.series];
+    if (!series) s.metricSeries[e.series] = { model: e.model, field: e.field, value: e.value };
+    else if (e.cumulative) series.value = e.value;
+    else series.value += e.value;
   }
 
   #afterResponse(s: AgentSessionState, e: AgentEventOf<'response'>): void {
     if (e.agentId !== null || e.source !== 'transcript') return;
     if (e.stopReason === 'end_turn' && s.runningTools() === 0) s.setState('idle', e.at);
     else if (s.state !== 'waiting') s.setState('working', e.at);
-  }
-
-  #modelTotals(node: AgentNodeState, model: string, priced: boolean): ModelTotals {
-    let m = node.models.get(model);
-    if (!m) {
-      m = { usage: zeroUsage(), costUsd: 0, responses: 0, priced };
-      node.models.set(model, m);
-    }
-    return m;
   }
 
   #toolStart(s: AgentSessionState, node: AgentNodeState, e: AgentEventOf<'tool_start'>): void {

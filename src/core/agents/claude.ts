@@ -157,6 +157,7 @@ export function parseClaudeLine(value: unknown, ctx: ClaudeFileContext): ParsedL
           usage,
           contextTokens: usage.input + usage.cacheRead + usage.cacheWrite5m + usage.cacheWrite1h,
           stopReason: str(message.stop_reason) ?? null,
+          ...(requestId ? { requestId } : {}),
         });
       }
       return { events };

@@ -41,6 +41,28 @@ export type AgentEvent = AgentEventBase &
         contextTokens?: number;
         /** `end_turn`: the turn is over; `tool_use`: tools follow; null: streaming or unknown. */
         stopReason: string | null;
+        /** The API request id: what joins a transcript's response to OTel's `api_request`. */
+        requestId?: string;
+        /**
+         * The Context Foundry phase the agent was in (set by the engine when the
+         * session runs inside a build); else the book uses the context window.
+         */
+        phase?: string;
+      }
+    | {
+        /**
+         * One OTel metric point of a session's tokens or cost (`claude_code.token.usage`,
+         * `claude_code.cost.usage`): used only for sessions no response reached.
+         */
+        type: 'usage_metric';
+        /** Identifies the series: a cumulative point replaces its series' value, a delta adds. */
+        series: string;
+        /** Identifies the point, so an exporter's retry is not added twice. */
+        point: string;
+        model: string;
+        field: keyof TokenUsage | 'costUsd';
+        value: number;
+        cumulative: boolean;
       }
     | {
         type: 'tool_start';

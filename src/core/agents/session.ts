@@ -8,7 +8,7 @@ import type {
 } from '../../shared/agents.ts';
 import { AGENT_TOOL_CAP } from '../../shared/agents.ts';
 import type { AgentEventOf } from './events.ts';
-import { addUsage, zeroUsage } from './usage.ts';
+import { addUsage, hash53, zeroUsage } from './usage.ts';
 
 /** Usage of one model by one agent. */
 export interface ModelTotals {
@@ -16,6 +16,13 @@ export interface ModelTotals {
   costUsd: number;
   responses: number;
   priced: boolean;
+}
+
+/** What the responses of one phase cost (see `AgentEventOf<'response'>['phase']`). */
+export interface PhaseTotals {
+  usage: TokenUsage;
+  costUsd: number;
+  responses: number;
 }
 
 /** The main agent (id null) or a subagent of a session, and what it contributed. */
@@ -29,6 +36,8 @@ export interface AgentNodeState {
   /** The transcript that wrote this agent's lines; resetting it drops what it counted. */
   file: string | null;
   models: Map<string, ModelTotals>;
+  /** By phase name: plain JSON, so checkpoints carry it as it is. */
+  phases: Record<string, PhaseTotals>;
   toolCalls: number;
   toolErrors: number;
   prompts: number;
@@ -59,7 +68,32 @@ export interface SeenResponse {
   costUsd: number;
   /** The cost came from the vendor (OTel `cost_usd`): a table price never replaces it. */
   vendorCost: boolean;
+  phase: string;
+  /** Which sources reported it: a join across sources happens once per source. */
+  fromTranscript: boolean;
+  fromOtel: boolean;
+  /**
+   * Hashes (`hash53`) of the other keys it is known by: its request id, its
+   * input tokens, the other source's key. Hashes, as a month of responses
+   * keeps these for the last 256 of every session.
+   */
+  aliases: number[];
 }
+
+/** One OTel metric series of a session (see `AgentEventOf<'usage_metric'>`). */
+export interface MetricSeries {
+  model: string;
+  field: keyof TokenUsage | 'costUsd';
+  value: number;
+}
+
+/** The alias hash of another source's response key. */
+export function aliasOfKey(key: string): number {
+  return hash53(`k:${key}`);
+}
+
+/** Metric points remembered per session, to drop an exporter's retried batch. */
+const METRIC_POINTS = 512;
 
 /** Responses remembered per session for fuller copies (the lines of one response are adjacent). */
 export const RECENT_RESPONSES = 256;
@@ -91,6 +125,15 @@ export class AgentSessionState {
   readonly nodes = new Map<string | null, AgentNodeState>();
   readonly tools = new Map<string, ToolCallState>();
   readonly recent = new Map<string, SeenResponse>();
+  /** Alias hash → key in `recent`. */
+  readonly aliases = new Map<number, string>();
+  /** OTel usage metrics by series: the session's totals when no response reached it. */
+  metricSeries: Record<string, MetricSeries> = {};
+  /** The book's event count when this session last had an event (not checkpointed). */
+  appliedAt = 0;
+  /** Bumped on every change the book makes, so a checkpoint knows what to write again. */
+  version = 0;
+  metricPoints: number[] = [];
   readonly prompts: AgentNote[] = [];
   readonly events: (AgentNote & { kind: 'error' | 'compaction' })[] = [];
   readonly recentPrompts: { text: string; at: number; source: string }[] = [];
@@ -114,6 +157,7 @@ export class AgentSessionState {
         model: null,
         file,
         models: new Map(),
+        phases: {},
         toolCalls: 0,
         toolErrors: 0,
         prompts: 0,
@@ -168,9 +212,48 @@ export class AgentSessionState {
 
   rememberResponse(key: string, seen: SeenResponse): void {
     this.recent.set(key, seen);
+    for (const alias of seen.aliases) this.aliases.set(alias, key);
     if (this.recent.size > RECENT_RESPONSES) {
-      this.recent.delete(this.recent.keys().next().value as string);
+      const oldest = this.recent.keys().next().value as string;
+      this.forgetResponse(oldest);
     }
+  }
+
+  /** Another key (an alias hash) `key`'s response is known by. */
+  addAlias(key: string, alias: number): void {
+    const seen = this.recent.get(key);
+    if (!seen || this.aliases.has(alias)) return;
+    seen.aliases.push(alias);
+    this.aliases.set(alias, key);
+  }
+
+  /** The remembered response of a key, with its key in `recent`. */
+  findResponse(key: string): { key: string; seen: SeenResponse } | null {
+    const direct = this.recent.get(key);
+    return direct ? { key, seen: direct } : this.findAlias(aliasOfKey(key));
+  }
+
+  /** The remembered response an alias hash names. */
+  findAlias(alias: number): { key: string; seen: SeenResponse } | null {
+    const key = this.aliases.get(alias);
+    const seen = key === undefined ? undefined : this.recent.get(key);
+    return key !== undefined && seen ? { key, seen } : null;
+  }
+
+  forgetResponse(key: string): void {
+    const seen = this.recent.get(key);
+    if (!seen) return;
+    this.recent.delete(key);
+    for (const alias of seen.aliases)
+      if (this.aliases.get(alias) === key) this.aliases.delete(alias);
+  }
+
+  /** Whether a metric point is new (not a retried copy of one applied). */
+  acceptMetricPoint(hash: number): boolean {
+    if (this.metricPoints.includes(hash)) return false;
+    this.metricPoints.push(hash);
+    if (this.metricPoints.length > METRIC_POINTS) this.metricPoints.shift();
+    return true;
   }
 
   startTool(e: AgentEventOf<'tool_start'>, agentType: string | null): ToolCallState {
@@ -198,7 +281,10 @@ export class AgentSessionState {
     return n;
   }
 
-  /** Totals over every agent of the session. */
+  /**
+   * Totals over every agent of the session. A session no response reached
+   * (OTel metrics exported, events and transcripts not) has its metrics'.
+   */
   totals(): { usage: TokenUsage; costUsd: number; responses: number } {
     const usage = zeroUsage();
     let costUsd = 0;
@@ -210,6 +296,27 @@ export class AgentSessionState {
         responses += m.responses;
       }
     }
+    if (responses === 0) {
+      for (const m of this.metricModels().values()) {
+        addUsage(usage, m.usage);
+        costUsd += m.costUsd;
+      }
+    }
     return { usage, costUsd, responses };
+  }
+
+  /** The OTel usage metrics by model. */
+  metricModels(): Map<string, { usage: TokenUsage; costUsd: number }> {
+    const out = new Map<string, { usage: TokenUsage; costUsd: number }>();
+    for (const m of Object.values(this.metricSeries)) {
+      let row = out.get(m.model);
+      if (!row) {
+        row = { usage: zeroUsage(), costUsd: 0 };
+        out.set(m.model, row);
+      }
+      if (m.field === 'costUsd') row.costUsd += m.value;
+      else row.usage[m.field] += m.value;
+    }
+    return out;
   }
 }

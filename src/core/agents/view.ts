@@ -1,9 +1,11 @@
-import type {
-  AgentDetail,
-  AgentModelUsage,
-  AgentNode,
-  AgentSummary,
-  AgentToolCall,
+import {
+  AGENT_PHASE_CAP,
+  type AgentDetail,
+  type AgentModelUsage,
+  type AgentNode,
+  type AgentPhaseCost,
+  type AgentSummary,
+  type AgentToolCall,
 } from '../../shared/agents.ts';
 import { contextWindowOf } from './prices.ts';
 import type { AgentNodeState, AgentSessionState } from './session.ts';
@@ -52,7 +54,42 @@ export function summarize(s: AgentSessionState): AgentSummary {
     compactions: s.compactions,
     errors: s.errors,
     warnings: s.warnings,
+    phases: phaseCosts(s.nodes.values()),
   };
+}
+
+/** Phases summed over `nodes`, in the order they began, capped (see `AGENT_PHASE_CAP`). */
+function phaseCosts(nodes: Iterable<AgentNodeState>): AgentPhaseCost[] {
+  const rows = new Map<string, AgentPhaseCost>();
+  for (const n of nodes) {
+    for (const [phase, p] of Object.entries(n.phases)) {
+      let row = rows.get(phase);
+      if (!row) {
+        row = { phase, usage: zeroUsage(), costUsd: 0, responses: 0 };
+        rows.set(phase, row);
+      }
+      addUsage(row.usage, p.usage);
+      row.costUsd += p.costUsd;
+      row.responses += p.responses;
+    }
+  }
+  let list = [...rows.values()];
+  if (list.length > AGENT_PHASE_CAP) {
+    const cut = list.length - AGENT_PHASE_CAP + 1;
+    const earlier: AgentPhaseCost = {
+      phase: 'earlier',
+      usage: zeroUsage(),
+      costUsd: 0,
+      responses: 0,
+    };
+    for (const row of list.slice(0, cut)) {
+      addUsage(earlier.usage, row.usage);
+      earlier.costUsd += row.costUsd;
+      earlier.responses += row.responses;
+    }
+    list = [earlier, ...list.slice(cut)];
+  }
+  return list.map((row) => ({ ...row, costUsd: round(row.costUsd) }));
 }
 
 /** Micro-dollar precision: sums of many small floats stay readable and stable. */
@@ -82,6 +119,7 @@ function nodeView(n: AgentNodeState): AgentNode {
     toolCalls: n.toolCalls,
     startedAt: n.startedAt,
     lastAt: n.lastAt,
+    phases: phaseCosts([n]),
   };
 }
 

@@ -113,4 +113,24 @@ export async function agentRoutes(
     },
     ['outcome'],
   );
+  telemetry.gauge(
+    'livestream_agent_phase_cost_usd',
+    'Cost in USD of coding-agent sessions by phase (the Context Foundry phase inside a build, else the context window)',
+    () =>
+      Object.entries(agents.totals().byPhase).map(([phase, p]) => ({
+        labels: { phase },
+        value: Math.round(p.costUsd * 1e6) / 1e6,
+      })),
+    ['phase'],
+  );
+  telemetry.gauge(
+    'livestream_agent_phase_tokens',
+    'Tokens of coding-agent sessions by phase',
+    () =>
+      Object.entries(agents.totals().byPhase).map(([phase, p]) => ({
+        labels: { phase },
+        value: p.tokens,
+      })),
+    ['phase'],
+  );
 }

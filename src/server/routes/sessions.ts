@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { SESSION_STATES, type SessionState } from '../../shared/model.ts';
 import { sendError } from '../errors.ts';
 import { badRequest, sessionIdParams } from '../params.ts';
-import type { HealthQuery, LogQueries, SessionQueries } from '../queries.ts';
+import type { HealthQuery, LogQueries, ScanStatus, SessionQueries } from '../queries.ts';
 
 const sessionsQuery = z.object({
   state: z.enum(SESSION_STATES as [SessionState, ...SessionState[]]).optional(),
@@ -19,13 +19,31 @@ export interface SessionRoutesOptions {
   store: HealthQuery;
   /** Live WebSocket connections, for /api/health. */
   connections: () => number;
+  /** How far the roots have been read; null when nothing is watched. */
+  scan?: () => ScanStatus | null;
   /** Counts accepted pushes (for /metrics). */
   onPush?: () => void;
-  /** `GET /api/status/:id?at=<ms>`: the session as it was then, from its stored history. */
-  replay?: (id: string, at: number) => Promise<unknown | null>;
+  /**
+   * `GET /api/status/:id?at=<ms>[&rows=N&lines=N]`: the session as it was then, from its
+   * stored history, with the last `rows` timeline rows and `lines` log lines (100, 200).
+   */
+  replay?: (
+    id: string,
+    at: number,
+    size: { rows: number; lines: number },
+  ) => Promise<unknown | null>;
+  /**
+   * Resolves once this turn's writes are committed, where that takes more
+   * than a turn (PostgreSQL, a shared bus); default: the next turn (SQLite).
+   */
+  committed?: () => Promise<void>;
 }
 
-const statusQuery = z.object({ at: z.coerce.number().min(0).max(8.64e15).optional() });
+const statusQuery = z.object({
+  at: z.coerce.number().min(0).max(8.64e15).optional(),
+  rows: z.coerce.number().int().min(1).max(100).default(100),
+  lines: z.coerce.number().int().min(0).max(200).default(200),
+});
 
 /** The seed's HTTP surface for build sessions (formats.md §4). */
 export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOptions) {
@@ -58,6 +76,7 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOpt
       connections: opts.connections(),
       history: health.writable ? 'saving' : 'not_saving',
       store: health,
+      ...scanOf(opts.scan?.() ?? null),
     };
   });
 
@@ -74,7 +93,8 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOpt
     const detail = findSession(request.params, reply);
     if (!detail) return reply;
     if (query.data.at === undefined || !opts.replay) return detail.status;
-    return (await opts.replay(detail.status.id, query.data.at)) ?? reply;
+    const size = { rows: query.data.rows, lines: query.data.lines };
+    return (await opts.replay(detail.status.id, query.data.at, size)) ?? reply;
   });
 
   app.get('/api/phases/:id', async (request, reply) => {
@@ -100,7 +120,7 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOpt
     }
     // The store commits this turn's writes on setImmediate; acknowledge after it,
     // so a crash right after the 200 cannot lose an acknowledged phase change.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await (opts.committed?.() ?? new Promise<void>((resolve) => setImmediate(resolve)));
     opts.onPush?.();
     return {
       status: 'received',
@@ -109,4 +129,14 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOpt
       changed: result.changed,
     };
   });
+}
+
+/** `scan` in /api/health: the progress, and `scanning N/M folders` while the first read runs. */
+function scanOf(scan: ScanStatus | null): { scan?: ScanStatus & { text: string } } {
+  if (!scan) return {};
+  const text =
+    scan.state === 'scanning'
+      ? `scanning ${scan.foldersRead}/${scan.foldersFound} folders, ${scan.filesRead}/${scan.filesFound} files`
+      : `watching ${scan.foldersFound} folders`;
+  return { scan: { ...scan, text } };
 }

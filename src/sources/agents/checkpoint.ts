@@ -3,7 +3,8 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentBook } from '../../core/agents/book.ts';
 import type { PriceTable } from '../../core/agents/prices.ts';
-import { fromSnapshot, toSnapshot } from '../../core/agents/snapshot.ts';
+import type { AgentSessionState } from '../../core/agents/session.ts';
+import { fromSnapshot, SNAPSHOT_HEAD, sessionJson } from '../../core/agents/snapshot.ts';
 import type { TailOffset } from '../../store/types.ts';
 
 /**
@@ -12,9 +13,13 @@ import type { TailOffset } from '../../store/types.ts';
  * crash both are from the same moment, so a restart neither skips nor
  * re-counts a line.
  */
+const COMMA = Buffer.from(',');
+
 export class AgentCheckpoint {
   readonly path: string;
   readonly #log: Logger;
+  /** By session object: a book replaced (a checkpoint loaded) has new ones. */
+  readonly #pieces = new WeakMap<AgentSessionState, { version: number; text: Buffer }>();
 
   constructor(path: string, logger: Logger) {
     this.path = path;
@@ -50,9 +55,26 @@ export class AgentCheckpoint {
     }
   }
 
-  /** Both are captured in the same tick, so they agree; the write happens after. */
+  /**
+   * Both are captured in the same tick, so they agree; the write happens
+   * after. Each session's text is kept (UTF-8, outside the V8 heap) until the
+   * session changes: a save every 10 s serialises the sessions that moved,
+   * not a month of them, so the event loop (hooks waiting on it) barely stalls.
+   */
   async save(book: AgentBook, offsets: TailOffset[]): Promise<void> {
-    const text = JSON.stringify({ book: toSnapshot(book), offsets });
+    const text: Buffer[] = [Buffer.from(`{"book":${SNAPSHOT_HEAD}`)];
+    let first = true;
+    for (const s of book.sessions.values()) {
+      let kept = this.#pieces.get(s);
+      if (!kept || kept.version !== s.version) {
+        kept = { version: s.version, text: Buffer.from(sessionJson(s)) };
+        this.#pieces.set(s, kept);
+      }
+      if (!first) text.push(COMMA);
+      text.push(kept.text);
+      first = false;
+    }
+    text.push(Buffer.from(`]},"offsets":${JSON.stringify(offsets)}}`));
     const tmp = `${this.path}.${process.pid}.tmp`;
     try {
       await mkdir(dirname(this.path), { recursive: true });

@@ -87,6 +87,7 @@ export function AgentPage({ id }: { id: string }) {
         <AgentTree detail={detail} />
         <ModelTable detail={detail} />
       </div>
+      {s.phases.length > 0 && <PhaseTable detail={detail} />}
       <ToolTimeline tools={detail.tools} now={now} />
       {detail.events.length > 0 && (
         <section className="card" aria-labelledby="agent-events-h">
@@ -175,6 +176,37 @@ function ModelTable({ detail }: { detail: AgentDetail }) {
                 {tokensOf(m)}
               </td>
               <td className="num">{m.priced ? formatUsd(m.costUsd) : 'not priced'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+/** Cost by phase: the build's phases inside a Context Foundry build, else the context windows. */
+function PhaseTable({ detail }: { detail: AgentDetail }) {
+  return (
+    <section className="card" aria-labelledby="agent-phases-h">
+      <h2 id="agent-phases-h">Cost by phase</h2>
+      <table className="data compact">
+        <thead>
+          <tr>
+            <th>Phase</th>
+            <th className="num">Responses</th>
+            <th className="num">Tokens</th>
+            <th className="num">Cost</th>
+          </tr>
+        </thead>
+        <tbody>
+          {detail.summary.phases.map((p) => (
+            <tr key={p.phase} data-phase={p.phase}>
+              <td>{p.phase}</td>
+              <td className="num">{p.responses}</td>
+              <td className="num" title={usageTitle(p.usage)}>
+                {tokensOf(p)}
+              </td>
+              <td className="num">{formatUsd(p.costUsd)}</td>
             </tr>
           ))}
         </tbody>

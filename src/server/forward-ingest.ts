@@ -1,0 +1,290 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { MetricsFileEvent } from '../core/metrics/inputs.ts';
+import { folderName } from '../core/session/derive.ts';
+import type { SessionFileEvent } from '../core/session/events.ts';
+import {
+  type ForwardAck,
+  type ForwardBatch,
+  type ForwardedEvent,
+  forwardedEvent,
+  HOST_NAME,
+} from '../shared/forward.ts';
+import type { SessionStore } from '../store/types.ts';
+
+/** Where forwarded events go: the same engine entry points the local sources feed. */
+export interface ForwardTargets {
+  applySession(event: SessionFileEvent): void;
+  applyMetrics(event: MetricsFileEvent): boolean | Promise<boolean> | undefined;
+}
+
+const digest = (token: string) => createHash('sha256').update(token).digest();
+
+/**
+ * `serve --forwarder-tokens FILE`: one line per machine, `<host> <token>`
+ * (`#` comments). A forwarder is its token's host, whatever it claims.
+ * Removing a line revokes the machine: the file is read again when it
+ * changes (looked at at most once a second), no restart.
+ */
+export class ForwarderTokens {
+  readonly #path: string;
+  readonly #logger: Logger;
+  #entries: { host: string; digest: Buffer }[] = [];
+  #mtimeMs = -1;
+  #checkedAt = 0;
+
+  constructor(path: string, logger: Logger) {
+    this.#path = path;
+    this.#logger = logger;
+    this.#load(true);
+  }
+
+  /** The host a token belongs to, or null (unknown or revoked). */
+  hostFor(token: string): string | null {
+    this.#load(false);
+    const presented = digest(token);
+    let host: string | null = null;
+    for (const entry of this.#entries) {
+      if (timingSafeEqual(entry.digest, presented)) host = entry.host;
+    }
+    return host;
+  }
+
+  #load(first: boolean): void {
+    const now = Date.now();
+    if (!first && now - this.#checkedAt < 1000) return;
+    this.#checkedAt = now;
+    let mtimeMs: number;
+    try {
+      mtimeMs = statSync(this.#path).mtimeMs;
+    } catch (error) {
+      if (first)
+        throw new Error(
+          `cannot read the forwarder tokens ${this.#path}: ${(error as Error).message}`,
+        );
+      // A file removed revokes every machine rather than keeping stale tokens.
+      this.#entries = [];
+      return;
+    }
+    if (mtimeMs === this.#mtimeMs) return;
+    this.#mtimeMs = mtimeMs;
+    const entries: { host: string; digest: Buffer }[] = [];
+    readFileSync(this.#path, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        const text = line.trim();
+        if (text === '' || text.startsWith('#')) return;
+        const [host, token, ...rest] = text.split(/\s+/);
+        if (!host || !token || rest.length > 0 || !HOST_NAME.test(host) || token.length < 16) {
+          // Never the line itself: it holds a token.
+          this.#logger.warn(
+            { line: i + 1 },
+            'forwarder tokens: line skipped (want "<host> <token>", token ≥ 16 characters)',
+          );
+          return;
+        }
+        entries.push({ host, digest: digest(token) });
+      });
+    this.#entries = entries;
+    if (!first) this.#logger.info({ machines: entries.length }, 'forwarder tokens reloaded');
+  }
+}
+
+/**
+ * Applies forwarded batches: each event once (a per-forwarder high-water
+ * mark, kept in the store beside the tail offsets so it survives restarts
+ * and replica changes), with the machine folded into paths and session ids so
+ * two machines' `weather-app` stay two sessions (`weather-app@ci-1`, …).
+ */
+export class ForwardIngest {
+  readonly #targets: ForwardTargets;
+  readonly #marks: Pick<SessionStore, 'getOffset' | 'setOffset'>;
+  readonly #logger: Logger;
+  readonly #chains = new Map<string, Promise<unknown>>();
+  readonly tokens: ForwarderTokens | null;
+  readonly #committed: (() => Promise<void>) | null;
+
+  constructor(opts: {
+    targets: ForwardTargets;
+    marks: Pick<SessionStore, 'getOffset' | 'setOffset'>;
+    logger: Logger;
+    tokens?: ForwarderTokens | null;
+    /** Resolves once the applied events' writes are durable (see `ServerDeps.committed`). */
+    committed?: () => Promise<void>;
+  }) {
+    this.#committed = opts.committed ?? null;
+    this.#targets = opts.targets;
+    this.#marks = opts.marks;
+    this.#logger = opts.logger;
+    this.tokens = opts.tokens ?? null;
+  }
+
+  /** Applies a batch from `host` (already authenticated); one batch per forwarder at a time. */
+  ingest(batch: ForwardBatch, host: string): Promise<ForwardAck> {
+    const previous = this.#chains.get(batch.forwarder) ?? Promise.resolve();
+    const next = previous.then(
+      () => this.#ingest(batch, host),
+      () => this.#ingest(batch, host),
+    );
+    this.#chains.set(batch.forwarder, next);
+    const forget = () => {
+      if (this.#chains.get(batch.forwarder) === next) this.#chains.delete(batch.forwarder);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+
+  async #ingest(batch: ForwardBatch, host: string): Promise<ForwardAck> {
+    const markPath = `forward:${batch.forwarder}`;
+    const mark = (await this.#marks.getOffset(markPath))?.offset ?? 0;
+    let acked = mark;
+    let applied = 0;
+    let duplicates = 0;
+    let rejected = 0;
+    const writes: Promise<void>[] = [];
+    for (const { seq, event } of batch.events) {
+      if (seq <= acked) {
+        duplicates++;
+        continue;
+      }
+      if (seq !== acked + 1 && acked > 0) {
+        this.#logger.warn(
+          { host, from: acked, to: seq },
+          'forward: events missing (outbox dropped them)',
+        );
+      }
+      acked = seq;
+      const parsed = forwardedEvent.safeParse(event);
+      if (!parsed.success) {
+        rejected++;
+        this.#logger.warn(
+          { host, seq, issue: parsed.error.issues[0]?.message },
+          'forward: event rejected',
+        );
+        continue;
+      }
+      // Engines take each event in order as it is handed over; only their stores' writes are
+      // awaited, together: one event's write must not hold up the next one's apply.
+      writes.push(this.#apply(onHost(parsed.data, host)));
+      applied++;
+    }
+    await Promise.all(writes);
+    if (batch.dropped > 0 && applied > 0) {
+      this.#logger.warn(
+        { host, dropped: batch.dropped },
+        'forward: the forwarder’s outbox overflowed',
+      );
+    }
+    if (acked > mark) {
+      await this.#marks.setOffset({ path: markPath, offset: acked, ino: 0, size: 0 });
+    }
+    // The mark and the events' writes commit together before the forwarder drops them.
+    await this.#committed?.();
+    return { acked, applied, duplicates, rejected, host };
+  }
+
+  async #apply(event: ForwardedEvent): Promise<void> {
+    if (event.source === 'session') {
+      this.#targets.applySession(event.event as SessionFileEvent);
+      return;
+    }
+    const metrics = event.event as MetricsFileEvent;
+    if (metrics.kind === 'jsonl') {
+      // Forwarded lines are durable at the forwarder until acknowledged: nothing to persist here.
+      await this.#targets.applyMetrics({
+        ...metrics,
+        batch: { ...metrics.batch, persist: async () => {} },
+      });
+    } else {
+      await this.#targets.applyMetrics(metrics);
+    }
+  }
+}
+
+/** A path on another machine, kept apart from this one's and every other machine's. */
+export function hostPath(host: string, path: string): string {
+  return `/@${host}${path.startsWith('/') ? '' : '/'}${path}`;
+}
+
+function hostDir(host: string, dir: string | null): string | null {
+  return dir === null ? null : hostPath(host, dir);
+}
+
+/** The event as this server keys it: paths under `/@host`, session ids `<id>@host`. */
+function onHost(forwarded: ForwardedEvent, host: string): ForwardedEvent {
+  const id = (sessionId: string) => `${sessionId}@${host}`;
+  if (forwarded.source === 'session') {
+    const e = forwarded.event;
+    if (e.kind === 'gone')
+      return { source: 'session', event: { kind: 'gone', path: hostPath(host, e.path) } };
+    if (e.kind === 'problem') {
+      return {
+        source: 'session',
+        event: {
+          kind: 'problem',
+          value: {
+            ...e.value,
+            path: hostPath(host, e.value.path),
+            projectDir: hostDir(host, e.value.projectDir),
+          },
+        },
+      };
+    }
+    const v = e.value;
+    const own = v.doc.sessionId ?? folderName(v.projectDir ?? v.path);
+    return {
+      source: 'session',
+      event: {
+        kind: 'document',
+        value: {
+          ...v,
+          path: hostPath(host, v.path),
+          projectDir: hostDir(host, v.projectDir),
+          doc: { ...v.doc, sessionId: id(own) },
+          host,
+        },
+      },
+    };
+  }
+  const e = forwarded.event;
+  switch (e.kind) {
+    case 'jsonl':
+      return {
+        source: 'metrics',
+        event: {
+          ...e,
+          batch: {
+            ...e.batch,
+            sessionId: id(e.batch.sessionId),
+            path: hostPath(host, e.batch.path),
+          },
+        },
+      };
+    case 'jsonl_reset':
+      return { source: 'metrics', event: { ...e, sessionId: id(e.sessionId) } };
+    case 'test_results':
+      return {
+        source: 'metrics',
+        event: { ...e, file: { ...e.file, projectDir: hostPath(host, e.file.projectDir) } },
+      };
+    case 'decisions':
+      return {
+        source: 'metrics',
+        event: { ...e, file: { ...e.file, projectDir: hostPath(host, e.file.projectDir) } },
+      };
+    case 'problem':
+      return {
+        source: 'metrics',
+        event: {
+          ...e,
+          problem: {
+            ...e.problem,
+            sessionId: e.problem.sessionId === null ? null : id(e.problem.sessionId),
+            projectDir: hostDir(host, e.problem.projectDir),
+            path: hostPath(host, e.problem.path),
+          },
+        },
+      };
+  }
+}

@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import { forwardBatch } from '../../shared/forward.ts';
+import { sendError } from '../errors.ts';
+import type { ForwardIngest } from '../forward-ingest.ts';
+
+/** Batches are bigger than a phase document: up to about 512 KiB each, some slack. */
+const FORWARD_BODY_LIMIT = 4 * 1024 * 1024;
+
+/** The path forwarders post to; with forwarder tokens it checks its own tokens. */
+export const FORWARD_PATH = '/api/forward';
+
+/**
+ * `POST /api/forward`: a batch from `livestream forward` (see
+ * src/shared/forward.ts). With `--forwarder-tokens` each machine presents its
+ * own token (`Authorization: Bearer …`) and is the host that token names;
+ * without, the server's own token (if any) was checked already and the batch
+ * names its host. Answers what is applied up to; a resent batch is no-op.
+ */
+export async function forwardRoutes(
+  app: FastifyInstance,
+  opts: { ingest: ForwardIngest },
+): Promise<void> {
+  const { ingest } = opts;
+  app.post(FORWARD_PATH, { bodyLimit: FORWARD_BODY_LIMIT }, async (request, reply) => {
+    let host: string | null = null;
+    if (ingest.tokens) {
+      const token = request.headers.authorization?.replace(/^Bearer\s+/i, '') ?? '';
+      host = token === '' ? null : ingest.tokens.hostFor(token);
+      if (host === null) {
+        return sendError(
+          reply,
+          401,
+          'unauthorized',
+          'This forwarder token is not accepted (unknown or revoked): see serve --forwarder-tokens.',
+        );
+      }
+    }
+    const parsed = forwardBatch.safeParse(request.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return sendError(
+        reply,
+        400,
+        'bad_request',
+        `invalid forward batch: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
+      );
+    }
+    return ingest.ingest(parsed.data, host ?? parsed.data.host);
+  });
+}

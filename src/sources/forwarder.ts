@@ -1,0 +1,222 @@
+import type { Logger } from 'pino';
+import { metricsSink } from '../core/metrics/inputs.ts';
+import type { ForwardAck, ForwardedEvent } from '../shared/forward.ts';
+import { ForwardOutbox } from './forward-outbox.ts';
+import { JsonlLogHandler, ProjectMetricsHandler } from './metrics-files.ts';
+import { SessionFilesHandler } from './phase-files.ts';
+import { RootWatcher } from './watcher.ts';
+
+export interface ForwarderOptions {
+  /** The central server's base URL. */
+  to: string;
+  token: string | null;
+  roots: string[];
+  /** The machine's name on the dashboard. */
+  host: string;
+  outboxPath: string;
+  outboxMaxBytes?: number;
+  logger: Logger;
+  pollMs?: number | null;
+  /** Largest batch sent (bytes, about); the server takes up to 4 MiB. */
+  batchBytes?: number;
+  /** Longest wait between attempts while the server is unreachable. */
+  maxBackoffMs?: number;
+}
+
+export interface ForwarderStats {
+  queued: number;
+  queuedBytes: number;
+  dropped: number;
+  /** Events the server acknowledged since start. */
+  sent: number;
+  /** Whether the last attempt reached the server and was accepted. */
+  connected: boolean;
+  lastError: string | null;
+}
+
+const BATCH_EVENTS = 500;
+
+/**
+ * `livestream forward`: the sources `serve` uses (phase files, checkpoints,
+ * JSONL logs, project metric files), their events queued in a durable
+ * outbox and sent in order to a central server, each batch until it is
+ * acknowledged. While the server is away, events wait on disk (bounded);
+ * when it is back they go in order, and the server's ingest drops what it
+ * already has, so a batch resent after a lost answer changes nothing.
+ */
+export class Forwarder {
+  readonly #o: ForwarderOptions;
+  readonly #outbox: ForwardOutbox;
+  readonly #watcher: RootWatcher;
+  readonly #handlers: { close(): void }[];
+  #sent = 0;
+  #connected = false;
+  #lastError: string | null = null;
+  #stopped = false;
+  #wake: (() => void) | null = null;
+  #loop: Promise<void> = Promise.resolve();
+  #drainWaiters: (() => void)[] = [];
+
+  constructor(options: ForwarderOptions) {
+    this.#o = options;
+    this.#outbox = new ForwardOutbox(options.outboxPath, {
+      ...(options.outboxMaxBytes ? { maxBytes: options.outboxMaxBytes } : {}),
+    });
+    const sessionFiles = new SessionFilesHandler((event) =>
+      this.#queue({ source: 'session', event } as ForwardedEvent),
+    );
+    // Queued means durable: the tails may move their offsets on at once.
+    const sink = metricsSink((event) => {
+      this.#queue({ source: 'metrics', event } as ForwardedEvent);
+      return true;
+    });
+    const projectFiles = new ProjectMetricsHandler(sink);
+    this.#handlers = [sessionFiles, projectFiles];
+    this.#watcher = new RootWatcher({
+      roots: options.roots,
+      handlers: [sessionFiles, new JsonlLogHandler(sink, this.#outbox), projectFiles],
+      logger: options.logger,
+      ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+    });
+  }
+
+  /** The outbox's id (the server keys its high-water mark by it). */
+  get id(): string {
+    return this.#outbox.id;
+  }
+
+  get stats(): ForwarderStats {
+    const box = this.#outbox.stats;
+    return {
+      queued: box.events,
+      queuedBytes: box.bytes,
+      dropped: box.dropped,
+      sent: this.#sent,
+      connected: this.#connected,
+      lastError: this.#lastError,
+    };
+  }
+
+  async start(): Promise<void> {
+    this.#loop = this.#send();
+    await this.#watcher.start();
+  }
+
+  /** Resolves once the outbox is empty (everything acknowledged). */
+  drained(): Promise<void> {
+    if (this.#outbox.stats.events === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#watcher.stop();
+    for (const handler of this.#handlers) handler.close();
+    this.#wake?.();
+    await this.#loop;
+    this.#outbox.close();
+  }
+
+  #queue(event: ForwardedEvent): void {
+    if (this.#stopped) return;
+    // A JSONL batch's `persist` is a function: JSON leaves it out.
+    this.#outbox.add(event);
+    this.#wake?.();
+  }
+
+  async #send(): Promise<void> {
+    let backoffMs = 0;
+    let batchBytes = this.#o.batchBytes ?? 512 * 1024;
+    const maxBackoffMs = this.#o.maxBackoffMs ?? 10_000;
+    while (!this.#stopped) {
+      const entries = this.#outbox.peek(BATCH_EVENTS, batchBytes);
+      if (entries.length === 0) {
+        for (const resolve of this.#drainWaiters.splice(0)) resolve();
+        await this.#sleep(null);
+        continue;
+      }
+      const box = this.#outbox.stats;
+      const body = `{"forwarder":${JSON.stringify(this.#outbox.id)},"host":${JSON.stringify(this.#o.host)},"dropped":${box.dropped},"events":[${entries
+        .map((e) => `{"seq":${e.seq},"event":${e.body}}`)
+        .join(',')}]}`;
+      let failure: string;
+      try {
+        const response = await fetch(`${this.#o.to}/api/forward`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            ...(this.#o.token ? { authorization: `Bearer ${this.#o.token}` } : {}),
+          },
+          body,
+          signal: AbortSignal.timeout(30_000),
+        });
+        if (response.ok) {
+          const ack = (await response.json()) as ForwardAck;
+          this.#outbox.ack(ack.acked);
+          this.#sent += entries.filter((e) => e.seq <= ack.acked).length;
+          if (!this.#connected) this.#o.logger.info({ to: this.#o.to }, 'forward: connected');
+          this.#connected = true;
+          this.#lastError = null;
+          backoffMs = 0;
+          continue;
+        }
+        const text = await response.text();
+        failure = `HTTP ${response.status}: ${messageOf(text)}`;
+        if (response.status === 413 && batchBytes > 16 * 1024) {
+          batchBytes = Math.floor(batchBytes / 2);
+          continue;
+        }
+        if (response.status === 400) {
+          // The server refuses the envelope itself: resending it cannot help, and would block the rest.
+          this.#o.logger.error(
+            { failure, events: entries.length },
+            'forward: batch refused; dropped',
+          );
+          this.#outbox.ack(entries.at(-1)?.seq ?? 0);
+          continue;
+        }
+      } catch (error) {
+        failure = (error as Error).cause
+          ? String(((error as Error).cause as Error).message ?? (error as Error).cause)
+          : (error as Error).message;
+      }
+      if (this.#connected || this.#lastError !== failure) {
+        this.#o.logger.warn(
+          { to: this.#o.to, failure, queued: box.events },
+          'forward: server unreachable; events wait in the outbox',
+        );
+      }
+      this.#connected = false;
+      this.#lastError = failure;
+      backoffMs = Math.min(maxBackoffMs, Math.max(250, backoffMs * 2));
+      await this.#sleep(backoffMs);
+    }
+  }
+
+  /**
+   * Waits `ms` (or, with null, for the next queued event); `stop()` ends either
+   * wait. The idle wait holds a long timer: the forwarder's only handle when
+   * the watcher is quiet, so the process stays up, woken once an hour.
+   */
+  #sleep(ms: number | null): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms ?? 3_600_000);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      // While backing off, new events do not shorten the wait; stop does.
+      this.#wake = ms === null ? done : () => (this.#stopped ? done() : undefined);
+    });
+  }
+}
+
+function messageOf(text: string): string {
+  try {
+    const body = JSON.parse(text) as { message?: unknown };
+    if (typeof body.message === 'string') return body.message;
+  } catch {
+    // Not JSON: the text itself, shortened.
+  }
+  return text.slice(0, 200);
+}

@@ -63,6 +63,12 @@ describe('livestream as a new user runs it', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  test('--version prints the package version', async () => {
+    const r = await run(dir, ['--version']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\d+\.\d+\.\d+\n$/);
+  });
+
   test('serve without Claude Code or Codex says so instead of an empty folder list', () => {
     assert.match(server.output(), /No Claude Code or Codex folder found/);
     assert.doesNotMatch(server.output(), /Following coding agents in {2}/);

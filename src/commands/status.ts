@@ -37,8 +37,13 @@ export function ago(ms: number): string {
   return `${Math.floor(s / 86_400)}d`;
 }
 
-/** A plain-text table of sessions; no colours so it pipes cleanly. */
+/**
+ * A plain-text table of sessions; no colours so it pipes cleanly. The MACHINE
+ * column shows only when the sessions come from more than one machine, as in
+ * the TUI: on one laptop it would repeat the same name on every row.
+ */
 export function formatTable(sessions: SessionStatus[], now: number): string {
+  const machines = new Set(sessions.map((s) => s.host ?? '-')).size > 1;
   const rows = sessions.map((s) => [
     s.id,
     s.host ?? '-',
@@ -61,6 +66,10 @@ export function formatTable(sessions: SessionStatus[], now: number): string {
     'SOURCE',
     'UPDATED',
   ];
+  if (!machines) {
+    header.splice(1, 1);
+    for (const row of rows) row.splice(1, 1);
+  }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AttentionConfig } from './attention-config.ts';
@@ -19,6 +20,7 @@ import {
 import { Notifier } from './notify/notifier.ts';
 import { wireCodec } from './server/encode.ts';
 import { ForwarderTokens, ForwardIngest } from './server/forward-ingest.ts';
+import { safeHostName } from './shared/forward.ts';
 import { topic } from './shared/topics.ts';
 import { loadPrices, startAgentTranscripts } from './sources/agents/index.ts';
 import { RootWatcher } from './sources/watcher.ts';
@@ -57,6 +59,12 @@ export interface CreateAppOptions {
   logger: Logger;
   /** Without a server: watch the roots, derive, and stop (the `status` command). */
   listen?: boolean;
+  /**
+   * Called once the server listens, before the roots are read whole: the
+   * dashboard and `/api/health` (its `scan` progress) answer while a large
+   * tree is read. `createApp` resolves once it is read.
+   */
+  onListening?: (url: string, loginPath: string | null) => void;
   /** A hub on a shared bus (`serve --bus`, the writer replica); default: in-process. */
   hub?: MemoryHub;
 }
@@ -70,6 +78,7 @@ export async function createApp({
   config,
   logger,
   listen = true,
+  onListening,
   ...options
 }: CreateAppOptions): Promise<App> {
   const closers: (() => Promise<void> | void)[] = [];
@@ -122,6 +131,8 @@ export async function createApp({
       hub,
       store,
       logger,
+      // The machine local sessions run on, named as `livestream forward` names it by default.
+      host: safeHostName(hostname()),
       ...(telemetry ? { telemetry } : {}),
       ...(config.tokenBudget === undefined ? {} : { tokenBudget: config.tokenBudget }),
     });
@@ -172,20 +183,9 @@ export async function createApp({
       ...(config.pollMs ? { pollMs: config.pollMs } : {}),
     });
     closers.push(() => watcher.stop());
-    await watcher.start();
-    await planPipeline.idle();
-    if (config.agents) {
-      const agentSources = await startAgentTranscripts({
-        config: config.agents,
-        sink: agents,
-        prices,
-        logger,
-        ...(config.pollMs ? { pollMs: config.pollMs } : {}),
-      });
-      closers.push(() => agentSources.stop());
-      // Transcripts older than the retention period were read once; they do not stay.
-      agents.forget(Date.now() - config.retentionDays * DAY_MS);
-    }
+    // Listening (below) does not wait for the scan: 20,000 folders take seconds to read.
+    const scanned = watcher.start();
+    scanned.catch(() => undefined); // Awaited below; a failure is thrown from there.
 
     const retention = setInterval(() => {
       retain().catch((error: unknown) => logger.warn({ err: error }, 'retention failed'));
@@ -219,7 +219,7 @@ export async function createApp({
         alerts,
         notifier,
         telemetry,
-        watcherStats: () => watcher.stats,
+        watcherStats: () => ({ ...watcher.stats, scan: watcher.progress() }),
         ...(committed ? { committed } : {}),
         forward: new ForwardIngest({
           ...(committed ? { committed } : {}),
@@ -238,6 +238,22 @@ export async function createApp({
       loginPath = built.loginPath;
       closers.push(() => built.app.close());
       url = await built.listen();
+      onListening?.(url, loginPath);
+    }
+    await scanned;
+    await planPipeline.idle();
+    // After the roots: a transcript's cost goes to the build phase its folder's session is in.
+    if (config.agents) {
+      const agentSources = await startAgentTranscripts({
+        config: config.agents,
+        sink: agents,
+        prices,
+        logger,
+        ...(config.pollMs ? { pollMs: config.pollMs } : {}),
+      });
+      closers.push(() => agentSources.stop());
+      // Transcripts older than the retention period were read once; they do not stay.
+      agents.forget(Date.now() - config.retentionDays * DAY_MS);
     }
     return {
       hub,

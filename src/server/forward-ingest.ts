@@ -242,6 +242,7 @@ function onHost(forwarded: ForwardedEvent, host: string): ForwardedEvent {
           path: hostPath(host, v.path),
           projectDir: hostDir(host, v.projectDir),
           doc: { ...v.doc, sessionId: id(own) },
+          host,
         },
       },
     };

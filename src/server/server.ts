@@ -22,6 +22,7 @@ import type {
   MetricsQueries,
   PlanQueries,
   ReplayGauge,
+  ScanStatus,
   SessionQueries,
 } from './queries.ts';
 import { installRateLimit } from './rate-limit.ts';
@@ -55,7 +56,7 @@ export interface ServerDeps {
   /** Coding-agent sessions; without it the agent routes are not served. */
   agents?: AgentQueries;
   telemetry: Telemetry;
-  watcherStats: () => { events: number; errors: number };
+  watcherStats: () => { events: number; errors: number; scan?: ScanStatus };
   /** Resolves once writes made so far are durable, when that takes more than a turn. */
   committed?: () => Promise<void>;
   /** `POST /api/forward` for `livestream forward`; absent: not served. */
@@ -146,6 +147,7 @@ export async function buildServer(deps: ServerDeps) {
     store: deps.store,
     connections: () => wsStats.clients,
     onPush: () => pushes.inc(),
+    scan: () => deps.watcherStats().scan ?? null,
     ...(deps.committed ? { committed: deps.committed } : {}),
   });
   await app.register(metricsRoutes, {

@@ -149,3 +149,19 @@ export function sessionsTopicData(
   for (const [key, status] of sessions) list.set(key, status);
   return list.data();
 }
+
+/**
+ * The budget as the `sessions` topic's list policy (`ListPolicy` of
+ * `src/hub/sessions-topic.ts`, which sets changed entries on their own and
+ * builds the list whole only when the budget is crossed, or past it): a
+ * session's entry and what it costs, the whole list within the budget.
+ */
+export const BUDGETED_LIST = {
+  entry(key: string, status: SessionStatus): { entry: SessionStatus; chars: number } {
+    const { entry, chars } = listEntry(status);
+    return { entry, chars: chars + key.length + 4 };
+  },
+  whole: (sessions: Iterable<readonly [string, SessionStatus]>): TopicData['sessions'] =>
+    sessionsTopicData(sessions),
+  budget: SESSIONS_TOPIC_BUDGET,
+};

@@ -226,6 +226,9 @@ export async function createApp({
           targets: {
             applySession: (event) => sessions.apply(event),
             applyMetrics: (event) => metrics.apply(event),
+            applyPlan: (event) => plans.apply(event),
+            applyAgent: (event, file) => agents.apply(event, file),
+            resetAgentFile: (file) => agents.resetFile(file),
           },
           marks: store,
           logger,

@@ -1,7 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
+import type { AgentEvent } from '../core/agents/events.ts';
 import type { MetricsFileEvent } from '../core/metrics/inputs.ts';
+import type { PlanSourceEvent } from '../core/plans/types.ts';
 import { folderName } from '../core/session/derive.ts';
 import type { SessionFileEvent } from '../core/session/events.ts';
 import {
@@ -17,6 +19,11 @@ import type { SessionStore } from '../store/types.ts';
 export interface ForwardTargets {
   applySession(event: SessionFileEvent): void;
   applyMetrics(event: MetricsFileEvent): boolean | Promise<boolean> | undefined;
+  /** The plans engine; absent: plan events are taken (acknowledged) and not kept. */
+  applyPlan?(event: PlanSourceEvent): void;
+  /** The agents engine (`AgentsEngine.apply`/`resetFile`); absent: agent events are not kept. */
+  applyAgent?(event: AgentEvent, file: string | null): void;
+  resetAgentFile?(file: string): void;
 }
 
 const digest = (token: string) => createHash('sha256').update(token).digest();
@@ -189,6 +196,16 @@ export class ForwardIngest {
       this.#targets.applySession(event.event as SessionFileEvent);
       return;
     }
+    if (event.source === 'plans') {
+      this.#targets.applyPlan?.(event.event as PlanSourceEvent);
+      return;
+    }
+    if (event.source === 'agents') {
+      const e = event.event;
+      if (e.kind === 'reset') this.#targets.resetAgentFile?.(e.file);
+      else this.#targets.applyAgent?.(e.event as AgentEvent, e.file);
+      return;
+    }
     const metrics = event.event as MetricsFileEvent;
     if (metrics.kind === 'jsonl') {
       // Forwarded lines are durable at the forwarder until acknowledged: nothing to persist here.
@@ -246,6 +263,9 @@ function onHost(forwarded: ForwardedEvent, host: string): ForwardedEvent {
       },
     };
   }
+  if (forwarded.source === 'plans' || forwarded.source === 'agents') {
+    return plansAndAgentsOnHost(forwarded, host);
+  }
   const e = forwarded.event;
   switch (e.kind) {
     case 'jsonl':
@@ -286,4 +306,38 @@ function onHost(forwarded: ForwardedEvent, host: string): ForwardedEvent {
         },
       };
   }
+}
+
+type PlansOrAgents = Extract<ForwardedEvent, { source: 'plans' | 'agents' }>;
+
+/**
+ * Plans and agent sessions as this server keys them: plan ids and agent
+ * session ids `<id>@host` (two machines' `DEMO_PLAN` or session stay two),
+ * plan folders, transcripts and working directories under `/@host` (so an
+ * agent's build phase is found in that machine's forwarded builds).
+ */
+function plansAndAgentsOnHost(forwarded: PlansOrAgents, host: string): PlansOrAgents {
+  const id = (own: string) => `${own}@${host}`;
+  if (forwarded.source === 'plans') {
+    const e = forwarded.event;
+    if (e.type === 'synced') return forwarded;
+    if (e.type === 'gone') return { source: 'plans', event: { type: 'gone', id: id(e.id) } };
+    return {
+      source: 'plans',
+      event: {
+        type: 'plan',
+        input: { ...e.input, id: id(e.input.id), path: hostPath(host, e.input.path) },
+      },
+    };
+  }
+  const e = forwarded.event;
+  if (e.kind === 'reset') {
+    return { source: 'agents', event: { kind: 'reset', file: hostPath(host, e.file) } };
+  }
+  const event = { ...e.event, sessionId: id(e.event.sessionId) };
+  if (event.type === 'meta' && event.cwd !== undefined) event.cwd = hostPath(host, event.cwd);
+  return {
+    source: 'agents',
+    event: { kind: 'event', file: e.file === null ? null : hostPath(host, e.file), event },
+  };
 }

@@ -111,6 +111,8 @@ export class ForwardIngest {
   readonly #chains = new Map<string, Promise<unknown>>();
   readonly tokens: ForwarderTokens | null;
   readonly #committed: (() => Promise<void>) | null;
+  /** Tells forwarders this process restarted (see `ForwardAck.boot`). */
+  readonly #boot = crypto.randomUUID();
 
   constructor(opts: {
     targets: ForwardTargets;
@@ -188,7 +190,7 @@ export class ForwardIngest {
     }
     // The mark and the events' writes commit together before the forwarder drops them.
     await this.#committed?.();
-    return { acked, applied, duplicates, rejected, host };
+    return { acked, applied, duplicates, rejected, host, boot: this.#boot };
   }
 
   async #apply(event: ForwardedEvent): Promise<void> {

@@ -318,4 +318,9 @@ export interface ForwardAck {
   /** Events that did not pass the checks (logged on the server, not retried). */
   rejected: number;
   host: string;
+  /**
+   * Names this server process: when it changes, the server restarted and lost
+   * what it keeps in memory only (plans), so the forwarder sends its plans again.
+   */
+  boot?: string;
 }

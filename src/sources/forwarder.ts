@@ -68,6 +68,9 @@ export class Forwarder {
   readonly #handlers: { close(): void }[];
   readonly #plans: PlanFoldersSource;
   readonly #agents: AgentTranscripts | null;
+  /** The plan folders the server was told of, by id: sent again when the server restarts. */
+  readonly #planDirs = new Map<string, string>();
+  #serverBoot: string | null = null;
   #sent = 0;
   #connected = false;
   #lastError: string | null = null;
@@ -183,13 +186,32 @@ export class Forwarder {
     });
   }
 
+  /**
+   * The server keeps plans in memory only: a new server process has none of
+   * this machine's, so every plan folder is read and sent again (builds and
+   * agents are in its store and checkpoint).
+   */
+  #onBoot(boot: string | null): void {
+    if (boot === null || boot === this.#serverBoot) return;
+    const restarted = this.#serverBoot !== null;
+    this.#serverBoot = boot;
+    if (!restarted) return;
+    this.#o.logger.info(
+      { plans: this.#planDirs.size },
+      'forward: server restarted; plans sent again',
+    );
+    for (const dir of this.#planDirs.values()) this.#plans.touch(dir);
+  }
+
   /** A plan read, its texts cut to what a batch carries (said in its warnings). */
   #queuePlan(event: PlanSourceEvent): void {
     if (event.type !== 'plan') {
+      if (event.type === 'gone') this.#planDirs.delete(event.id);
       this.#queue({ source: 'plans', event });
       return;
     }
     const input = { ...event.input };
+    this.#planDirs.set(input.id, input.path);
     const warnings = [...(input.readWarnings ?? [])];
     if (input.planText !== null && input.planText.length > MAX_FORWARD_PLAN_TEXT) {
       input.planText = input.planText.slice(0, MAX_FORWARD_PLAN_TEXT);
@@ -248,6 +270,7 @@ export class Forwarder {
         if (response.ok) {
           const ack = (await response.json()) as ForwardAck;
           this.#outbox.ack(ack.acked);
+          this.#onBoot(ack.boot ?? null);
           this.#sent += entries.filter((e) => e.seq <= ack.acked).length;
           if (!this.#connected) this.#o.logger.info({ to: this.#o.to }, 'forward: connected');
           this.#connected = true;

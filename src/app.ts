@@ -174,14 +174,28 @@ export async function createApp({
     closers.push(() => watcher.stop());
     await watcher.start();
     await planPipeline.idle();
-    if (config.agents) {
+    // With --no-agents a server follows no transcripts of its own, yet keeps a checkpoint for the
+    // agent sessions forwarders send it: it is what they are acknowledged against.
+    const agentConfig =
+      config.agents ??
+      (listen && config.dbPath !== ':memory:'
+        ? {
+            claudeDirs: [],
+            codexDirs: [],
+            pricesFile: null,
+            checkpointPath: `${config.dbPath}.agents.json`,
+          }
+        : null);
+    let agentsSaved: (() => Promise<void>) | null = null;
+    if (agentConfig) {
       const agentSources = await startAgentTranscripts({
-        config: config.agents,
+        config: agentConfig,
         sink: agents,
         prices,
         logger,
         ...(config.pollMs ? { pollMs: config.pollMs } : {}),
       });
+      agentsSaved = agentSources.saveNow;
       closers.push(() => agentSources.stop());
       // Transcripts older than the retention period were read once; they do not stay.
       agents.forget(Date.now() - config.retentionDays * DAY_MS);
@@ -229,6 +243,7 @@ export async function createApp({
             applyPlan: (event) => plans.apply(event),
             applyAgent: (event, file) => agents.apply(event, file),
             resetAgentFile: (file) => agents.resetFile(file),
+            ...(agentsSaved ? { agentsSaved } : {}),
           },
           marks: store,
           logger,

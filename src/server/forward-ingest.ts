@@ -24,6 +24,8 @@ export interface ForwardTargets {
   /** The agents engine (`AgentsEngine.apply`/`resetFile`); absent: agent events are not kept. */
   applyAgent?(event: AgentEvent, file: string | null): void;
   resetAgentFile?(file: string): void;
+  /** Resolves once the agents' state with every applied event is saved (their checkpoint). */
+  agentsSaved?(): Promise<void>;
 }
 
 const digest = (token: string) => createHash('sha256').update(token).digest();
@@ -151,6 +153,7 @@ export class ForwardIngest {
     let applied = 0;
     let duplicates = 0;
     let rejected = 0;
+    let agentEvents = 0;
     const writes: Promise<void>[] = [];
     for (const { seq, event } of batch.events) {
       if (seq <= acked) {
@@ -177,8 +180,10 @@ export class ForwardIngest {
       // awaited, together: one event's write must not hold up the next one's apply.
       writes.push(this.#apply(onHost(parsed.data, host)));
       applied++;
+      if (parsed.data.source === 'agents') agentEvents++;
     }
     await Promise.all(writes);
+    if (agentEvents > 0) await this.#targets.agentsSaved?.();
     if (batch.dropped > 0 && applied > 0) {
       this.#logger.warn(
         { host, dropped: batch.dropped },

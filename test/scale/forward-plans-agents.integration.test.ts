@@ -45,7 +45,7 @@ await writeFile(
     .join('\n'),
 );
 const port = await freePort();
-// The central server follows no agents of its own (an empty folder) but keeps its agents checkpoint.
+// The central server follows no agents of its own, yet keeps the forwarded ones (its checkpoint).
 const serveArgs = [
   '--root',
   central,
@@ -53,8 +53,7 @@ const serveArgs = [
   join(central, 'h.db'),
   '--forwarder-tokens',
   join(central, 'tokens'),
-  '--claude-dir',
-  join(central, 'no-claude'),
+  '--no-agents',
   '--port',
   String(port),
 ];
@@ -281,8 +280,9 @@ test('a resent batch, or a forwarder restarted from its outbox, counts the cost 
   );
 });
 
-test('a server away and back: what was written meanwhile arrives, and nothing forwarded before is lost', async () => {
-  await server.stop();
+test('a server killed, away and back: what was written meanwhile arrives, and nothing acknowledged is lost', async () => {
+  // kill -9: what it acknowledged must already be on its disk (history, agents checkpoint).
+  await server.stop('SIGKILL');
   writeFixtureFile(one.plan, { path: 'execution/feedbacks/APPROVED_12.md' });
   await one.respond(0, 1000);
   await two.respond(10, 0);

@@ -53,7 +53,16 @@ export async function startAgentTranscripts(opts: {
   prices: PriceTable;
   logger: Logger;
   pollMs?: number;
-}): Promise<{ transcripts: AgentTranscripts; stop(): Promise<void> }> {
+}): Promise<{
+  transcripts: AgentTranscripts;
+  /**
+   * Resolves once a checkpoint holding every change made before the call is
+   * on disk (saves shared by concurrent callers): what the forward ingest
+   * waits for before it acknowledges agent events.
+   */
+  saveNow(): Promise<void>;
+  stop(): Promise<void>;
+}> {
   const { config, sink, logger } = opts;
   const checkpoint = config.checkpointPath
     ? new AgentCheckpoint(config.checkpointPath, logger)
@@ -79,12 +88,23 @@ export async function startAgentTranscripts(opts: {
     });
     await saving;
   };
+  const saveNow = async () => {
+    if (!checkpoint) return;
+    const target = sink.changes;
+    while (savedAt < target) {
+      if (saving) await saving;
+      else await save();
+    }
+    // A capture with those changes is taken (`savedAt` moves at capture); its write may still run.
+    await saving;
+  };
   await transcripts.start();
   await save();
   const timer = setInterval(() => void save(), SAVE_MS);
   timer.unref();
   return {
     transcripts,
+    saveNow,
     stop: async () => {
       clearInterval(timer);
       await transcripts.stop();

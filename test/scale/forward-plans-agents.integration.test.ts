@@ -211,6 +211,25 @@ test('plan folders on two machines reach the plans topic and /api/plans, kept ap
   );
 });
 
+test('a PLAN file too long for a batch arrives cut, with a warning saying so', async () => {
+  const big = join(two.plan, '..', 'BIG');
+  const padding = `${'Notes on the plan. '.repeat(80)}\n`.repeat(1000);
+  writeFixtureFile(big, { path: 'PLAN_BIG.md', text: planText('Big', [['1.1', 'One']]) + padding });
+  const detail = await waitFor(
+    async () => {
+      const res = await fetch(`${url}/api/plans/BIG@ci-2`);
+      return res.status === 200 ? ((await res.json()) as PlanDetail) : undefined;
+    },
+    20_000,
+    `the big plan (ci-2: ${two.output()})`,
+  );
+  assert.equal(detail.progress.total, 1);
+  assert.ok(
+    detail.warnings.some((w) => /cut to 1048576 characters to forward it/.test(w)),
+    detail.warnings.join('\n'),
+  );
+});
+
 test('an agent transcript on each machine appears in /api/agents with its cost; the same session id stays two', async () => {
   const a = await waitFor(() => agentOf(`${SESSION}@ci-1`), 20_000, 'ci-1’s agent session');
   const b = await waitFor(() => agentOf(`${SESSION}@ci-2`), 20_000, 'ci-2’s agent session');

@@ -241,6 +241,7 @@ export async function createApp({
             applySession: (event) => sessions.apply(event),
             applyMetrics: (event) => metrics.apply(event),
             applyPlan: (event) => plans.apply(event),
+            planIds: () => plans.list().map((p) => p.id),
             applyAgent: (event, file) => agents.apply(event, file),
             resetAgentFile: (file) => agents.resetFile(file),
             ...(agentsSaved ? { agentsSaved } : {}),

@@ -21,6 +21,8 @@ export interface ForwardTargets {
   applyMetrics(event: MetricsFileEvent): boolean | Promise<boolean> | undefined;
   /** The plans engine; absent: plan events are taken (acknowledged) and not kept. */
   applyPlan?(event: PlanSourceEvent): void;
+  /** The plans the engine has (to drop a machine's plans removed while its forwarder was down). */
+  planIds?(): string[];
   /** The agents engine (`AgentsEngine.apply`/`resetFile`); absent: agent events are not kept. */
   applyAgent?(event: AgentEvent, file: string | null): void;
   resetAgentFile?(file: string): void;
@@ -178,7 +180,7 @@ export class ForwardIngest {
       }
       // Engines take each event in order as it is handed over; only their stores' writes are
       // awaited, together: one event's write must not hold up the next one's apply.
-      writes.push(this.#apply(onHost(parsed.data, host)));
+      writes.push(this.#apply(onHost(parsed.data, host), host));
       applied++;
       if (parsed.data.source === 'agents') agentEvents++;
     }
@@ -198,13 +200,31 @@ export class ForwardIngest {
     return { acked, applied, duplicates, rejected, host, boot: this.#boot };
   }
 
-  async #apply(event: ForwardedEvent): Promise<void> {
+  /** `ids`: every plan `host` has (already `<id>@host`); its other plans on this server go. */
+  #dropStalePlans(ids: string[], host: string): void {
+    const { applyPlan, planIds } = this.#targets;
+    if (!applyPlan || !planIds) return;
+    const keep = new Set(ids);
+    for (const id of planIds()) {
+      if (id.includes('@') && hostOfId(id) === host && !keep.has(id)) {
+        applyPlan({ type: 'gone', id });
+      }
+    }
+    applyPlan({ type: 'synced' });
+  }
+
+  async #apply(event: ForwardedEvent, host: string): Promise<void> {
     if (event.source === 'session') {
       this.#targets.applySession(event.event as SessionFileEvent);
       return;
     }
     if (event.source === 'plans') {
-      this.#targets.applyPlan?.(event.event as PlanSourceEvent);
+      const e = event.event;
+      if (e.type === 'synced' && e.ids !== undefined) {
+        this.#dropStalePlans(e.ids, host);
+        return;
+      }
+      this.#targets.applyPlan?.(e as PlanSourceEvent);
       return;
     }
     if (event.source === 'agents') {
@@ -225,6 +245,9 @@ export class ForwardIngest {
     }
   }
 }
+
+/** A plan's machine: what follows its id's last `@` (host names hold none). */
+const hostOfId = (id: string) => id.slice(id.lastIndexOf('@') + 1);
 
 /** A path on another machine, kept apart from this one's and every other machine's. */
 export function hostPath(host: string, path: string): string {
@@ -327,7 +350,10 @@ function plansAndAgentsOnHost(forwarded: PlansOrAgents, host: string): PlansOrAg
   const id = (own: string) => `${own}@${host}`;
   if (forwarded.source === 'plans') {
     const e = forwarded.event;
-    if (e.type === 'synced') return forwarded;
+    if (e.type === 'synced') {
+      const ids = e.ids?.map(id);
+      return { source: 'plans', event: ids ? { type: 'synced', ids } : { type: 'synced' } };
+    }
     if (e.type === 'gone') return { source: 'plans', event: { type: 'gone', id: id(e.id) } };
     return {
       source: 'plans',

@@ -165,7 +165,11 @@ const planEvent = z.discriminatedUnion('type', [
     }),
   }),
   z.object({ type: z.literal('gone'), id: planId }),
-  z.object({ type: z.literal('synced') }),
+  z.object({
+    type: z.literal('synced'),
+    /** With its first scan, every plan the machine has: the server drops its others (removed meanwhile). */
+    ids: z.array(planId).max(10_000).optional(),
+  }),
 ]);
 
 const tokens = z.number().finite().nonnegative();

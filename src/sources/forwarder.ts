@@ -205,8 +205,13 @@ export class Forwarder {
 
   /** A plan read, its texts cut to what a batch carries (said in its warnings). */
   #queuePlan(event: PlanSourceEvent): void {
-    if (event.type !== 'plan') {
-      if (event.type === 'gone') this.#planDirs.delete(event.id);
+    if (event.type === 'synced') {
+      // The scan at start is complete: the plans it found are all this machine has.
+      this.#queue({ source: 'plans', event: { type: 'synced', ids: [...this.#planDirs.keys()] } });
+      return;
+    }
+    if (event.type === 'gone') {
+      this.#planDirs.delete(event.id);
       this.#queue({ source: 'plans', event });
       return;
     }

@@ -137,6 +137,8 @@ async function machine(host: keyof typeof TOKENS) {
       await kill('SIGKILL');
       start();
     },
+    stop: () => kill('SIGTERM'),
+    start,
     output: () => output,
     outboxId: () => {
       const db = new DatabaseSync(join(root, 'outbox.db'), { readOnly: true });
@@ -332,4 +334,20 @@ test('a server killed, away and back: what was written meanwhile arrives, and no
     'ci-2’s response written while away',
   );
   assert.ok(near(b.costUsd, cost(2010, 0)), `ci-2 cost ${b.costUsd}`);
+});
+
+test('a plan folder removed while its forwarder was down leaves the central server when it is back', async () => {
+  await waitFor(() => planOf('BIG@ci-2'), 20_000, 'the big plan before');
+  await two.stop();
+  await rm(join(two.plan, '..', 'BIG'), { recursive: true, force: true });
+  await two.start();
+  await waitFor(
+    async () => ((await planOf('BIG@ci-2')) === undefined ? true : undefined),
+    20_000,
+    `the removed plan gone (ci-2: ${two.output()})`,
+  );
+  assert.deepEqual(
+    (await plans()).map((p) => p.id),
+    ['DEMO@ci-1', 'DEMO@ci-2'],
+  );
 });

@@ -49,6 +49,29 @@ test('the attention queue comes first with its reasons; acknowledging takes an a
   expect(problems).toEqual([]);
 });
 
+test('a long queue shows its most urgent five and folds the rest behind "Show all"', async ({
+  page,
+  server,
+}) => {
+  const problems: string[] = [];
+  guardPage(page, problems);
+  for (let i = 1; i <= 7; i++) {
+    await server.writePhase(
+      `broken-${i}`,
+      phaseDoc(`broken-${i}`, { status: 'failed', current_phase: 'Test' }),
+    );
+  }
+  await openLive(page, server.url);
+  const queue = page.locator('.attention-queue');
+  await expect(queue.locator('h2')).toHaveText('Needs attention (7)');
+  await expect(queue.locator('.alert')).toHaveCount(5);
+  await queue.getByRole('button', { name: 'Show all 7' }).click();
+  await expect(queue.locator('.alert')).toHaveCount(7);
+  await queue.getByRole('button', { name: 'Show the first 5' }).click();
+  await expect(queue.locator('.alert')).toHaveCount(5);
+  expect(problems).toEqual([]);
+});
+
 test('the replay slider rebuilds a past moment, and the URL carries it', async ({
   page,
   server,

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS, runtimeEnv } from '../bin/runtime.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-const READY = /Livestream listening on (http:\/\/[^\s]+)/;
+/** The URL comes as soon as it listens; "Watching" once the roots are read. */
+const READY = /Livestream listening on (http:\/\/[^\s]+)[\s\S]*\nWatching /;
 
 /** A real `livestream serve` child process over a temp root, restartable on the same port. */
 export class ServerProcess {

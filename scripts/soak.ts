@@ -159,7 +159,8 @@ class ServerChild {
     child.stderr?.on('data', collect);
     await new Promise<void>((resolve, reject) => {
       const onData = () => {
-        if (this.output.includes('Livestream listening on')) {
+        // "Watching" once the roots are read, after "Livestream listening on".
+        if (/Livestream listening on [\s\S]*\nWatching /.test(this.output)) {
           child.stdout?.off('data', onData);
           child.off('exit', onExit);
           resolve();

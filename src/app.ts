@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AttentionConfig } from './attention-config.ts';
@@ -19,6 +20,7 @@ import {
 import { Notifier } from './notify/notifier.ts';
 import { wireCodec } from './server/encode.ts';
 import { ForwarderTokens, ForwardIngest } from './server/forward-ingest.ts';
+import { safeHostName } from './shared/forward.ts';
 import { topic } from './shared/topics.ts';
 import { loadPrices, startAgentTranscripts } from './sources/agents/index.ts';
 import { RootWatcher } from './sources/watcher.ts';
@@ -57,6 +59,12 @@ export interface CreateAppOptions {
   logger: Logger;
   /** Without a server: watch the roots, derive, and stop (the `status` command). */
   listen?: boolean;
+  /**
+   * Called once the server listens, before the roots are read whole: the
+   * dashboard and `/api/health` (its `scan` progress) answer while a large
+   * tree is read. `createApp` resolves once it is read.
+   */
+  onListening?: (url: string, loginPath: string | null) => void;
   /** A hub on a shared bus (`serve --bus`, the writer replica); default: in-process. */
   hub?: MemoryHub;
 }
@@ -70,6 +78,7 @@ export async function createApp({
   config,
   logger,
   listen = true,
+  onListening,
   ...options
 }: CreateAppOptions): Promise<App> {
   const closers: (() => Promise<void> | void)[] = [];
@@ -122,6 +131,8 @@ export async function createApp({
       hub,
       store,
       logger,
+      // The machine local sessions run on, named as `livestream forward` names it by default.
+      host: safeHostName(hostname()),
       ...(telemetry ? { telemetry } : {}),
       ...(config.tokenBudget === undefined ? {} : { tokenBudget: config.tokenBudget }),
     });
@@ -172,34 +183,9 @@ export async function createApp({
       ...(config.pollMs ? { pollMs: config.pollMs } : {}),
     });
     closers.push(() => watcher.stop());
-    await watcher.start();
-    await planPipeline.idle();
-    // With --no-agents a server follows no transcripts of its own, yet keeps a checkpoint for the
-    // agent sessions forwarders send it: it is what they are acknowledged against.
-    const agentConfig =
-      config.agents ??
-      (listen && config.dbPath !== ':memory:'
-        ? {
-            claudeDirs: [],
-            codexDirs: [],
-            pricesFile: null,
-            checkpointPath: `${config.dbPath}.agents.json`,
-          }
-        : null);
-    let agentsSaved: (() => Promise<void>) | null = null;
-    if (agentConfig) {
-      const agentSources = await startAgentTranscripts({
-        config: agentConfig,
-        sink: agents,
-        prices,
-        logger,
-        ...(config.pollMs ? { pollMs: config.pollMs } : {}),
-      });
-      agentsSaved = agentSources.saveNow;
-      closers.push(() => agentSources.stop());
-      // Transcripts older than the retention period were read once; they do not stay.
-      agents.forget(Date.now() - config.retentionDays * DAY_MS);
-    }
+    // Listening (below) does not wait for the scan: 20,000 folders take seconds to read.
+    const scanned = watcher.start();
+    scanned.catch(() => undefined); // Awaited below; a failure is thrown from there.
 
     const retention = setInterval(() => {
       retain().catch((error: unknown) => logger.warn({ err: error }, 'retention failed'));
@@ -213,6 +199,12 @@ export async function createApp({
     logSweep.unref();
     closers.push(() => clearInterval(logSweep));
 
+    // Forwarded agent events wait for the checkpoint's restore (it replaces the book), then for its saves.
+    let agentsSaved: (() => Promise<void>) | null = null;
+    let agentsStarted = () => {};
+    const agentsReady = new Promise<void>((resolve) => {
+      agentsStarted = resolve;
+    });
     let server: FastifyInstance | null = null;
     let loginPath: string | null = null;
     const committed = committedHook(store, hub);
@@ -233,7 +225,7 @@ export async function createApp({
         alerts,
         notifier,
         telemetry,
-        watcherStats: () => watcher.stats,
+        watcherStats: () => ({ ...watcher.stats, scan: watcher.progress() }),
         ...(committed ? { committed } : {}),
         forward: new ForwardIngest({
           ...(committed ? { committed } : {}),
@@ -244,7 +236,8 @@ export async function createApp({
             planIds: () => plans.list().map((p) => p.id),
             applyAgent: (event, file) => agents.apply(event, file),
             resetAgentFile: (file) => agents.resetFile(file),
-            ...(agentsSaved ? { agentsSaved } : {}),
+            agentsReady: () => agentsReady,
+            agentsSaved: () => agentsSaved?.() ?? Promise.resolve(),
           },
           marks: store,
           logger,
@@ -257,6 +250,39 @@ export async function createApp({
       loginPath = built.loginPath;
       closers.push(() => built.app.close());
       url = await built.listen();
+      onListening?.(url, loginPath);
+    }
+    await scanned;
+    await planPipeline.idle();
+    // After the roots: a transcript's cost goes to the build phase its folder's session is in.
+    // With --no-agents a server follows no transcripts of its own, yet keeps a checkpoint for the
+    // agent sessions forwarders send it: it is what they are acknowledged against.
+    const agentConfig =
+      config.agents ??
+      (listen && config.dbPath !== ':memory:'
+        ? {
+            claudeDirs: [],
+            codexDirs: [],
+            pricesFile: null,
+            checkpointPath: `${config.dbPath}.agents.json`,
+          }
+        : null);
+    try {
+      if (agentConfig) {
+        const agentSources = await startAgentTranscripts({
+          config: agentConfig,
+          sink: agents,
+          prices,
+          logger,
+          ...(config.pollMs ? { pollMs: config.pollMs } : {}),
+        });
+        agentsSaved = agentSources.saveNow;
+        closers.push(() => agentSources.stop());
+        // Transcripts older than the retention period were read once; they do not stay.
+        agents.forget(Date.now() - config.retentionDays * DAY_MS);
+      }
+    } finally {
+      agentsStarted();
     }
     return {
       hub,

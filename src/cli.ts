@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { register as registerDemo } from './commands/demo.ts';
 import { CliError, EXIT } from './commands/errors.ts';
@@ -9,6 +10,11 @@ import { register as registerPush } from './commands/push.ts';
 import { register as registerServe } from './commands/serve.ts';
 import { register as registerStatus } from './commands/status.ts';
 
+/** From package.json, one folder up from both src/cli.ts and the built dist/cli.js. */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
+
 /**
  * The `livestream` command. Each command lives in `src/commands/<name>.ts` and
  * registers itself here; this file only parses and maps errors to exit codes.
@@ -16,6 +22,7 @@ import { register as registerStatus } from './commands/status.ts';
 export function buildProgram(): Command {
   const program = new Command('livestream')
     .description('Real-time dashboards for autonomous AI builds and LLM-driven plans')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .showHelpAfterError('(run livestream --help for usage)');
   for (const register of [
@@ -34,6 +41,11 @@ export function buildProgram(): Command {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // `livestream status | head`: a reader that stops early ends the output, not with a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(EXIT.ok);
+    throw error;
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -28,6 +28,8 @@ export interface EnginesOptions {
   settleMs?: number;
   /** Runs between the session engine's restore and the metrics engine's. */
   onSessionsRestored?: () => void;
+  /** The server's own machine name, for local sessions' `host` (absent: local sessions have none). */
+  host?: string;
 }
 
 /** The build engines with the sources that feed them, as the app and the tests use them. */
@@ -59,6 +61,7 @@ export async function createEngines(opts: EnginesOptions): Promise<Engines> {
     logger,
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.settleMs === undefined ? {} : { settleMs: opts.settleMs }),
+    ...(opts.host === undefined ? {} : { host: opts.host }),
   });
   const sessionFiles = new SessionFilesHandler(
     (event) => sessions.apply(event),

@@ -117,8 +117,11 @@ export function register(program: Command): void {
           controller.signal,
         );
         const seconds = (performance.now() - started) / 1000;
+        // A scenario's build never completes: its producer stops writing at the end of the script.
+        const ended =
+          flags.scenario === 'normal' ? 'completed' : `played the '${flags.scenario}' scenario out`;
         process.stdout.write(
-          `demo: ${summary.updates} updates, ${summary.completed} of ${summary.sessions} builds completed in ${seconds.toFixed(1)} s\n`,
+          `demo: ${summary.updates} updates, ${summary.completed} of ${summary.sessions} builds ${ended} in ${seconds.toFixed(1)} s\n`,
         );
       } catch (error) {
         throw new CliError(`demo stopped: ${(error as Error).message}`, EXIT.failure);

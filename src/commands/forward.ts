@@ -2,7 +2,7 @@ import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger, type LogFormat } from '../logger.ts';
-import { HOST_NAME } from '../shared/forward.ts';
+import { HOST_NAME, safeHostName } from '../shared/forward.ts';
 import { redact } from '../store/redact.ts';
 import { CliError, EXIT } from './errors.ts';
 import {
@@ -35,10 +35,7 @@ function hostOf(flag: string | undefined): string {
     }
     return flag;
   }
-  const safe = hostname()
-    .replace(/[^A-Za-z0-9._-]/g, '-')
-    .replace(/^[^A-Za-z0-9]+/, '');
-  return (safe || 'machine').slice(0, 63);
+  return safeHostName(hostname());
 }
 
 function targetOf(to: string): string {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -24,8 +25,18 @@ interface HookFlags {
 
 /** The settings file a scope writes: user `~/.claude/settings.json`, project `.claude/settings(.local).json`. */
 export function settingsPath(flags: HookFlags, env = process.env): string {
+  if (flags.user && (flags.project || flags.local)) {
+    throw new CliError(
+      `--user has one settings file: drop ${flags.project ? '--project' : '--local'}, or drop --user for the project's`,
+      EXIT.usage,
+    );
+  }
   if (flags.user) return join(defaultClaudeDirs(env)[0] as string, 'settings.json');
   const project = resolve(flags.project ?? process.cwd());
+  // `.claude/` is created when missing, the project itself never: a typo must not make a folder.
+  if (!existsSync(project)) {
+    throw new CliError(`project folder '${project}' does not exist: check --project`, EXIT.usage);
+  }
   return join(project, '.claude', flags.local ? 'settings.local.json' : 'settings.json');
 }
 
@@ -49,7 +60,11 @@ async function readSettings(path: string): Promise<{ text: string; value: unknow
   }
 }
 
-async function change(flags: HookFlags, edit: (settings: unknown) => unknown): Promise<void> {
+async function change(
+  flags: HookFlags,
+  edit: (settings: unknown) => unknown,
+  unchanged: string,
+): Promise<void> {
   const path = settingsPath(flags);
   const { text, value } = await readSettings(path);
   let next: unknown;
@@ -64,7 +79,7 @@ async function change(flags: HookFlags, edit: (settings: unknown) => unknown): P
   const after = `${JSON.stringify(next, null, 2)}\n`;
   const before = text === '' ? '' : `${JSON.stringify(value, null, 2)}\n`;
   if (after === before || (text === '' && after === '{}\n')) {
-    process.stdout.write(`${path}: already up to date\n`);
+    process.stdout.write(`${path}: ${unchanged}\n`);
     return;
   }
   if (flags.dryRun) {
@@ -111,11 +126,15 @@ export function register(program: Command): void {
           EXIT.usage,
         );
       }
-      return change(flags, (s) =>
-        installHooks(s, livestreamHook(url, token ? flags.tokenEnv : null)),
+      return change(
+        flags,
+        (s) => installHooks(s, livestreamHook(url, token ? flags.tokenEnv : null)),
+        'already up to date',
       );
     });
   scope(hooks.command('uninstall'))
     .description('Remove the hooks `hooks install` added, and nothing else')
-    .action((flags: HookFlags) => change(flags, uninstallHooks));
+    .action((flags: HookFlags) =>
+      change(flags, uninstallHooks, 'no Livestream hooks in it, nothing to remove'),
+    );
 }

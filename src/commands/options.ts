@@ -50,7 +50,22 @@ export function checkRoots(roots: string[]): string[] {
 
 /** The server URL for client commands: flag, then env, then the default port on loopback. */
 export function serverUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  if (flag) return flag.replace(/\/$/, '');
+  if (flag) {
+    // Checked here: `hooks install --url` writes it into Claude Code's settings as given.
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(flag);
+    } catch {
+      // reported below
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+      throw new CliError(
+        `invalid --url '${flag}': use the server's address, e.g. http://127.0.0.1:8080`,
+        EXIT.usage,
+      );
+    }
+    return flag.replace(/\/+$/, '');
+  }
   const port = env.LIVESTREAM_PORT ?? String(DEFAULT_PORT);
   return `http://127.0.0.1:${port}`;
 }

@@ -37,11 +37,6 @@ export function parsePoll(value: string | boolean | undefined): number | null {
 async function printJson(plansDir: string): Promise<void> {
   const engine = new PlansEngine({ hub: new MemoryHub() });
   await new PlansDirSource(plansDir, (event) => engine.apply(event)).scan();
-  // `plans --json | head`: a reader that stops early ends the output, not with a stack trace.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(0);
-    throw error;
-  });
   process.stdout.write(`${JSON.stringify({ plansDir, plans: engine.details() }, null, 2)}\n`);
 }
 
@@ -58,11 +53,12 @@ async function action(dir: string | undefined, flags: PlansFlags): Promise<void>
     );
   }
   const plansDir = resolvePlansDir(base);
+  // Checked before --json too: a bad flag is an error whatever the output.
+  const pollMs = parsePoll(flags.poll);
   if (flags.json) {
     await printJson(plansDir);
     return;
   }
-  const pollMs = parsePoll(flags.poll);
   let config: ReturnType<typeof loadActionsConfig>;
   try {
     config = loadActionsConfig({

@@ -31,7 +31,14 @@ async function push(file: string | undefined, flags: PushFlags): Promise<void> {
   } catch {
     return fail(`cannot read ${path}`, EXIT.usage);
   }
-  body = withSessionId(body, path);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch (error) {
+    // Said here, not by the server: its answer names neither the file nor what to fix.
+    return fail(`${path} is not valid JSON (${(error as Error).message})`, EXIT.usage);
+  }
+  body = withSessionId(doc, body, path);
   const token = flags.token ?? process.env.LIVESTREAM_TOKEN;
   let response: Response;
   let text: string;
@@ -60,6 +67,12 @@ async function push(file: string | undefined, flags: PushFlags): Promise<void> {
     } catch {
       // not JSON: show the text as it is
     }
+    if (response.status === 401) {
+      return fail(
+        'refused: the server needs a token: pass --token <secret> or set LIVESTREAM_TOKEN (HTTP 401)',
+        EXIT.failure,
+      );
+    }
     return fail(`refused: ${message} (HTTP ${response.status})`, EXIT.failure);
   }
   let answer: { session_id?: string; changed?: boolean } = {};
@@ -78,13 +91,7 @@ async function push(file: string | undefined, flags: PushFlags): Promise<void> {
  * the file's project folder (the parent of `.context-foundry/`) names the
  * session for the others, as the file watcher does.
  */
-function withSessionId(body: string, path: string): string {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(body);
-  } catch {
-    return body;
-  }
+function withSessionId(doc: unknown, body: string, path: string): string {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return body;
   const record = doc as Record<string, unknown>;
   if (typeof record.session_id === 'string' && record.session_id.trim() !== '') return body;

@@ -46,6 +46,11 @@ interface ServeFlags {
   forwarderTokens?: string;
 }
 
+function parseLogFormat(value: string): LogFormat {
+  if (value === 'pretty' || value === 'json') return value;
+  throw new CliError(`invalid --log-format '${value}': use pretty or json`, EXIT.usage);
+}
+
 /** Checks each `--webhook` without ever echoing it: the URL holds the receiver's secret. */
 function checkWebhooks(urls: readonly string[]): string[] {
   return urls.map((text, i) => {
@@ -171,7 +176,17 @@ async function serve(flags: ServeFlags): Promise<void> {
   try {
     // Loaded here, not at the top: `livestream --help` should not load Fastify and SQLite.
     const { createApp } = await import('../app.ts');
-    app = await createApp({ config, logger });
+    // Listening is said at once; the roots are read after it (20,000 folders take seconds).
+    app = await createApp({
+      config,
+      logger,
+      onListening: (url, loginPath) => {
+        // One write, so whoever waits for the "listening" line sees the login line with it.
+        const lines = [`Livestream listening on ${url}`];
+        if (loginPath) lines.push(`Open ${url}${loginPath} once in your browser to log in.`);
+        process.stdout.write(`${lines.join('\n')}\n`);
+      },
+    });
   } catch (error) {
     const err = error as NodeJS.ErrnoException;
     if (config.storeUrl && /PostgreSQL/.test(err.message)) {
@@ -185,16 +200,20 @@ async function serve(flags: ServeFlags): Promise<void> {
     }
     return explainListenError(err, config);
   }
-  // One write, so whoever waits for the "listening" line sees the rest with it.
-  const lines = [`Livestream listening on ${app.url}`];
-  if (app.loginPath) lines.push(`Open ${app.url}${app.loginPath} once in your browser to log in.`);
+  // Once the roots are read: whoever waits for "Watching" sees the state on disk.
+  const lines: string[] = [];
   const history = config.storeUrl ? redact(config.storeUrl) : config.dbPath;
   lines.push(`Watching ${config.roots.join(', ')}; history in ${history}`);
   const channels = app.notifier.channels.map((c) => c.label);
   if (channels.length > 0) lines.push(`Alerts go to ${channels.join(', ')}`);
   if (config.agents) {
-    const dirs = [...config.agents.claudeDirs, ...config.agents.codexDirs].join(', ');
-    lines.push(`Following coding agents in ${dirs} (${app.agents.list().length} sessions)`);
+    const dirs = [...config.agents.claudeDirs, ...config.agents.codexDirs];
+    // Default folders that do not exist are left out: say so rather than print an empty list.
+    lines.push(
+      dirs.length > 0
+        ? `Following coding agents in ${dirs.join(', ')} (${app.agents.list().length} sessions)`
+        : 'No Claude Code or Codex folder found (~/.claude, ~/.codex): pass --claude-dir or --codex-dir to follow one',
+    );
   }
   if (app.sessions.list().length === 0) {
     lines.push(
@@ -310,7 +329,11 @@ export function register(program: Command): void {
       parsePositiveInt('token budget'),
       DEFAULT_TOKEN_BUDGET,
     )
-    .option('--log-format <format>', 'pretty or json (default: pretty on a terminal)')
+    .option(
+      '--log-format <format>',
+      'pretty or json (default: pretty on a terminal)',
+      parseLogFormat,
+    )
     .option(
       '--webhook <url>',
       'POST a JSON event for every alert (a Slack body for hooks.slack.com); repeatable',

@@ -34,10 +34,16 @@ export function ago(ms: number): string {
   return `${Math.floor(s / 86_400)}d`;
 }
 
-/** A plain-text table of sessions; no colours so it pipes cleanly. */
+/**
+ * A plain-text table of sessions; no colours so it pipes cleanly. The MACHINE
+ * column shows only when the sessions come from more than one machine, as in
+ * the TUI: on one laptop it would repeat the same name on every row.
+ */
 export function formatTable(sessions: SessionStatus[], now: number): string {
+  const machines = new Set(sessions.map((s) => s.host ?? '-')).size > 1;
   const rows = sessions.map((s) => [
     s.id,
+    s.host ?? '-',
     s.state,
     s.currentPhase,
     s.phaseNumber.raw ?? '?',
@@ -46,7 +52,21 @@ export function formatTable(sessions: SessionStatus[], now: number): string {
     s.source,
     `${ago(now - s.changedAt)} ago`,
   ]);
-  const header = ['SESSION', 'STATE', 'PHASE', '#', 'PROGRESS', 'ITER', 'SOURCE', 'UPDATED'];
+  const header = [
+    'SESSION',
+    'MACHINE',
+    'STATE',
+    'PHASE',
+    '#',
+    'PROGRESS',
+    'ITER',
+    'SOURCE',
+    'UPDATED',
+  ];
+  if (!machines) {
+    header.splice(1, 1);
+    for (const row of rows) row.splice(1, 1);
+  }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells
@@ -238,6 +258,12 @@ async function status(flags: StatusFlags): Promise<void> {
         );
       snapshot = await fromRoots([process.cwd()], flags);
       origin = `${process.cwd()} (no server at ${url})`;
+      // The table alone does not say where it came from: a server on another port is a common miss.
+      if (!flags.json && snapshot.sessions.length > 0) {
+        process.stderr.write(
+          `livestream: no server at ${url}; sessions read from ${process.cwd()}\n`,
+        );
+      }
     }
   }
   const { sessions, agents, attention } = snapshot;

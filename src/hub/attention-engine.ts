@@ -55,6 +55,10 @@ export class AttentionEngine {
   readonly #sessions = new Map<string, Tracked>();
   /** Open alerts (not resolved), by id: what the topic carries. */
   readonly #open = new Map<string, Alert>();
+  /** Ids of the open alerts, by session. */
+  readonly #openBySession = new Map<string, Set<string>>();
+  /** Alerts set or dropped since the topic was last published. */
+  readonly #changed = new Set<string>();
   readonly #wakes = new Map<string, number>();
   readonly #dirty = new Set<string>();
   readonly #raisedListeners = new Set<(alert: Alert) => void>();
@@ -78,9 +82,11 @@ export class AttentionEngine {
   /** Loads the open alerts, reads every session the hub holds, and follows the hub from now on. */
   async start(): Promise<void> {
     for (const alert of await this.#store.alerts({ open: true, limit: 10_000 })) {
-      this.#open.set(alert.id, alert);
+      this.#putOpen(alert);
     }
-    this.#publish();
+    this.#publishAll();
+    this.#usual =
+      (this.#hub.get(topic('analytics'))?.data as Analytics | undefined)?.avgPhaseDurationMs ?? {};
     this.#unsubscribe = this.#hub.fanout.subscribeAll((delta) => this.#onDelta(delta));
     for (const name of this.#hub.topics()) {
       const parsed = parseTopic(name);
@@ -166,7 +172,7 @@ export class AttentionEngine {
     const current = this.#open.get(id) ?? (await this.#store.alert(id));
     if (!current) return null;
     const next = change(current);
-    if (this.#open.has(id)) this.#open.set(id, next);
+    if (this.#open.has(id)) this.#putOpen(next);
     await this.#store.saveAlert(next);
     await this.#store.addAlertEvent({ alertId: id, sessionId: next.sessionId, ...event });
     this.#publish();
@@ -177,8 +183,7 @@ export class AttentionEngine {
     const parsed = parseTopic(delta.topic);
     if (!parsed) return;
     if (parsed.kind === 'analytics') {
-      for (const id of this.#sessions.keys()) this.#dirty.add(id);
-      this.#scheduleFlush();
+      this.#usualChanged();
       return;
     }
     if (!parsed.id) return;
@@ -188,6 +193,29 @@ export class AttentionEngine {
       this.#touch(parsed.id);
     }
   }
+
+  /**
+   * The analytics changed: a session's evaluation reads only its current
+   * phase's usual duration, so only sessions in a phase whose usual duration
+   * changed are evaluated again (not all 10,000 on every recompute).
+   */
+  #usualChanged(): void {
+    const analytics = this.#hub.get(topic('analytics'))?.data as Analytics | undefined;
+    const usual = analytics?.avgPhaseDurationMs ?? {};
+    const changed = new Set<string>();
+    for (const phase of Object.keys(usual))
+      if (usual[phase] !== this.#usual[phase]) changed.add(phase);
+    for (const phase of Object.keys(this.#usual)) if (!(phase in usual)) changed.add(phase);
+    this.#usual = usual;
+    if (changed.size === 0) return;
+    for (const [id, tracked] of this.#sessions) {
+      if (changed.has(tracked.detail.status.currentPhase)) this.#dirty.add(id);
+    }
+    this.#scheduleFlush();
+  }
+
+  /** Usual phase durations the sessions were last evaluated against. */
+  #usual: Readonly<Record<string, number>> = {};
 
   #noteLogs(id: string, data: unknown): void {
     const lines = (data as { lines?: LogLine[] } | undefined)?.lines;
@@ -294,7 +322,7 @@ export class AttentionEngine {
       if (held) {
         if (held.reason !== f.reason || held.severity !== f.severity) {
           const next = { ...held, reason: f.reason, severity: f.severity };
-          this.#open.set(id, next);
+          this.#putOpen(next);
           this.#enqueue(() => this.#store.saveAlert(next));
           changed = true;
         }
@@ -312,14 +340,16 @@ export class AttentionEngine {
         acknowledgedAt: null,
         snoozedUntil: null,
       };
-      this.#open.set(id, alert);
+      this.#putOpen(alert);
       changed = true;
       this.#enqueue(() => this.#raise(alert));
     }
-    for (const [id, alert] of this.#open) {
-      if (alert.sessionId !== sessionId || holding.has(id)) continue;
+    // Only this session's alerts: a cost per evaluation that does not grow with all alerts open.
+    for (const id of [...(this.#openBySession.get(sessionId) ?? [])]) {
+      const alert = this.#open.get(id);
+      if (!alert || holding.has(id)) continue;
       const resolved = { ...alert, resolvedAt: now };
-      this.#open.delete(id);
+      this.#dropOpen(id);
       changed = true;
       this.#enqueue(async () => {
         await this.#store.saveAlert(resolved);
@@ -351,7 +381,7 @@ export class AttentionEngine {
         resolvedAt: null,
       };
       if (this.#open.has(alert.id)) {
-        this.#open.set(alert.id, reopened);
+        this.#putOpen(reopened);
         this.#publish();
       }
       await this.#store.saveAlert(reopened);
@@ -381,12 +411,44 @@ export class AttentionEngine {
     });
   }
 
-  #publish(): void {
+  /** The whole topic, alerts in id order (at start). */
+  #publishAll(): void {
     const alerts: Record<string, Alert> = {};
     const sorted = [...this.#open.values()].sort((a, b) => a.id.localeCompare(b.id));
     for (const a of sorted) alerts[a.id] = a;
     const data: AttentionData = { alerts };
+    this.#changed.clear();
     this.#hub.set(topic('attention'), data);
+  }
+
+  /** The alerts changed since the last publish, and only they: one change costs one entry. */
+  #publish(): void {
+    if (this.#changed.size === 0) return;
+    const entries = new Map<string, Alert | undefined>();
+    for (const id of this.#changed) entries.set(id, this.#open.get(id));
+    this.#changed.clear();
+    this.#hub.setEntries(topic('attention'), 'alerts', entries);
+  }
+
+  #putOpen(alert: Alert): void {
+    this.#open.set(alert.id, alert);
+    let ids = this.#openBySession.get(alert.sessionId);
+    if (!ids) {
+      ids = new Set();
+      this.#openBySession.set(alert.sessionId, ids);
+    }
+    ids.add(alert.id);
+    this.#changed.add(alert.id);
+  }
+
+  #dropOpen(id: string): void {
+    const alert = this.#open.get(id);
+    if (!alert) return;
+    this.#open.delete(id);
+    const ids = this.#openBySession.get(alert.sessionId);
+    ids?.delete(id);
+    if (ids?.size === 0) this.#openBySession.delete(alert.sessionId);
+    this.#changed.add(id);
   }
 
   /** One timer, for the earliest moment a time-based rule could fire. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { applyPatch } from '../shared/json-patch.ts';
 import type { DeltaMessage } from '../shared/protocol.ts';
 import { MemoryHub } from './hub.ts';
 
@@ -97,4 +98,60 @@ test('compaction keeps the replay buffer readable', () => {
   for (let i = 1; i <= 5_000; i++) hub.set('session:a', { i });
   assert.equal(hub.replayStats.deltas, 100);
   assert.deepEqual(hub.since(4_998, new Set(['session:a']))?.length, 2);
+});
+
+test('setEntries: same states and patches a client can follow, only the entries given', () => {
+  const hub = new MemoryHub();
+  const client: { data: unknown } = { data: null };
+  hub.fanout.subscribeAll((d) => {
+    if (d.op === 'patch') client.data = applyPatch(client.data, d.patch);
+  });
+  const handed = { a: { n: 1 }, 'b/~': { n: 2 } };
+  hub.set('list', { items: handed });
+  const snapshot = hub.snapshot('list');
+  const delta = hub.setEntries('list', 'items', new Map([['b/~', { n: 3 }]]));
+  assert.deepEqual(delta?.op === 'patch' && delta.patch, [
+    { op: 'replace', path: '/items/b~1~0/n', value: 3 },
+  ]);
+  assert.deepEqual(
+    handed,
+    { a: { n: 1 }, 'b/~': { n: 2 } },
+    'what a producer handed is not changed',
+  );
+  assert.deepEqual(snapshot.data, { items: handed }, 'an earlier snapshot keeps its state');
+  hub.setEntries(
+    'list',
+    'items',
+    new Map<string, unknown>([
+      ['a', undefined],
+      ['c', { n: 4 }],
+    ]),
+  );
+  assert.equal(hub.setEntries('list', 'items', new Map([['c', { n: 4 }]])), null, 'no change');
+  assert.equal(hub.setEntries('list', 'items', new Map([['gone', undefined]])), null);
+  const expected = { items: { 'b/~': { n: 3 }, c: { n: 4 } } };
+  assert.deepEqual(hub.get('list')?.data, expected);
+  assert.deepEqual(client.data, expected);
+  assert.equal(hub.get('list')?.version, 3);
+  // A new top object per version: encodings cached by object never go stale.
+  assert.notEqual(hub.snapshot('list').data, snapshot.data);
+
+  // A topic that does not exist yet starts as the collection of the entries given.
+  hub.setEntries('fresh', 'items', new Map([['x', 1]]));
+  assert.deepEqual(hub.get('fresh')?.data, { items: { x: 1 } });
+});
+
+test('setEntries never changes an object a delta carried', () => {
+  const hub = new MemoryHub();
+  const deltas: DeltaMessage[] = [];
+  hub.fanout.subscribeAll((d) => deltas.push(d));
+  hub.setEntries('list', 'items', new Map([['a', 1]]));
+  const first = structuredClone(deltas[0]);
+  const state = hub.get('list')?.data;
+  const held = structuredClone(state);
+  hub.setEntries('list', 'items', new Map([['b', 2]]));
+  hub.setEntries('list', 'items', new Map([['a', undefined]]));
+  assert.deepEqual(deltas[0], first, 'the first delta still says what it said');
+  assert.deepEqual(state, held, 'nor the state the first delta made');
+  assert.deepEqual(hub.get('list')?.data, { items: { b: 2 } });
 });

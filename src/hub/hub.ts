@@ -1,4 +1,4 @@
-import { applyPatch, diff } from '../shared/json-patch.ts';
+import { applyPatch, diff, diffEntries } from '../shared/json-patch.ts';
 import type { DeltaMessage, SnapshotMessage } from '../shared/protocol.ts';
 import { InProcessBus, type ReplayLimits } from './fanout.ts';
 import type { Bus, Change, FanOut, Hub, ReplayStats, TopicState } from './types.ts';
@@ -22,6 +22,8 @@ export class MemoryHub implements Hub {
   readonly #topics = new Map<string, TopicState>();
   readonly #tombstones = new Map<string, number>();
   readonly #unfollow: () => void;
+  /** Collections `setEntries` made, which it may change in place: no one else holds them. */
+  readonly #owned = new WeakSet<object>();
 
   constructor(options: { bus?: Bus; limits?: Partial<ReplayLimits>; epoch?: string } = {}) {
     this.bus =
@@ -55,6 +57,43 @@ export class MemoryHub implements Hub {
     return this.#publish(
       { type: 'delta', topic, version, op: 'patch', patch },
       { version, seq: prev?.seq ?? 0, data },
+    );
+  }
+
+  setEntries(
+    topic: string,
+    field: string,
+    entries: ReadonlyMap<string, unknown>,
+  ): DeltaMessage | null {
+    const prev = this.#topics.get(topic);
+    const data = isRecord(prev?.data) ? prev.data : null;
+    const held = data && isRecord(data[field]) ? data[field] : null;
+    if (!prev || !data || !held) {
+      const collection: Record<string, unknown> = {};
+      diffEntries(collection, '', entries);
+      // Not owned: the delta of a new topic carries this very object, so it is copied
+      // before it is first changed in place.
+      return this.set(topic, { ...data, [field]: collection });
+    }
+    // Changed in place, so a change costs what it changes; a collection a
+    // producer handed to `set` may still be theirs, so it is copied once first.
+    let collection = held;
+    if (!this.#owned.has(held)) {
+      collection = { ...held };
+      this.#owned.add(collection);
+    }
+    const patch = diffEntries(collection, `/${escapePointer(field)}`, entries);
+    if (patch.length === 0 && collection === held) return null;
+    // A new top object per version: encodings are cached by the object they encode.
+    const next = { ...data, [field]: collection };
+    if (patch.length === 0) {
+      this.#topics.set(topic, { ...prev, data: next });
+      return null;
+    }
+    const version = this.#nextVersion(topic, prev);
+    return this.#publish(
+      { type: 'delta', topic, version, op: 'patch', patch },
+      { version, seq: prev.seq, data: next },
     );
   }
 
@@ -151,4 +190,12 @@ function appended(data: unknown, items: readonly unknown[], cap: number): unknow
   const prevLines = (data as { lines?: unknown[] } | null | undefined)?.lines ?? [];
   const merged = prevLines.concat(items);
   return merged.length > cap ? merged.slice(merged.length - cap) : merged;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function escapePointer(token: string): string {
+  return token.replaceAll('~', '~0').replaceAll('/', '~1');
 }

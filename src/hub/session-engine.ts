@@ -12,6 +12,7 @@ import type { FileDocument, FileProblem, SessionFileEvent } from '../core/sessio
 import { SessionKeys } from '../core/session/keys.ts';
 import { endOf, startsNewRun } from '../core/session/run.ts';
 import { buildTimeline } from '../core/session/timeline.ts';
+import { hostOfPath } from '../shared/forward.ts';
 import type {
   SessionDetail,
   SessionSource,
@@ -22,6 +23,7 @@ import type {
 import { topic } from '../shared/topics.ts';
 import type { SessionStore } from '../store/types.ts';
 import type { LogBook } from './logbook.ts';
+import { SessionsTopic } from './sessions-topic.ts';
 import type { Hub } from './types.ts';
 
 export type PushResult =
@@ -42,6 +44,8 @@ interface Input {
   raw: unknown;
   at: number;
   source: SessionSource;
+  /** The machine it came from; absent: the session's own, else the server's. */
+  host?: string;
 }
 
 interface Entry {
@@ -79,6 +83,14 @@ export class SessionEngine {
   readonly #settles = new Map<string, ReturnType<typeof setTimeout>>();
   /** When each session last received a push (for pushes without `session_id`). */
   readonly #pushedAt = new Map<string, number>();
+  readonly #host: string | undefined;
+  /**
+   * Keys of the active sessions: a push without `session_id` looks among
+   * these, not among every session ever seen (10,000 finished ones cost it
+   * a walk of them all on every push).
+   */
+  readonly #active = new Set<string>();
+  readonly #topic: SessionsTopic;
 
   constructor(opts: {
     hub: Hub;
@@ -88,13 +100,17 @@ export class SessionEngine {
     now?: () => number;
     /** How long a possible end waits for a next phase (default `END_SETTLE_MS`). */
     settleMs?: number;
+    /** The server's own machine name: the `host` of local sessions (absent: none is set). */
+    host?: string;
   }) {
+    this.#host = opts.host;
     this.#settleMs = opts.settleMs ?? END_SETTLE_MS;
     this.#hub = opts.hub;
     this.#store = opts.store;
     this.#logs = opts.logs;
     this.#log = opts.logger;
     this.#now = opts.now ?? Date.now;
+    this.#topic = new SessionsTopic(this.#hub, () => this.#statuses());
   }
 
   /** Loads stored sessions and their phase history, so past sessions show after a restart (logs load when read). */
@@ -105,7 +121,7 @@ export class SessionEngine {
         this.#store.getSession(stored.id),
         this.#store.transitions(stored.id),
       ]);
-      const status = full?.status ?? stored;
+      const status = withHost(full?.status ?? stored, this.#host);
       const document = full?.document ?? null;
       const input = restoredInput(status, document);
       const entry: Entry = {
@@ -120,6 +136,7 @@ export class SessionEngine {
         status: { ...status, warnings: [] },
       };
       this.#entries.set(status.id, entry);
+      if (status.state === 'active') this.#active.add(status.id);
       this.#keys.put({
         key: status.id,
         sessionId: status.sessionId,
@@ -187,7 +204,11 @@ export class SessionEngine {
     doc: PhaseDocument,
     at: number,
   ): { ok: true; key: string } | { ok: false; error: string; status: 409 } {
-    const active = [...this.#entries.entries()].filter(([, e]) => e.status.state === 'active');
+    const active: [string, Entry][] = [];
+    for (const key of this.#active) {
+      const entry = this.#entries.get(key);
+      if (entry) active.push([key, entry]);
+    }
     const pushing = active.filter(
       ([key]) => at - (this.#pushedAt.get(key) ?? -Infinity) <= PUSHING_MS,
     );
@@ -262,24 +283,28 @@ export class SessionEngine {
 
   /** Removes sessions: their entry, `session:<key>` topic, log and place in the `sessions` topic. */
   forget(keys: readonly string[]): void {
-    let removed = false;
+    const removed = new Map<string, undefined>();
     for (const key of keys) {
       if (!this.#entries.delete(key)) continue;
-      removed = true;
+      removed.set(key, undefined);
+      this.#active.delete(key);
       this.#keys.delete(key);
       this.#cancelSettle(key);
       this.#pushedAt.delete(key);
-      for (const [path, owner] of this.#pathKeys) if (owner === key) this.#pathKeys.delete(path);
       this.#hub.remove(topic('session', key));
       this.#logs.forget(key);
     }
-    if (removed) this.#publishList();
+    if (removed.size === 0) return;
+    // One pass over the paths for the whole batch, not one per session forgotten.
+    for (const [path, owner] of this.#pathKeys) if (removed.has(owner)) this.#pathKeys.delete(path);
+    this.#publishList(removed);
   }
 
   /** Cancels pending end settlements. */
   close(): void {
     for (const timer of this.#settles.values()) clearTimeout(timer);
     this.#settles.clear();
+    this.#topic.close();
   }
 
   #fileDocument(d: FileDocument): void {
@@ -294,6 +319,8 @@ export class SessionEngine {
     const entry = this.#entries.get(key);
     const cleared = entry?.warnings.delete(d.path) ?? false;
     const input: Input = { doc: d.doc, raw: d.raw, at: d.at, source: d.source };
+    const host = d.host ?? this.#host;
+    if (host !== undefined) input.host = host;
     const applied = this.#applyRun(key, projectDir, input);
     this.#pathKeys.set(d.path, applied.key);
     if (cleared && !applied.changed) this.#publish(key, this.#entries.get(key) as Entry);
@@ -320,9 +347,15 @@ export class SessionEngine {
         level: 'info',
         text: `A new build started in this folder: run ${run} is ${next}`,
       });
+      const host = input.host ?? existing.status.host;
       return {
         key: next,
-        changed: this.#apply(next, projectDir ?? existing.status.projectDir, input, run),
+        changed: this.#apply(
+          next,
+          projectDir ?? existing.status.projectDir,
+          host === undefined ? input : { ...input, host },
+          run,
+        ),
       };
     }
     return { key, changed: this.#apply(key, projectDir, input) };
@@ -380,7 +413,9 @@ export class SessionEngine {
     }
     if (shown !== input) return false;
     if (!settled) this.#cancelSettle(key);
+    const host = input.host ?? existing?.status.host ?? this.#host;
     const result = applyUpdate(existing?.record ?? null, {
+      ...(host === undefined ? {} : { host }),
       key,
       doc: input.doc,
       source: input.source,
@@ -456,11 +491,13 @@ export class SessionEngine {
 
   #publish(key: string, entry: Entry): void {
     entry.status = withWarnings(entry.record.status, [...entry.warnings.values()]);
+    if (entry.status.state === 'active') this.#active.add(key);
+    else this.#active.delete(key);
     void this.#store
       .saveSession(entry.status, entry.document)
       .catch((e: unknown) => this.#storeFailed(e));
     this.#hub.set(topic('session', key), this.#detail(entry));
-    this.#publishList();
+    this.#publishList(new Map([[key, entry.status]]));
     for (const listener of this.#listeners) {
       try {
         listener(key);
@@ -473,10 +510,18 @@ export class SessionEngine {
     }
   }
 
-  #publishList(): void {
-    const sessions: Record<string, SessionStatus> = {};
-    for (const [key, entry] of this.#entries) sessions[key] = entry.status;
-    this.#hub.set(topic('sessions'), { sessions });
+  /**
+   * The `sessions` topic: whole (after a restore), or only the entries that
+   * changed (`undefined`: removed), so a change costs its entry and not the
+   * list (every phase file of a 20,000-folder start rebuilt and diffed it).
+   */
+  #publishList(changed?: ReadonlyMap<string, SessionStatus | undefined>): void {
+    if (changed) this.#topic.changed(changed);
+    else this.#topic.publishAll();
+  }
+
+  *#statuses(): Generator<readonly [string, SessionStatus]> {
+    for (const [key, entry] of this.#entries) yield [key, entry.status];
   }
 
   #detail(entry: Entry): SessionDetail {
@@ -490,6 +535,13 @@ export class SessionEngine {
   #storeFailed(error: unknown): void {
     this.#log.error({ err: (error as Error)?.message }, 'saving session history failed');
   }
+}
+
+/** A stored row from before `host` existed: forwarded ones are under `/@host/`, the rest local. */
+function withHost(status: SessionStatus, local: string | undefined): SessionStatus {
+  if (status.host !== undefined) return status;
+  const host = hostOfPath(status.projectDir) ?? local;
+  return host === undefined ? status : { ...status, host };
 }
 
 /** The input a stored session was derived from, so live-versus-checkpoint holds after a restart. */

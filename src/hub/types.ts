@@ -109,6 +109,20 @@ export interface Hub {
   readonly fanout: FanOut;
   /** Replaces a topic's state; returns the delta, or null when nothing changed. */
   set(topic: string, data: unknown): DeltaMessage | null;
+  /**
+   * Changes some entries of a keyed collection topic, `{ [field]: { [key]: value } }`
+   * (the `sessions` list), at a cost proportional to the entries given, not to
+   * the collection: an `undefined` value removes its entry. Same result as
+   * `set` with the whole new state; returns the delta, or null when nothing changed.
+   * The hub changes its copy of the collection in place: a state read with
+   * `get` is current only until the next change (deltas and snapshots, taken
+   * or encoded when made, are not affected).
+   */
+  setEntries(
+    topic: string,
+    field: string,
+    entries: ReadonlyMap<string, unknown>,
+  ): DeltaMessage | null;
   /** Appends items to a list topic (logs), keeping the last `cap`. */
   append(topic: string, items: unknown[], cap: number): DeltaMessage | null;
   /** Drops a topic (e.g. a pruned session). Subscribers get a null snapshot on next subscribe. */

@@ -26,6 +26,8 @@ export interface ForwardTargets {
   /** The agents engine (`AgentsEngine.apply`/`resetFile`); absent: agent events are not kept. */
   applyAgent?(event: AgentEvent, file: string | null): void;
   resetAgentFile?(file: string): void;
+  /** Resolves once the agents engine holds its restored state (forwarded events wait for it). */
+  agentsReady?(): Promise<void>;
   /** Resolves once the agents' state with every applied event is saved (their checkpoint). */
   agentsSaved?(): Promise<void>;
 }
@@ -149,6 +151,10 @@ export class ForwardIngest {
   }
 
   async #ingest(batch: ForwardBatch, host: string): Promise<ForwardAck> {
+    if (batch.events.some((e) => (e.event as { source?: unknown } | null)?.source === 'agents')) {
+      // Applied before the checkpoint is restored, they would be replaced by it.
+      await this.#targets.agentsReady?.();
+    }
     const markPath = `forward:${batch.forwarder}`;
     const mark = (await this.#marks.getOffset(markPath))?.offset ?? 0;
     let acked = mark;
@@ -289,6 +295,7 @@ function onHost(forwarded: ForwardedEvent, host: string): ForwardedEvent {
           path: hostPath(host, v.path),
           projectDir: hostDir(host, v.projectDir),
           doc: { ...v.doc, sessionId: id(own) },
+          host,
         },
       },
     };

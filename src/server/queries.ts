@@ -57,6 +57,17 @@ export interface HealthQuery {
   health(): StoreHealth;
 }
 
+/** `/api/health`: how far the watched roots have been read (a large tree takes seconds). */
+export interface ScanStatus {
+  state: 'scanning' | 'watching';
+  foldersRead: number;
+  foldersFound: number;
+  filesRead: number;
+  filesFound: number;
+  /** Folders or entries waiting to be read again after running out of file descriptors. */
+  retrying: number;
+}
+
 /** For /metrics: the replay log's size. */
 export interface ReplayGauge {
   readonly replayStats: { bytes: number };

@@ -17,6 +17,7 @@ import type {
   MetricsQueries,
   PlanQueries,
   ReplayGauge,
+  ScanStatus,
   SessionQueries,
 } from './queries.ts';
 import { installRateLimit } from './rate-limit.ts';
@@ -50,7 +51,7 @@ export interface ServerDeps {
   /** Coding-agent sessions; without it the agent routes are not served. */
   agents?: AgentQueries;
   telemetry: Telemetry;
-  watcherStats: () => { events: number; errors: number };
+  watcherStats: () => { events: number; errors: number; scan?: ScanStatus };
   /** Resolves once writes made so far are durable, when that takes more than a turn. */
   committed?: () => Promise<void>;
   /** `POST /api/forward` for `livestream forward`; absent: not served. */
@@ -140,6 +141,7 @@ export async function buildServer(deps: ServerDeps) {
     store: deps.store,
     connections: () => wsStats.clients,
     onPush: () => pushes.inc(),
+    scan: () => deps.watcherStats().scan ?? null,
     ...(deps.committed ? { committed: deps.committed } : {}),
   });
   await app.register(metricsRoutes, {

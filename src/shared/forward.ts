@@ -13,6 +13,18 @@ import { MAX_JSON_DEPTH } from './json-depth.ts';
 /** Host names: what the dashboard shows as the machine; also part of session keys. */
 export const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
+/** A machine's own name (`os.hostname()`) made a `HOST_NAME`: how the dashboard names it. */
+export function safeHostName(raw: string): string {
+  const safe = raw.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  return (safe || 'machine').slice(0, 63);
+}
+
+/** The machine of a path the forward ingest placed under `/@host/…`; null for a local path. */
+export function hostOfPath(path: string | null): string | null {
+  const match = path === null ? null : /^\/@([^/]+)\//.exec(path);
+  return match?.[1] !== undefined && HOST_NAME.test(match[1]) ? match[1] : null;
+}
+
 const path = z.string().min(1).max(4096);
 const dir = path.nullable();
 const at = z.number().finite();
@@ -51,6 +63,8 @@ const sessionEvent = z.discriminatedUnion('kind', [
       doc: phaseDocument,
       raw: z.unknown(),
       at,
+      /** Set by the ingest to the batch's authenticated host; whatever a forwarder puts here is replaced. */
+      host: z.string().regex(HOST_NAME).optional(),
     }),
   }),
   z.object({ kind: z.literal('problem'), value: problem }),

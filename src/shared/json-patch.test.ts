@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import {
   applyPatch,
   diff,
+  diffEntries,
   type JsonPatchOp,
   jsonEqual,
   jsonLengthAtMost,
@@ -208,6 +209,27 @@ test('applyPatch(a, diff(a, b)) equals b for any JSON values', () => {
       assert.equal(jsonEqual(applyPatch(a, diff(a, b)), b), true);
     }),
     { numRuns: 1000 },
+  );
+});
+
+test('diffEntries changes a collection in place and says it as a patch of a copy', () => {
+  const key = fc.constantFrom('a', 'b', 'c/d', '~e', '__proto__');
+  fc.assert(
+    fc.property(
+      fc.dictionary(key, json),
+      fc.array(fc.tuple(key, fc.option(json, { nil: undefined })), { maxLength: 6 }),
+      (start, changes) => {
+        const target = JSON.parse(JSON.stringify(start)) as Record<string, unknown>;
+        const copy = JSON.parse(JSON.stringify(start)) as Record<string, unknown>;
+        const ops = diffEntries(target, '/items', new Map(changes));
+        const after = applyPatch({ items: copy }, ops).items;
+        assert.equal(jsonEqual(after, target), true);
+        for (const [k, v] of new Map(changes)) {
+          assert.equal(jsonEqual(Object.hasOwn(target, k) ? target[k] : undefined, v), true);
+        }
+      },
+    ),
+    { numRuns: 500 },
   );
 });
 

@@ -176,6 +176,34 @@ export function diff(from: unknown, to: unknown, path = ''): JsonPatchOp[] {
 }
 
 /**
+ * Sets entries of the keyed collection `target` in place (an `undefined`
+ * value deletes its entry) and returns the operations that do the same to a
+ * copy of it held at `path`: what `diff` of the whole collection before and
+ * after would say, at a cost proportional to the entries, not the collection.
+ */
+export function diffEntries(
+  target: Record<string, unknown>,
+  path: string,
+  entries: ReadonlyMap<string, unknown>,
+): JsonPatchOp[] {
+  const ops: JsonPatchOp[] = [];
+  for (const [key, value] of entries) {
+    const prev = ownValue(target, key);
+    const child = `${path}/${escapeToken(key)}`;
+    if (value === undefined) {
+      if (prev === undefined) continue;
+      ops.push({ op: 'remove', path: child });
+      delete target[key];
+      continue;
+    }
+    if (prev === undefined) ops.push({ op: 'add', path: child, value });
+    else ops.push(...diff(prev, value, child));
+    defineKey(target, key, value);
+  }
+  return ops;
+}
+
+/**
  * An array that kept its prefix and grew (or had its last elements changed)
  * becomes per-element operations; anything else is one `replace`, which is
  * then no larger than the element operations would be.

@@ -85,6 +85,13 @@ export interface SessionStatus {
   template?: TemplateId;
   /** Times the build went back to an earlier phase (self-healing redesign loops). */
   loops?: number;
+  /**
+   * The machine the build runs on: the authenticated host of the
+   * `livestream forward` that sent it, else the server's own machine name
+   * (local files and pushes). Absent from servers and stored rows older than
+   * the field: clients show it as unknown.
+   */
+  host?: string;
 }
 
 /** One phase change, as recorded in history. */

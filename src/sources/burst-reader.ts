@@ -3,6 +3,10 @@
  * bad when its `kind` is `'problem'`; every other outcome is delivered as is.
  */
 
+/** First delay before a bad read that `retryable` accepts is read again, doubled up to `RETRY_MAX_MS`. */
+export const RETRY_FIRST_MS = 500;
+export const RETRY_MAX_MS = 30_000;
+
 /** How long a bad read waits for the write that completes it before it is reported. */
 export const CONFIRM_MS = 300;
 
@@ -22,6 +26,8 @@ interface Burst {
   suspectSince: number;
   /** Quick re-reads done since then. */
   rereads: number;
+  /** Delay of the last retry of a reported, retryable bad read (0: none). */
+  retryMs: number;
   timer: NodeJS.Timeout | null;
 }
 
@@ -37,16 +43,24 @@ export class BurstReader<O extends { kind: string } = { kind: string }> {
   readonly #read: (key: string) => Promise<O>;
   readonly #deliver: (outcome: O) => void;
   readonly #confirmMs: number;
+  readonly #retryable: (outcome: O) => boolean;
   #closed = false;
 
   constructor(opts: {
     read: (key: string) => Promise<O>;
     deliver: (outcome: O) => void;
     confirmMs?: number;
+    /**
+     * A bad read that is not the file's fault (out of file descriptors): once
+     * reported, it is read again with backoff until it reads otherwise, since
+     * no write may come to trigger a new read.
+     */
+    retryable?: (outcome: O) => boolean;
   }) {
     this.#read = opts.read;
     this.#deliver = opts.deliver;
     this.#confirmMs = opts.confirmMs ?? CONFIRM_MS;
+    this.#retryable = opts.retryable ?? (() => false);
   }
 
   /** Schedules a read of `key`; resolves when the burst it joined is fully read. */
@@ -60,6 +74,7 @@ export class BurstReader<O extends { kind: string } = { kind: string }> {
         suspect: false,
         suspectSince: 0,
         rereads: 0,
+        retryMs: 0,
         timer: null,
       };
       this.#bursts.set(key, burst);
@@ -92,6 +107,7 @@ export class BurstReader<O extends { kind: string } = { kind: string }> {
       if (this.#closed) return;
       if (outcome.kind !== 'problem') {
         burst.suspect = false;
+        burst.retryMs = 0;
         this.#deliver(outcome);
         continue;
       }
@@ -105,7 +121,10 @@ export class BurstReader<O extends { kind: string } = { kind: string }> {
       const waited = performance.now() - burst.suspectSince;
       if (waited >= this.#confirmMs) {
         burst.suspect = false;
-        this.#deliver(outcome);
+        // Reported once (the session keeps its last good state meanwhile), then read again later.
+        if (burst.retryMs === 0 || !this.#retryable(outcome)) this.#deliver(outcome);
+        if (this.#retryable(outcome)) this.#retryLater(key, burst);
+        else burst.retryMs = 0;
         continue;
       }
       const quick = QUICK_REREAD_MS[burst.rereads++] ?? this.#confirmMs;
@@ -118,5 +137,16 @@ export class BurstReader<O extends { kind: string } = { kind: string }> {
       );
       burst.timer.unref();
     } while (burst.dirty);
+  }
+
+  #retryLater(key: string, burst: Burst): void {
+    if (burst.dirty) return; // A newer write's read comes first.
+    burst.retryMs =
+      burst.retryMs === 0 ? RETRY_FIRST_MS : Math.min(burst.retryMs * 2, RETRY_MAX_MS);
+    burst.timer = setTimeout(() => {
+      burst.timer = null;
+      void this.notify(key);
+    }, burst.retryMs);
+    burst.timer.unref();
   }
 }

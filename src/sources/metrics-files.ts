@@ -12,7 +12,7 @@ import { parseTestResults, testIterationOf } from '../core/metrics/test-results.
 import type { SessionStore } from '../store/types.ts';
 import { BurstReader } from './burst-reader.ts';
 import { JsonlTail, type TailResult } from './jsonl-tail.ts';
-import { readBounded } from './read-file.ts';
+import { OUT_OF_DESCRIPTORS, readBounded } from './read-file.ts';
 import type { FileEvent, FileHandler } from './types.ts';
 
 export type {
@@ -166,6 +166,8 @@ export class ProjectMetricsHandler implements FileHandler {
     this.#reader = new BurstReader<Outcome>({
       read: (path) => this.#read(path),
       deliver: (outcome) => this.#deliver(outcome),
+      retryable: (outcome) =>
+        outcome.kind === 'problem' && outcome.value.code === OUT_OF_DESCRIPTORS,
       ...(opts.confirmMs === undefined ? {} : { confirmMs: opts.confirmMs }),
     });
   }

@@ -3,7 +3,7 @@ import { parsePhaseDocument, parsePhaseJson } from '../core/session/document.ts'
 import type { SessionFileEvent } from '../core/session/events.ts';
 import { BurstReader } from './burst-reader.ts';
 import { isCheckpointFile, parseJson, readCheckpoint } from './checkpoints.ts';
-import { readBounded } from './read-file.ts';
+import { OUT_OF_DESCRIPTORS, readBounded } from './read-file.ts';
 import type { FileEvent, FileHandler } from './types.ts';
 
 /** What one read of a phase file or checkpoint folder gave. */
@@ -80,6 +80,8 @@ export class SessionFilesHandler implements FileHandler {
     this.#reader = new BurstReader({
       read: (key) => (isPhaseFile(key) ? readPhaseFile(key) : readCheckpoint(key)),
       deliver: emit,
+      retryable: (outcome) =>
+        outcome.kind === 'problem' && outcome.value.code === OUT_OF_DESCRIPTORS,
       ...opts,
     });
   }

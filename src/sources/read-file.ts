@@ -5,7 +5,19 @@ import { sep } from 'node:path';
 /** Largest file a source reads whole. */
 export const MAX_READ_BYTES = 1024 * 1024;
 
-export type ReadProblem = 'empty' | 'too_large' | 'not_a_file' | 'unreadable' | 'missing';
+export type ReadProblem =
+  | 'empty'
+  | 'too_large'
+  | 'not_a_file'
+  | 'unreadable'
+  | 'missing'
+  | typeof OUT_OF_DESCRIPTORS;
+
+/**
+ * The process (EMFILE) or the system (ENFILE) is out of file descriptors: not
+ * the file's fault, and worth reading again once descriptors are free.
+ */
+export const OUT_OF_DESCRIPTORS = 'too_many_open_files';
 
 export type ReadResult =
   | { ok: true; text: string; mtimeMs: number; size: number }
@@ -133,6 +145,13 @@ function openFailure(path: string, err: NodeJS.ErrnoException): ReadResult {
         ok: false,
         code: 'unreadable',
         message: `permission denied reading ${path}; give the livestream user read access`,
+      };
+    case 'EMFILE':
+    case 'ENFILE':
+      return {
+        ok: false,
+        code: OUT_OF_DESCRIPTORS,
+        message: `cannot open ${path}: too many open files (${err.code}); it is read again once descriptors are free (raise ulimit -n)`,
       };
     case 'ELOOP':
       return {

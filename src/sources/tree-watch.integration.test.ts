@@ -151,4 +151,29 @@ describe('TreeWatch', () => {
     assert.equal(w.tree.folders, 0);
     assert.equal(fsEventHandles(), before, 'every fs.watch handle is closed');
   });
+
+  it('reads a tree through a few reads at a time, and a close lets the waiting ones go', async () => {
+    const root = await tempDir();
+    for (let i = 0; i < 40; i++) {
+      await mkdir(join(root, `p${i}/.cf`), { recursive: true });
+      await writeFile(join(root, `p${i}/.cf/x.json`), '{}');
+    }
+    const w = watched(root, { concurrency: 2 });
+    await w.tree.start();
+    assert.equal(
+      w.seen.filter((s) => s.kind === 'add').length,
+      40,
+      'every file, however few at a time',
+    );
+    assert.equal(w.tree.foldersRead, 81);
+    w.tree.close();
+
+    // Closed with most reads still waiting for a slot: start() ends all the same.
+    const again = watched(root, { concurrency: 1 });
+    const started = again.tree.start();
+    await new Promise((done) => setImmediate(done));
+    again.tree.close();
+    await started;
+    assert.ok(again.seen.length < 40);
+  });
 });

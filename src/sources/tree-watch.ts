@@ -1,6 +1,7 @@
 import { type FSWatcher, type Stats, watch } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
+import { IoLimit } from './io-limit.ts';
 
 /** What a tree watch reports about one file. */
 export type TreeFileKind = 'add' | 'change' | 'unlink';
@@ -16,8 +17,18 @@ export interface TreeWatchOptions {
   onFile: (kind: TreeFileKind, path: string, stats?: Stats) => void;
   /** The root folder itself is gone (deleted or moved away). */
   onRootGone: () => void;
-  /** A folder could not be watched (ENOSPC, EMFILE...): its files are read once, not followed. */
-  onError: (error: NodeJS.ErrnoException, path: string) => void;
+  /**
+   * A folder could not be watched or read (ENOSPC, EMFILE...). Out of file
+   * descriptors (EMFILE, ENFILE), the read or watch is retried with backoff
+   * until it works; `retrying` says so.
+   */
+  onError: (error: NodeJS.ErrnoException, path: string, retrying: boolean) => void;
+  /** Retries of what failed for lack of file descriptors all worked: `count` paths were read late. */
+  onRecovered?: (count: number) => void;
+  /** Folders and entries read at the same time at most (default 64): a big tree must not exhaust descriptors itself. */
+  concurrency?: number;
+  /** First retry delay after EMFILE/ENFILE, doubled up to 5 s (default 100 ms). */
+  retryMs?: number;
 }
 
 interface Dir {
@@ -28,6 +39,8 @@ interface Dir {
   openedAt: number;
   /** Names of the files and watched folders known in it. */
   children: Set<string>;
+  /** Listed at least once. */
+  read: boolean;
 }
 
 interface FileInfo {
@@ -54,6 +67,13 @@ interface Pending {
 
 /** Errors that mean "not there (any more)" or "not ours to read": nothing to report. */
 const QUIET = new Set(['ENOENT', 'ENOTDIR', 'EACCES', 'EPERM']);
+/** Out of file descriptors (process or system) or kernel memory: worth trying again later. */
+const BUSY = new Set(['EMFILE', 'ENFILE', 'ENOMEM', 'EAGAIN']);
+const MAX_RETRY_MS = 5000;
+
+function isBusy(error: unknown): error is NodeJS.ErrnoException {
+  return BUSY.has((error as NodeJS.ErrnoException)?.code ?? '');
+}
 
 /**
  * A recursive watch of one folder tree: one `fs.watch` per folder, each placed
@@ -81,9 +101,29 @@ export class TreeWatch {
   #poll: NodeJS.Timeout | null = null;
   #polling: Promise<void> | null = null;
   #rootIno: number | null = null;
+  /** Folders and entries waiting to be read (or watched) again after EMFILE..., by path. */
+  readonly #retries = new Map<string, NodeJS.Timeout>();
+  /** Backoff of the paths still failing, kept between attempts. */
+  readonly #lastDelay = new Map<string, number>();
+  /** Paths retried since the last time nothing was waiting. */
+  #retried = 0;
+  #foldersRead = 0;
+
+  readonly #io: IoLimit;
 
   constructor(opts: TreeWatchOptions) {
     this.#opts = opts;
+    this.#io = new IoLimit(opts.concurrency ?? 64);
+  }
+
+  /** Folders read (listed) so far, each counted once: the scan's progress against `folders`. */
+  get foldersRead(): number {
+    return this.#foldersRead;
+  }
+
+  /** Paths waiting to be read again after running out of file descriptors. */
+  get retrying(): number {
+    return this.#retries.size;
   }
 
   /** Inode of the root folder as last opened (null before). */
@@ -118,6 +158,45 @@ export class TreeWatch {
     this.#poll = null;
     for (const dir of this.#dirs.values()) dir.handle?.close();
     this.#dirs.clear();
+    for (const timer of this.#retries.values()) clearTimeout(timer);
+    this.#retries.clear();
+    this.#lastDelay.clear();
+    this.#io.close();
+  }
+
+  /**
+   * Runs `again` later, with backoff, for a path that failed for lack of file
+   * descriptors; one retry per path at a time, the delay doubling while it
+   * keeps failing.
+   */
+  #retry(path: string, error: NodeJS.ErrnoException, again: () => Promise<void>): void {
+    if (this.#closed) return;
+    if (this.#retries.has(path)) return;
+    const last = this.#lastDelay.get(path);
+    const delayMs =
+      last === undefined ? (this.#opts.retryMs ?? 100) : Math.min(last * 2, MAX_RETRY_MS);
+    this.#lastDelay.set(path, delayMs);
+    if (last === undefined) {
+      this.#retried++;
+      this.#opts.onError(error, path, true);
+    }
+    const timer = setTimeout(() => {
+      this.#retries.delete(path);
+      if (this.#closed) return;
+      void again().finally(() => this.#settled(path));
+    }, delayMs);
+    timer.unref();
+    this.#retries.set(path, timer);
+  }
+
+  /** An attempt at a retried path ended: if it did not fail again, it is done. */
+  #settled(path: string): void {
+    if (this.#retries.has(path) || this.#closed) return;
+    this.#lastDelay.delete(path);
+    if (this.#lastDelay.size > 0 || this.#retried === 0) return;
+    const count = this.#retried;
+    this.#retried = 0;
+    this.#opts.onRecovered?.(count);
   }
 
   async #openRoot(): Promise<void> {
@@ -136,18 +215,43 @@ export class TreeWatch {
 
   async #open(path: string, depth: number): Promise<void> {
     if (this.#closed) return;
-    const dir: Dir = { path, depth, handle: null, openedAt: ++this.#clock, children: new Set() };
+    const dir: Dir = {
+      path,
+      depth,
+      handle: null,
+      openedAt: ++this.#clock,
+      children: new Set(),
+      read: false,
+    };
     this.#dirs.set(path, dir);
-    if (this.#opts.pollMs === undefined) {
-      try {
-        dir.handle = watch(path, { persistent: false }, (type, name) =>
-          this.#onEvent(dir, type, name),
-        );
-        dir.handle.on('error', (error) => this.#report(error as NodeJS.ErrnoException, path));
-      } catch (error) {
-        this.#report(error as NodeJS.ErrnoException, path);
-      }
+    const busy = this.#opts.pollMs === undefined ? this.#watch(dir) : null;
+    // Not watched for lack of descriptors: placed again later, then the folder is read again.
+    if (busy) this.#retry(`${path}${sep}`, busy, () => this.#rewatch(dir));
+    await this.#scan(dir);
+  }
+
+  /** Places the folder's watch; the error when it failed for lack of file descriptors. */
+  #watch(dir: Dir): NodeJS.ErrnoException | null {
+    try {
+      dir.handle = watch(dir.path, { persistent: false }, (type, name) =>
+        this.#onEvent(dir, type, name),
+      );
+      dir.handle.on('error', (error) => this.#report(error as NodeJS.ErrnoException, dir.path));
+    } catch (error) {
+      if (isBusy(error)) return error;
+      this.#report(error as NodeJS.ErrnoException, dir.path);
     }
+    return null;
+  }
+
+  async #rewatch(dir: Dir): Promise<void> {
+    if (this.#closed || this.#dirs.get(dir.path) !== dir || dir.handle) return;
+    const busy = this.#watch(dir);
+    if (busy) {
+      this.#retry(`${dir.path}${sep}`, busy, () => this.#rewatch(dir));
+      return;
+    }
+    // Whatever changed while it had no watch.
     await this.#scan(dir);
   }
 
@@ -190,14 +294,23 @@ export class TreeWatch {
   async #scan(dir: Dir): Promise<void> {
     let names: string[];
     try {
-      names = await readdir(dir.path);
+      names = await this.#io.run(() => readdir(dir.path));
     } catch (error) {
-      if (dir.depth === 0 && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (isBusy(error)) {
+        // Until it is read, files created in it would be missed for good.
+        this.#retry(dir.path, error, () =>
+          this.#dirs.get(dir.path) === dir ? this.#scan(dir) : Promise.resolve(),
+        );
+      } else if (dir.depth === 0 && (error as NodeJS.ErrnoException).code === 'ENOENT') {
         this.#opts.onRootGone();
       }
       return;
     }
     if (this.#closed || this.#dirs.get(dir.path) !== dir) return;
+    if (!dir.read) {
+      dir.read = true;
+      this.#foldersRead++;
+    }
     // The listing may be older than events handled while it was read: an
     // entry it lacks is looked at (lstat decides), never dropped on its word.
     const present = new Set(names);
@@ -239,8 +352,12 @@ export class TreeWatch {
   async #look(parent: Dir, name: string, path: string, cause: Cause, seq: number): Promise<void> {
     let stats: Stats | null = null;
     try {
-      stats = await lstat(path);
+      stats = await this.#io.run(() => lstat(path));
     } catch (error) {
+      if (isBusy(error)) {
+        this.#retry(path, error, () => this.#check(parent, name, cause));
+        return;
+      }
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') return;
     }
@@ -316,7 +433,7 @@ export class TreeWatch {
 
   #report(error: NodeJS.ErrnoException, path: string): void {
     if (this.#closed || QUIET.has(error.code ?? '')) return;
-    this.#opts.onError(error, path);
+    this.#opts.onError(error, path, false);
   }
 }
 

@@ -6,6 +6,25 @@ import { confineReads } from './read-file.ts';
 import { TreeWatch } from './tree-watch.ts';
 import type { FileEvent, FileHandler } from './types.ts';
 
+/** How often the first scan logs how far it got. */
+const PROGRESS_LOG_MS = 2000;
+
+/** How far the roots have been read: `scanning` until the first read of every root is done. */
+export interface ScanProgress {
+  state: 'scanning' | 'watching';
+  /** Folders listed so far, of those found so far (the total is known once all are read). */
+  foldersRead: number;
+  foldersFound: number;
+  /** File reads the first scan started (one per handler taking a file), and those done. */
+  filesRead: number;
+  filesFound: number;
+  /** Folders or entries waiting to be read again after running out of file descriptors. */
+  retrying: number;
+}
+
+/** Paths named in the log per episode of running out of file descriptors. */
+const UNREAD_PATHS_LOGGED = 5;
+
 /** Folders never worth watching: dependency trees, VCS data, build output, caches. */
 export const IGNORED_DIRS: ReadonlySet<string> = new Set([
   'node_modules',
@@ -65,6 +84,7 @@ interface Root {
  */
 export class RootWatcher {
   readonly stats = { events: 0, errors: 0 };
+  #unreadLogged = 0;
   readonly #opts: RootWatcherOptions;
   readonly #log: Logger;
   readonly #roots: Root[];
@@ -72,6 +92,9 @@ export class RootWatcher {
   #releaseReads: (() => void)[] = [];
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
+  #scanning = false;
+  /** Handler reads started and finished by the first scan. */
+  readonly #scanFiles = { found: 0, read: 0 };
 
   constructor(opts: RootWatcherOptions) {
     this.#opts = opts;
@@ -88,12 +111,56 @@ export class RootWatcher {
     }));
   }
 
+  /** How far the roots have been read; the first scan's progress. */
+  progress(): ScanProgress {
+    let foldersRead = 0;
+    let foldersFound = 0;
+    let retrying = 0;
+    for (const root of this.#roots) {
+      const w = root.watcher;
+      if (!w) continue;
+      foldersFound += w.folders;
+      foldersRead += Math.min(w.foldersRead, w.folders);
+      retrying += w.retrying;
+    }
+    return {
+      state: this.#scanning ? 'scanning' : 'watching',
+      foldersRead,
+      foldersFound,
+      filesRead: this.#scanFiles.read,
+      filesFound: this.#scanFiles.found,
+      retrying,
+    };
+  }
+
   /** Resolves once every existing root has been scanned (its files delivered as `add`). */
   async start(): Promise<void> {
     this.#stopped = false;
     for (const release of this.#releaseReads) release();
     this.#releaseReads = this.#roots.map((root) => confineReads(root.path));
-    await Promise.all(this.#roots.map((root) => this.#ensure(root)));
+    const began = performance.now();
+    this.#scanning = true;
+    // A large tree takes seconds: say how far it got, so a long start is not taken for a hang.
+    const progress = setInterval(() => {
+      const p = this.progress();
+      this.#log.info(
+        p,
+        `reading the roots: ${p.foldersRead}/${p.foldersFound} folders, ${p.filesRead}/${p.filesFound} files so far`,
+      );
+    }, PROGRESS_LOG_MS);
+    progress.unref();
+    try {
+      await Promise.all(this.#roots.map((root) => this.#ensure(root)));
+    } finally {
+      clearInterval(progress);
+      this.#scanning = false;
+    }
+    if (performance.now() - began > PROGRESS_LOG_MS) {
+      this.#log.info(
+        { folders: this.progress().foldersFound, ms: Math.round(performance.now() - began) },
+        'read the roots',
+      );
+    }
     this.#timer = setInterval(() => {
       for (const root of this.#roots) void this.#ensure(root);
     }, this.#opts.retryMs ?? 2000);
@@ -165,7 +232,14 @@ export class RootWatcher {
       onRootGone: () => {
         if (root.watcher === watcher) void this.#ensure(root);
       },
-      onError: (error) => this.#onError(root, error),
+      onError: (error, path, retrying) => this.#onError(root, error, path, retrying),
+      onRecovered: (count) => {
+        this.#unreadLogged = 0;
+        this.#log.info(
+          { root: root.path, count },
+          'file descriptors available again: read what could not be read before',
+        );
+      },
     });
     root.watcher = watcher;
     root.scanning = [];
@@ -205,12 +279,32 @@ export class RootWatcher {
           const handled = pending.catch((error: unknown) =>
             this.#handlerFailed(handler, path, error),
           );
-          root.scanning?.push(handled);
+          if (root.scanning) {
+            this.#scanFiles.found++;
+            root.scanning.push(handled.finally(() => this.#scanFiles.read++));
+          }
         }
       } catch (error) {
         this.#handlerFailed(handler, path, error);
       }
     }
+  }
+
+  /**
+   * A folder or entry not read for lack of file descriptors (the tree watch
+   * retries it): the first few paths of each episode are named and the
+   * recovery line counts them all, so a scan of 20,000 folders under pressure
+   * does not flood the log.
+   */
+  #couldNotRead(root: Root, code: string, path: string): void {
+    if (this.#unreadLogged >= UNREAD_PATHS_LOGGED) return;
+    this.#unreadLogged++;
+    this.#log.warn(
+      { root: root.path, code, path },
+      this.#unreadLogged === UNREAD_PATHS_LOGGED
+        ? 'too many open files: could not read this (and maybe more, not named); retrying until it can (raise ulimit -n)'
+        : 'too many open files: could not read this; retrying until it can (raise ulimit -n)',
+    );
   }
 
   #handlerFailed(handler: FileHandler, path: string, error: unknown): void {
@@ -221,9 +315,13 @@ export class RootWatcher {
     );
   }
 
-  #onError(root: Root, error: NodeJS.ErrnoException): void {
+  #onError(root: Root, error: NodeJS.ErrnoException, path: string, retrying: boolean): void {
     this.stats.errors++;
     const code = error.code ?? 'unknown';
+    if (retrying) {
+      this.#couldNotRead(root, code, path);
+      return;
+    }
     if (code === 'ENOSPC' || code === 'EMFILE' || code === 'ENFILE') root.exhausted = true;
     // One line per kind of failure: a full inotify table fails on every folder.
     if (this.#reportedErrors.has(code)) return;

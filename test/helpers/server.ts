@@ -51,7 +51,11 @@ export async function startServer(
   });
   const url = await new Promise<string>((resolve, reject) => {
     const onData = () => {
-      const match = /Livestream listening on (http:\/\/\S+)/.exec(output);
+      // Listening comes first; "Watching" once the roots are read, so the state on disk is in
+      // (a replica on a bus says "Replica (…)" instead, once started).
+      const match = /Livestream listening on (http:\/\/\S+)[\s\S]*\n(Watching |Replica \()/.exec(
+        output,
+      );
       if (match?.[1]) {
         child.stdout?.off('data', onData);
         resolve(match[1]);

@@ -311,7 +311,8 @@ export function derivePlan(input: PlanInput): PlanDetail {
     last,
     next,
     needsAttention: status === 'needs_attention',
-    changedAt,
+    // Whole epoch milliseconds, as documented: file systems report mtimes with a fraction.
+    changedAt: Math.floor(changedAt),
     path: input.path,
     achievements,
     parallelGroups: groups,

@@ -258,3 +258,35 @@ describe('parseCheckpoint', () => {
     );
   });
 });
+
+describe('applyUpdate: the machine (host)', () => {
+  const at = (prev: SessionRecord | null, host: string | undefined, t: number) =>
+    applyUpdate(prev, {
+      key: 'weather-app',
+      doc: doc({ current_phase: 'Scout', phase_number: '2/7' }),
+      source: 'push',
+      projectDir: null,
+      at: t,
+      ...(host === undefined ? {} : { host }),
+    });
+
+  it('takes the update’s host and keeps it when a later update names none', () => {
+    const first = at(null, 'ci-1', T0);
+    assert.equal(first.record.status.host, 'ci-1');
+    const push = at(first.record, undefined, T0 + 1000);
+    assert.equal(push.changed, false, 'a push without a host is the same status');
+    assert.equal(push.record.status.host, 'ci-1');
+  });
+
+  it('leaves the field out when no host is known, so old clients see the same JSON', () => {
+    const r = at(null, undefined, T0);
+    assert.equal('host' in r.record.status, false);
+  });
+
+  it('a different machine for the same document is a change', () => {
+    const first = at(null, 'ci-1', T0);
+    const moved = at(first.record, 'ci-2', T0 + 1000);
+    assert.equal(moved.changed, true);
+    assert.equal(moved.record.status.host, 'ci-2');
+  });
+});

@@ -28,6 +28,8 @@ export interface SessionUpdate {
   run?: number;
   /** The document's pending end (Feedback 7/8 completed) has settled: the build ended there. */
   settled?: boolean;
+  /** The machine the document came from; absent: the session keeps the one it has. */
+  host?: string;
 }
 
 export interface UpdateResult {
@@ -123,6 +125,8 @@ export function applyUpdate(prev: SessionRecord | null, update: SessionUpdate): 
     template,
     loops,
   };
+  const host = update.host ?? before?.host;
+  if (host !== undefined) candidate.host = host;
   const pendingEnd = end === 'pending' && !settled;
   if (before && !transition && sameContent(before, candidate)) {
     return { record: prev as SessionRecord, changed: false, transition: null, pendingEnd };

@@ -11,6 +11,8 @@ export interface FileDocument {
   raw: unknown;
   /** Trustworthy time: the file's mtime. */
   at: number;
+  /** The machine the file is on, when not the server's own (set by the forward ingest). */
+  host?: string;
 }
 
 /** A problem with a file that outlived its write burst. */

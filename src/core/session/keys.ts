@@ -17,6 +17,8 @@ export interface KeyedSession {
 export class SessionKeys {
   readonly #byKey = new Map<string, KeyedSession>();
   readonly #byId = new Map<string, Set<string>>();
+  /** Keys by project folder: metric files name their folder, once per file read. */
+  readonly #byDir = new Map<string, Set<string>>();
 
   /** Registers or updates a session (after restore, after each change). */
   put(session: KeyedSession): void {
@@ -24,13 +26,12 @@ export class SessionKeys {
     if (previous && previous.sessionId !== session.sessionId) {
       this.#byId.get(previous.sessionId)?.delete(session.key);
     }
-    this.#byKey.set(session.key, { ...session });
-    let keys = this.#byId.get(session.sessionId);
-    if (!keys) {
-      keys = new Set();
-      this.#byId.set(session.sessionId, keys);
+    if (previous?.projectDir != null && previous.projectDir !== session.projectDir) {
+      unindex(this.#byDir, previous.projectDir, session.key);
     }
-    keys.add(session.key);
+    this.#byKey.set(session.key, { ...session });
+    index(this.#byId, session.sessionId, session.key);
+    if (session.projectDir !== null) index(this.#byDir, session.projectDir, session.key);
   }
 
   /** Forgets a session (pruned): its key may be given out again. */
@@ -38,9 +39,8 @@ export class SessionKeys {
     const session = this.#byKey.get(key);
     if (!session) return;
     this.#byKey.delete(key);
-    const keys = this.#byId.get(session.sessionId);
-    keys?.delete(key);
-    if (keys?.size === 0) this.#byId.delete(session.sessionId);
+    unindex(this.#byId, session.sessionId, key);
+    if (session.projectDir !== null) unindex(this.#byDir, session.projectDir, key);
   }
 
   get(key: string): KeyedSession | undefined {
@@ -84,8 +84,9 @@ export class SessionKeys {
   /** The newest session of a project folder. */
   keyForProject(projectDir: string): string | null {
     let best: KeyedSession | undefined;
-    for (const s of this.#byKey.values()) {
-      if (s.projectDir === projectDir && (!best || s.changedAt > best.changedAt)) best = s;
+    for (const key of this.#byDir.get(projectDir) ?? []) {
+      const s = this.#byKey.get(key);
+      if (s && (!best || s.changedAt > best.changedAt)) best = s;
     }
     return best?.key ?? null;
   }
@@ -113,4 +114,19 @@ function newest(list: KeyedSession[]): KeyedSession | undefined {
   let best: KeyedSession | undefined;
   for (const s of list) if (!best || s.changedAt > best.changedAt) best = s;
   return best;
+}
+
+function index(map: Map<string, Set<string>>, name: string, key: string): void {
+  let keys = map.get(name);
+  if (!keys) {
+    keys = new Set();
+    map.set(name, keys);
+  }
+  keys.add(key);
+}
+
+function unindex(map: Map<string, Set<string>>, name: string, key: string): void {
+  const keys = map.get(name);
+  keys?.delete(key);
+  if (keys?.size === 0) map.delete(name);
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { SESSION_STATES, type SessionState } from '../../shared/model.ts';
 import { sendError } from '../errors.ts';
 import { badRequest, sessionIdParams } from '../params.ts';
-import type { HealthQuery, LogQueries, SessionQueries } from '../queries.ts';
+import type { HealthQuery, LogQueries, ScanStatus, SessionQueries } from '../queries.ts';
 
 const sessionsQuery = z.object({
   state: z.enum(SESSION_STATES as [SessionState, ...SessionState[]]).optional(),
@@ -19,6 +19,8 @@ export interface SessionRoutesOptions {
   store: HealthQuery;
   /** Live WebSocket connections, for /api/health. */
   connections: () => number;
+  /** How far the roots have been read; null when nothing is watched. */
+  scan?: () => ScanStatus | null;
   /** Counts accepted pushes (for /metrics). */
   onPush?: () => void;
   /**
@@ -74,6 +76,7 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOpt
       connections: opts.connections(),
       history: health.writable ? 'saving' : 'not_saving',
       store: health,
+      ...scanOf(opts.scan?.() ?? null),
     };
   });
 
@@ -126,4 +129,14 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRoutesOpt
       changed: result.changed,
     };
   });
+}
+
+/** `scan` in /api/health: the progress, and `scanning N/M folders` while the first read runs. */
+function scanOf(scan: ScanStatus | null): { scan?: ScanStatus & { text: string } } {
+  if (!scan) return {};
+  const text =
+    scan.state === 'scanning'
+      ? `scanning ${scan.foldersRead}/${scan.foldersFound} folders, ${scan.filesRead}/${scan.filesFound} files`
+      : `watching ${scan.foldersFound} folders`;
+  return { scan: { ...scan, text } };
 }

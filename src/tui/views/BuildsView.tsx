@@ -4,6 +4,7 @@ import { type AgentSummary, totalTokens } from '../../shared/agents.ts';
 import type { BuildsState } from '../state.ts';
 import { fit, windowAround } from './format.ts';
 
+const MACHINE_WIDTH = 14;
 const STATE_COLOR = { active: 'yellow', completed: 'green', failed: 'red' } as const;
 
 /** Live build sessions from a running server, or how to get them. */
@@ -38,20 +39,26 @@ export const BuildsView = memo(function BuildsView({
             color: 'red',
           };
   const [from, to] = windowAround(cursor, builds.sessions.length, Math.max(1, height - 3));
-  const detailWidth = Math.max(10, width - 24 - 22 - 8 - 14);
+  // One machine needs no column: it is every row's.
+  const machines = new Set(builds.sessions.map((s) => s.host ?? '-'));
+  const machineWidth = machines.size > 1 ? MACHINE_WIDTH + 1 : 0;
+  const detailWidth = Math.max(10, width - 24 - 22 - 8 - 14 - machineWidth);
+  const machine = (name: string) =>
+    machineWidth === 0 ? '' : `${fit(name, MACHINE_WIDTH).padEnd(MACHINE_WIDTH)} `;
   return (
     <Box flexDirection="column">
       <Text wrap="truncate">
         <Text bold>Builds</Text> from {builds.url} <Text color={status.color}>{status.text}</Text>
       </Text>
       <Text bold wrap="truncate">
-        {'Session'.padEnd(24)} {'Phase'.padEnd(22)} {'Step'.padEnd(8)} {'Status'.padEnd(13)} Detail
+        {'Session'.padEnd(24)} {machine('Machine')}
+        {'Phase'.padEnd(22)} {'Step'.padEnd(8)} {'Status'.padEnd(13)} Detail
       </Text>
       {builds.sessions.length === 0 ? <Text color="gray">No build sessions yet.</Text> : null}
       {builds.sessions.slice(from, to).map((s, i) => (
         <Text key={s.id} inverse={from + i === cursor} wrap="truncate">
-          {fit(s.id, 24).padEnd(24)} {fit(s.currentPhase, 22).padEnd(22)}{' '}
-          {(s.phaseNumber.raw ?? '?').padEnd(8)}{' '}
+          {fit(s.id, 24).padEnd(24)} {machine(s.host ?? '-')}
+          {fit(s.currentPhase, 22).padEnd(22)} {(s.phaseNumber.raw ?? '?').padEnd(8)}{' '}
           <Text color={STATE_COLOR[s.state]}>{fit(s.status, 13).padEnd(13)}</Text>{' '}
           {fit(s.progressDetail ?? '', detailWidth)}
         </Text>

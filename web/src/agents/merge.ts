@@ -5,9 +5,26 @@ import type { SessionState, SessionStatus } from '../../../src/shared/model.ts';
 export type WorkKind = 'all' | 'build' | AgentKind;
 export const WORK_KINDS: WorkKind[] = ['all', 'build', 'claude', 'codex'];
 
+/** `machine` is the build's host; '' when unknown (agent sessions, servers older than the field). */
 export type WorkItem =
-  | { kind: 'build'; id: string; live: boolean; at: number; project: string; s: SessionStatus }
-  | { kind: AgentKind; id: string; live: boolean; at: number; project: string; a: AgentSummary };
+  | {
+      kind: 'build';
+      id: string;
+      live: boolean;
+      at: number;
+      project: string;
+      machine: string;
+      s: SessionStatus;
+    }
+  | {
+      kind: AgentKind;
+      id: string;
+      live: boolean;
+      at: number;
+      project: string;
+      machine: string;
+      a: AgentSummary;
+    };
 
 function lastFolder(path: string | null): string {
   if (!path) return '';
@@ -40,6 +57,7 @@ export function mergeWork(builds: SessionStatus[], agents: AgentSummary[]): Work
       live: s.state === 'active',
       at: s.changedAt,
       project: lastFolder(s.projectDir),
+      machine: s.host ?? '',
       s,
     })),
     ...agents.map((a) => ({
@@ -48,6 +66,7 @@ export function mergeWork(builds: SessionStatus[], agents: AgentSummary[]): Work
       live: a.state === 'working' || a.state === 'waiting',
       at: a.lastAt,
       project: a.project,
+      machine: '',
       a,
     })),
   ];
@@ -56,6 +75,11 @@ export function mergeWork(builds: SessionStatus[], agents: AgentSummary[]): Work
 
 export function projectsOf(items: WorkItem[]): string[] {
   return [...new Set(items.map((i) => i.project).filter((p) => p !== ''))].sort();
+}
+
+/** The machines the builds run on, for the machine filter. */
+export function machinesOf(items: WorkItem[]): string[] {
+  return [...new Set(items.map((i) => i.machine).filter((m) => m !== ''))].sort();
 }
 
 export function agentMatchesQuery(a: AgentSummary, q: string): boolean {

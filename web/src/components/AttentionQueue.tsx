@@ -68,17 +68,25 @@ export function AlertRow({
 }
 
 /**
+ * How many alerts the queue shows before "Show all": with many builds failing at once
+ * the whole queue would push the session list off the first screen.
+ */
+const FOLDED_ROWS = 5;
+
+/**
  * What needs a person, first on the overview: most severe, then oldest.
  * Acknowledged and snoozed alerts leave it (a snooze ends on its own).
  */
 export function AttentionQueue({ sessionId }: { sessionId?: string }) {
   const data = useLive('attention');
   const now = useNow();
+  const [expanded, setExpanded] = useState(false);
   if (!data) return null;
   const all = Object.values(data.alerts).filter(
     (a) => sessionId === undefined || a.sessionId === sessionId,
   );
   const queue = attentionQueue(all, now);
+  const folds = queue.length > FOLDED_ROWS;
   if (queue.length === 0) {
     return sessionId === undefined ? (
       <section className="card attention-queue attention-empty" aria-label="Needs attention">
@@ -92,10 +100,20 @@ export function AttentionQueue({ sessionId }: { sessionId?: string }) {
         <h2 id="attention-h">Needs attention ({queue.length})</h2>
       </div>
       <ul className="alert-list">
-        {queue.map((a) => (
+        {(folds && !expanded ? queue.slice(0, FOLDED_ROWS) : queue).map((a) => (
           <AlertRow key={a.id} alert={a} now={now} link={sessionId === undefined} />
         ))}
       </ul>
+      {folds ? (
+        <button
+          type="button"
+          className="ghost attention-more"
+          aria-expanded={expanded}
+          onClick={() => setExpanded(!expanded)}
+        >
+          {expanded ? `Show the first ${FOLDED_ROWS}` : `Show all ${queue.length}`}
+        </button>
+      ) : null}
     </section>
   );
 }

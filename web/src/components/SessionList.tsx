@@ -5,6 +5,7 @@ import { AgentRow } from '../agents/AgentRow.tsx';
 import {
   agentMatchesQuery,
   agentMatchesState,
+  machinesOf,
   mergeWork,
   projectsOf,
   WORK_KINDS,
@@ -27,9 +28,14 @@ export function orderSessions(list: SessionStatus[]): SessionStatus[] {
 function matches(s: SessionStatus, query: string): boolean {
   if (query === '') return true;
   const q = query.toLowerCase();
-  return [s.id, s.currentPhase, s.status, s.progressDetail ?? '', s.projectDir ?? ''].some((f) =>
-    f.toLowerCase().includes(q),
-  );
+  return [
+    s.id,
+    s.currentPhase,
+    s.status,
+    s.progressDetail ?? '',
+    s.projectDir ?? '',
+    s.host ?? '',
+  ].some((f) => f.toLowerCase().includes(q));
 }
 
 export function SessionList({
@@ -45,9 +51,11 @@ export function SessionList({
   const [query, setQuery] = useState('');
   const [kind, setKind] = useState<WorkKind>('all');
   const [project, setProject] = useState('');
+  const [machine, setMachine] = useState('');
   const all = useMemo(() => orderSessions(Object.values(sessions)), [sessions]);
   const work = useMemo(() => mergeWork(all, Object.values(agents)), [all, agents]);
   const projects = useMemo(() => projectsOf(work), [work]);
+  const machines = useMemo(() => machinesOf(work), [work]);
   const counts = useMemo(() => {
     const c: Record<Filter, number> = { all: all.length, active: 0, completed: 0, failed: 0 };
     for (const s of all) c[s.state]++;
@@ -57,6 +65,7 @@ export function SessionList({
     (w) =>
       (kind === 'all' || w.kind === kind) &&
       (project === '' || w.project === project) &&
+      (machine === '' || w.machine === machine) &&
       (w.kind === 'build'
         ? (filter === 'all' || w.s.state === filter) && matches(w.s, query.trim())
         : agentMatchesState(w.a, filter) && agentMatchesQuery(w.a, query.trim())),
@@ -106,6 +115,19 @@ export function SessionList({
           {projects.map((p) => (
             <option key={p} value={p}>
               {p}
+            </option>
+          ))}
+        </select>
+        <select
+          className="machine-filter"
+          aria-label="Filter by machine"
+          value={machine}
+          onChange={(e) => setMachine(e.target.value)}
+        >
+          <option value="">all machines</option>
+          {machines.map((m) => (
+            <option key={m} value={m}>
+              {m}
             </option>
           ))}
         </select>

@@ -19,6 +19,11 @@ export const SessionRow = memo(function SessionRow({ s, now }: { s: SessionStatu
         <a className="session-name" href={sessionHref(s.id)}>
           {s.id}
         </a>
+        {s.host !== undefined && (
+          <span className="machine" title="machine">
+            {s.host}
+          </span>
+        )}
         <StateBadge state={s.state} status={s.status} stale={stale} />
       </div>
       <div className="row-phase">

@@ -21,6 +21,8 @@ export function SessionInfo({ s }: { s: SessionStatus }) {
         <dd>{s.testIteration ?? '—'}</dd>
         <dt>Source</dt>
         <dd>{s.source}</dd>
+        <dt>Machine</dt>
+        <dd className="machine">{s.host ?? '—'}</dd>
         <dt>Project</dt>
         <dd className="path">{s.projectDir ?? '—'}</dd>
         <dt>Started (reported)</dt>

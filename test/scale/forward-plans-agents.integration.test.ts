@@ -9,7 +9,14 @@ import { after, test } from 'node:test';
 import { LivestreamClient } from '../../src/client/client.ts';
 import type { AgentSummary } from '../../src/shared/agents.ts';
 import type { PlanDetail, PlanSummary } from '../../src/shared/plans.ts';
-import { claudeAssistant, claudePrompt, lines } from '../helpers/agent-transcripts.ts';
+import {
+  claudeAssistant,
+  claudePrompt,
+  codexSessionMeta,
+  codexTokenCount,
+  codexTurnContext,
+  lines,
+} from '../helpers/agent-transcripts.ts';
 import { planText, writeFixtureFile } from '../helpers/plan-fixtures.ts';
 import { runCli, type ServerProcess, startServer, waitFor } from '../helpers/server.ts';
 import { freePort } from '../helpers/services.ts';
@@ -33,6 +40,7 @@ after(async () => {
 const TOKENS = { 'ci-1': 'ci-1-secret-token-0123456789', 'ci-2': 'ci-2-secret-token-0123456789' };
 const SESSION = '5e55a0e1-0000-4000-8000-00000000abcd';
 const MODEL = 'claude-sonnet-4-5-20250929';
+const CODEX = '019a1234-5678-7abc-8def-0123456789ab';
 /** Sonnet 4.5 at $3 / $15 per million input / output tokens. */
 const cost = (input: number, output: number) => (input * 3 + output * 15) / 1e6;
 
@@ -66,6 +74,7 @@ async function machine(host: keyof typeof TOKENS) {
   const root = join(dir, host);
   const plan = join(root, 'weather-app', 'work-space', 'plans', 'DEMO');
   const claude = join(root, 'claude');
+  const codex = join(root, 'codex');
   const transcript = join(claude, 'projects', '-home-dev-weather-app', `${SESSION}.jsonl`);
   await mkdir(join(claude, 'projects', '-home-dev-weather-app'), { recursive: true });
   writeFixtureFile(plan, {
@@ -91,6 +100,8 @@ async function machine(host: keyof typeof TOKENS) {
       root,
       '--claude-dir',
       claude,
+      '--codex-dir',
+      codex,
       '--outbox',
       join(root, 'outbox.db'),
     ]);
@@ -239,6 +250,36 @@ test('an agent transcript on each machine appears in /api/agents with its cost; 
   assert.ok(near(b.costUsd, cost(2000, 0)), `ci-2 cost ${b.costUsd}`);
   assert.equal(a.responses, 1);
   assert.equal(a.usage.output, 500);
+});
+
+test('a Codex rollout is forwarded too, as a codex session of its machine', async () => {
+  const rollouts = join(dir, 'ci-2', 'codex', 'sessions', '2026', '12', '04');
+  await mkdir(rollouts, { recursive: true });
+  const at = Date.now();
+  await writeFile(
+    join(rollouts, `rollout-2026-12-04T02-00-00-${CODEX}.jsonl`),
+    lines([
+      codexSessionMeta(at, CODEX, '/home/dev/rusty'),
+      codexTurnContext(at + 1, 'gpt-5-codex', '/home/dev/rusty'),
+      codexTokenCount(
+        at + 2,
+        { input: 1200, cached: 200, output: 300 },
+        { input: 1200, cached: 200, output: 300 },
+      ),
+    ]),
+  );
+  const s = await waitFor(
+    async () => {
+      const a = await agentOf(`${CODEX}@ci-2`);
+      return a?.responses === 1 ? a : undefined;
+    },
+    20_000,
+    `the codex session (ci-2: ${two.output()})`,
+  );
+  assert.equal(s.kind, 'codex');
+  assert.equal(s.model, 'gpt-5-codex');
+  assert.equal(s.project, 'rusty');
+  assert.ok(s.costUsd > 0, `priced: ${s.costUsd}`);
 });
 
 test('a resent batch, or a forwarder restarted from its outbox, counts the cost once', async () => {

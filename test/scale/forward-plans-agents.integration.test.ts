@@ -348,8 +348,10 @@ test('a server killed, away and back: what was written meanwhile arrives, and no
   writeFixtureFile(one.plan, { path: 'execution/feedbacks/APPROVED_12.md' });
   await one.respond(0, 1000);
   await two.respond(10, 0);
-  // The forwarders retry against the closed port meanwhile.
-  await new Promise((r) => setTimeout(r, 1500));
+  // Both forwarders found the server gone (their queued events wait) before it is back.
+  for (const m of [one, two]) {
+    await waitFor(() => (/server unreachable/.test(m.output()) ? true : undefined), 20_000, 'away');
+  }
   server = await startServer(serveArgs);
   await waitFor(
     async () => ((await planOf('DEMO@ci-1'))?.status === 'complete' ? true : undefined),

@@ -99,7 +99,7 @@ test('agent events: typed to the leaf; unknown types, negative tokens and a file
     ).success,
   );
   assert.ok(!forwardedEvent.safeParse({ source: 'agents', event: { kind: 'reset' } }).success);
-  assert.ok(!forwardedEvent.safeParse(response({ sessionId: 'x'.repeat(201) })).success);
+  assert.ok(!forwardedEvent.safeParse(response({ sessionId: 'x'.repeat(501) })).success);
 });
 
 test('an event at the forward depth fits a batch within the server’s 64 levels; one deeper does not', () => {

@@ -146,6 +146,8 @@ const metricsEvent = z.discriminatedUnion('kind', [
 /** Longest PLAN text and parallel.json forwarded (the reader takes up to 4 MiB; a batch is 4 MiB). */
 export const MAX_FORWARD_PLAN_TEXT = 1024 * 1024;
 export const MAX_FORWARD_PARALLEL_TEXT = 256 * 1024;
+/** Most files of one plan folder forwarded (real plans hold tens to hundreds). */
+export const MAX_FORWARD_PLAN_FILES = 5000;
 const planId = text(500).min(1);
 const ms = at.nullable();
 
@@ -173,7 +175,7 @@ const planEvent = z.discriminatedUnion('type', [
             committedAt: ms.optional(),
           }),
         )
-        .max(5000),
+        .max(MAX_FORWARD_PLAN_FILES),
       readWarnings: z.array(text(4000)).max(200).optional(),
       readAt: ms.optional(),
     }),
@@ -189,7 +191,8 @@ const planEvent = z.discriminatedUnion('type', [
 const tokens = z.number().finite().nonnegative();
 const agentBase = {
   agent: z.enum(['claude', 'codex']),
-  sessionId,
+  // A Codex rollout without a uuid in its name is named by the file: longer than a build's id.
+  sessionId: text(500).min(1),
   agentId: text(200).min(1).nullable(),
   at,
   source: z.enum(['transcript', 'hook', 'otel']),

@@ -8,6 +8,7 @@ import {
   type ForwardAck,
   type ForwardedEvent,
   MAX_FORWARD_PARALLEL_TEXT,
+  MAX_FORWARD_PLAN_FILES,
   MAX_FORWARD_PLAN_TEXT,
 } from '../shared/forward.ts';
 import { jsonValueTooDeep } from '../shared/json-depth.ts';
@@ -226,6 +227,13 @@ export class Forwarder {
       // Cut JSON is no JSON: the plan is shown without its parallel plan rather than refused.
       input.parallelText = null;
       warnings.push(`parallel.json: over ${MAX_FORWARD_PARALLEL_TEXT} characters; not forwarded`);
+    }
+    if (input.files.length > MAX_FORWARD_PLAN_FILES) {
+      // The newest count most (what moved last); the plan is shown from them, and says so.
+      input.files = [...input.files]
+        .sort((x, y) => y.mtimeMs - x.mtimeMs)
+        .slice(0, MAX_FORWARD_PLAN_FILES);
+      warnings.push(`over ${MAX_FORWARD_PLAN_FILES} files; the newest forwarded`);
     }
     if (warnings.length > 0) input.readWarnings = warnings.slice(0, 200);
     this.#queue({ source: 'plans', event: { type: 'plan', input } } as ForwardedEvent);

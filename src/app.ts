@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AttentionConfig } from './attention-config.ts';
 import type { AppConfig } from './config.ts';
+import type { AgentInput } from './core/agents/events.ts';
 import { createEngines, createPlansPipeline, type Engines } from './engines.ts';
 import { AgentsEngine, buildPhases } from './hub/agents-engine.ts';
 import { AttentionEngine } from './hub/attention-engine.ts';
@@ -199,8 +200,8 @@ export async function createApp({
     logSweep.unref();
     closers.push(() => clearInterval(logSweep));
 
-    // Forwarded agent events wait for the checkpoint's restore (it replaces the book), then for its saves.
-    let agentsSaved: (() => Promise<void>) | null = null;
+    // Forwarded agent events wait for the checkpoint's restore (it replaces the book), then for their journal.
+    let agentsJournal: ((entries: AgentInput[]) => Promise<void>) | null = null;
     let agentsStarted = () => {};
     const agentsReady = new Promise<void>((resolve) => {
       agentsStarted = resolve;
@@ -237,7 +238,7 @@ export async function createApp({
             applyAgent: (event, file) => agents.apply(event, file),
             resetAgentFile: (file) => agents.resetFile(file),
             agentsReady: () => agentsReady,
-            agentsSaved: () => agentsSaved?.() ?? Promise.resolve(),
+            journalAgents: (entries) => agentsJournal?.(entries) ?? Promise.resolve(),
           },
           marks: store,
           logger,
@@ -256,7 +257,7 @@ export async function createApp({
     await planPipeline.idle();
     // After the roots: a transcript's cost goes to the build phase its folder's session is in.
     // With --no-agents a server follows no transcripts of its own, yet keeps a checkpoint for the
-    // agent sessions forwarders send it: it is what they are acknowledged against.
+    // agent sessions forwarders send it (with their journal: what they are acknowledged against).
     const agentConfig =
       config.agents ??
       (listen && config.dbPath !== ':memory:'
@@ -276,7 +277,7 @@ export async function createApp({
           logger,
           ...(config.pollMs ? { pollMs: config.pollMs } : {}),
         });
-        agentsSaved = agentSources.saveNow;
+        agentsJournal = agentSources.journal;
         closers.push(() => agentSources.stop());
         // Transcripts older than the retention period were read once; they do not stay.
         agents.forget(Date.now() - config.retentionDays * DAY_MS);

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { AgentEvent } from '../core/agents/events.ts';
+import type { AgentEvent, AgentInput } from '../core/agents/events.ts';
 import type { MetricsFileEvent } from '../core/metrics/inputs.ts';
 import type { PlanSourceEvent } from '../core/plans/types.ts';
 import { folderName } from '../core/session/derive.ts';
@@ -28,8 +28,11 @@ export interface ForwardTargets {
   resetAgentFile?(file: string): void;
   /** Resolves once the agents engine holds its restored state (forwarded events wait for it). */
   agentsReady?(): Promise<void>;
-  /** Resolves once the agents' state with every applied event is saved (their checkpoint). */
-  agentsSaved?(): Promise<void>;
+  /**
+   * Journals agent events just applied (called in the same tick): resolves
+   * once they are on disk beside the agents checkpoint.
+   */
+  journalAgents?(entries: AgentInput[]): Promise<void>;
 }
 
 const digest = (token: string) => createHash('sha256').update(token).digest();
@@ -161,7 +164,7 @@ export class ForwardIngest {
     let applied = 0;
     let duplicates = 0;
     let rejected = 0;
-    let agentEvents = 0;
+    const agentEntries: AgentInput[] = [];
     const writes: Promise<void>[] = [];
     for (const { seq, event } of batch.events) {
       if (seq <= acked) {
@@ -186,12 +189,16 @@ export class ForwardIngest {
       }
       // Engines take each event in order as it is handed over; only their stores' writes are
       // awaited, together: one event's write must not hold up the next one's apply.
-      writes.push(this.#apply(onHost(parsed.data, host), host));
+      const keyed = onHost(parsed.data, host);
+      writes.push(this.#apply(keyed, host));
       applied++;
-      if (parsed.data.source === 'agents') agentEvents++;
+      if (keyed.source === 'agents') agentEntries.push(journalEntry(keyed));
+    }
+    // Journaled in the tick they were applied, so an agents checkpoint either holds them or not.
+    if (agentEntries.length > 0 && this.#targets.journalAgents) {
+      writes.push(this.#targets.journalAgents(agentEntries));
     }
     await Promise.all(writes);
-    if (agentEvents > 0) await this.#targets.agentsSaved?.();
     if (batch.dropped > 0 && applied > 0) {
       this.#logger.warn(
         { host, dropped: batch.dropped },
@@ -380,4 +387,11 @@ function plansAndAgentsOnHost(forwarded: PlansOrAgents, host: string): PlansOrAg
     source: 'agents',
     event: { kind: 'event', file: e.file === null ? null : hostPath(host, e.file), event },
   };
+}
+
+function journalEntry(forwarded: ForwardedEvent): AgentInput {
+  const e = forwarded.event as
+    | { kind: 'reset'; file: string }
+    | { kind: 'event'; file: string | null; event: AgentEvent };
+  return e.kind === 'reset' ? { reset: e.file } : { file: e.file, event: e.event };
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AgentBook } from '../../core/agents/book.ts';
 import { DEFAULT_PRICES, mergePrices, type PriceTable } from '../../core/agents/prices.ts';
 import { AgentCheckpoint } from './checkpoint.ts';
+import { AgentJournal, type JournalEntry } from './journal.ts';
 import { AgentOffsets, type AgentSink, AgentTranscripts } from './transcripts.ts';
 
 /** Where coding agents write, and where their state is kept (see `serve --claude-dir`). */
@@ -56,11 +57,11 @@ export async function startAgentTranscripts(opts: {
 }): Promise<{
   transcripts: AgentTranscripts;
   /**
-   * Resolves once a checkpoint holding every change made before the call is
-   * on disk (saves shared by concurrent callers): what the forward ingest
-   * waits for before it acknowledges agent events.
+   * Journals forwarded agent events already applied (call it in the tick they
+   * were): resolves once they are on disk, what the forward ingest waits for
+   * before it acknowledges them. Without a checkpoint, resolves at once.
    */
-  saveNow(): Promise<void>;
+  journal(entries: JournalEntry[]): Promise<void>;
   stop(): Promise<void>;
 }> {
   const { config, sink, logger } = opts;
@@ -69,6 +70,12 @@ export async function startAgentTranscripts(opts: {
     : null;
   const saved = checkpoint ? await checkpoint.load(opts.prices) : null;
   if (saved) sink.replaceBook(saved.book);
+  const journal = config.checkpointPath ? new AgentJournal(config.checkpointPath, logger) : null;
+  // What forwarders were acknowledged for after that checkpoint, in order.
+  for (const entry of journal ? await journal.replay(saved?.journal ?? -1) : []) {
+    if ('reset' in entry) sink.resetFile(entry.reset);
+    else sink.apply(entry.event, entry.file);
+  }
   const offsets = new AgentOffsets(saved?.offsets ?? []);
   const transcripts = new AgentTranscripts({
     claudeDirs: config.claudeDirs,
@@ -83,19 +90,16 @@ export async function startAgentTranscripts(opts: {
   const save = async () => {
     if (!checkpoint || saving || sink.changes === savedAt) return;
     savedAt = sink.changes;
-    saving = checkpoint.save(sink.book, offsets.list()).finally(() => {
-      saving = null;
-    });
-    await saving;
-  };
-  const saveNow = async () => {
-    if (!checkpoint) return;
-    const target = sink.changes;
-    while (savedAt < target) {
-      if (saving) await saving;
-      else await save();
-    }
-    // A capture with those changes is taken (`savedAt` moves at capture); its write may still run.
+    // The capture and the rotation in one tick: later journal appends are past this checkpoint.
+    const covered = journal ? journal.rotate() : -1;
+    saving = checkpoint
+      .save(sink.book, offsets.list(), covered)
+      .then(async (written) => {
+        if (written && journal) await journal.drop(covered);
+      })
+      .finally(() => {
+        saving = null;
+      });
     await saving;
   };
   await transcripts.start();
@@ -104,7 +108,7 @@ export async function startAgentTranscripts(opts: {
   timer.unref();
   return {
     transcripts,
-    saveNow,
+    journal: (entries) => journal?.append(entries) ?? Promise.resolve(),
     stop: async () => {
       clearInterval(timer);
       await transcripts.stop();

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ServerProcess, startServer } from './helpers/server.ts';
@@ -72,6 +72,30 @@ describe('livestream as a new user runs it', () => {
   test('serve without Claude Code or Codex says so instead of an empty folder list', () => {
     assert.match(server.output(), /No Claude Code or Codex folder found/);
     assert.doesNotMatch(server.output(), /Following coding agents in {2}/);
+  });
+
+  test("a wildcard bind prints a login link with this machine's name, one a browser elsewhere can open", async () => {
+    const wide = await startServer([
+      '--host',
+      '0.0.0.0',
+      '--token',
+      's3cret',
+      '--root',
+      dir,
+      '--db',
+      join(dir, 'w.db'),
+      '--no-agents',
+    ]);
+    try {
+      const port = new URL(wide.url).port;
+      assert.match(
+        wide.output(),
+        new RegExp(`Open http://${hostname()}:${port}/auth\\?code=[0-9a-f]+ once`),
+      );
+      assert.doesNotMatch(wide.output(), /Open http:\/\/0\.0\.0\.0/);
+    } finally {
+      await wide.stop();
+    }
   });
 
   test('status piped into a reader that stops early exits 0 without a stack trace', async () => {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
@@ -44,6 +45,16 @@ interface ServeFlags {
   attentionConfig?: string;
   desktopNotify?: boolean;
   forwarderTokens?: string;
+}
+
+/**
+ * The one-time login line. On a wildcard bind (0.0.0.0, ::) the listening URL is no
+ * address a browser elsewhere can open, so the link names this machine instead.
+ */
+function loginLine(url: string, loginPath: string): string {
+  const at = new URL(url);
+  if (at.hostname === '0.0.0.0' || at.hostname === '[::]') at.hostname = hostname();
+  return `Open ${at.origin}${loginPath} once in your browser to log in.`;
 }
 
 function parseLogFormat(value: string): LogFormat {
@@ -183,7 +194,7 @@ async function serve(flags: ServeFlags): Promise<void> {
       onListening: (url, loginPath) => {
         // One write, so whoever waits for the "listening" line sees the login line with it.
         const lines = [`Livestream listening on ${url}`];
-        if (loginPath) lines.push(`Open ${url}${loginPath} once in your browser to log in.`);
+        if (loginPath) lines.push(loginLine(url, loginPath));
         process.stdout.write(`${lines.join('\n')}\n`);
       },
     });
@@ -266,9 +277,7 @@ async function serveReplica(config: AppConfig, logger: Logger, busUrl: string): 
     return explainListenError(err, config);
   }
   const lines = [`Livestream listening on ${replica.url}`];
-  if (replica.loginPath) {
-    lines.push(`Open ${replica.url}${replica.loginPath} once in your browser to log in.`);
-  }
+  if (replica.loginPath) lines.push(loginLine(replica.url, replica.loginPath));
   lines.push(
     `Replica (${replica.role}) on bus ${redact(busUrl)}; history in ${redact(config.storeUrl)}`,
   );

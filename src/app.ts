@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AttentionConfig } from './attention-config.ts';
 import type { AppConfig } from './config.ts';
+import type { AgentInput } from './core/agents/events.ts';
 import { createEngines, createPlansPipeline, type Engines } from './engines.ts';
 import { AgentsEngine, buildPhases } from './hub/agents-engine.ts';
 import { AttentionEngine } from './hub/attention-engine.ts';
@@ -199,6 +200,12 @@ export async function createApp({
     logSweep.unref();
     closers.push(() => clearInterval(logSweep));
 
+    // Forwarded agent events wait for the checkpoint's restore (it replaces the book), then for their journal.
+    let agentsJournal: ((entries: AgentInput[]) => Promise<void>) | null = null;
+    let agentsStarted = () => {};
+    const agentsReady = new Promise<void>((resolve) => {
+      agentsStarted = resolve;
+    });
     let server: FastifyInstance | null = null;
     let loginPath: string | null = null;
     const committed = committedHook(store, hub);
@@ -226,6 +233,12 @@ export async function createApp({
           targets: {
             applySession: (event) => sessions.apply(event),
             applyMetrics: (event) => metrics.apply(event),
+            applyPlan: (event) => plans.apply(event),
+            planIds: () => plans.list().map((p) => p.id),
+            applyAgent: (event, file) => agents.apply(event, file),
+            resetAgentFile: (file) => agents.resetFile(file),
+            agentsReady: () => agentsReady,
+            journalAgents: (entries) => agentsJournal?.(entries) ?? Promise.resolve(),
           },
           marks: store,
           logger,
@@ -243,17 +256,34 @@ export async function createApp({
     await scanned;
     await planPipeline.idle();
     // After the roots: a transcript's cost goes to the build phase its folder's session is in.
-    if (config.agents) {
-      const agentSources = await startAgentTranscripts({
-        config: config.agents,
-        sink: agents,
-        prices,
-        logger,
-        ...(config.pollMs ? { pollMs: config.pollMs } : {}),
-      });
-      closers.push(() => agentSources.stop());
-      // Transcripts older than the retention period were read once; they do not stay.
-      agents.forget(Date.now() - config.retentionDays * DAY_MS);
+    // With --no-agents a server follows no transcripts of its own, yet keeps a checkpoint for the
+    // agent sessions forwarders send it (with their journal: what they are acknowledged against).
+    const agentConfig =
+      config.agents ??
+      (listen && config.dbPath !== ':memory:'
+        ? {
+            claudeDirs: [],
+            codexDirs: [],
+            pricesFile: null,
+            checkpointPath: `${config.dbPath}.agents.json`,
+          }
+        : null);
+    try {
+      if (agentConfig) {
+        const agentSources = await startAgentTranscripts({
+          config: agentConfig,
+          sink: agents,
+          prices,
+          logger,
+          ...(config.pollMs ? { pollMs: config.pollMs } : {}),
+        });
+        agentsJournal = agentSources.journal;
+        closers.push(() => agentSources.stop());
+        // Transcripts older than the retention period were read once; they do not stay.
+        agents.forget(Date.now() - config.retentionDays * DAY_MS);
+      }
+    } finally {
+      agentsStarted();
     }
     return {
       hub,

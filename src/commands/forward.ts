@@ -5,9 +5,15 @@ import { createLogger, type LogFormat } from '../logger.ts';
 import { HOST_NAME, safeHostName } from '../shared/forward.ts';
 import { redact } from '../store/redact.ts';
 import { CliError, EXIT } from './errors.ts';
-import { checkRoots, collect, parsePositiveInt } from './options.ts';
+import {
+  type AgentFolderFlags,
+  agentFolders,
+  checkRoots,
+  collect,
+  parsePositiveInt,
+} from './options.ts';
 
-interface ForwardFlags {
+interface ForwardFlags extends AgentFolderFlags {
   to: string;
   token?: string;
   root?: string[];
@@ -55,6 +61,7 @@ async function forward(flags: ForwardFlags): Promise<void> {
   const outboxPath = resolve(
     flags.outbox ?? join(homedir(), '.livestream', `forward-outbox-${host}.db`),
   );
+  const agents = agentFolders(flags);
   const logger = createLogger(flags.logFormat ? { format: flags.logFormat } : {});
   const { Forwarder } = await import('../sources/forwarder.ts');
   const forwarder = new Forwarder({
@@ -66,12 +73,16 @@ async function forward(flags: ForwardFlags): Promise<void> {
     outboxMaxBytes: flags.outboxMb * 1024 * 1024,
     logger,
     pollMs: flags.poll ? flags.poll * 1000 : null,
+    agents,
   });
   await forwarder.start();
   const queued = forwarder.stats.queued;
   process.stdout.write(
     `Forwarding ${roots.join(', ')} to ${redact(to)} as ${host}; outbox ${outboxPath}${queued > 0 ? ` (${queued} events waiting)` : ''}\n`,
   );
+  const agentDirs = agents ? [...agents.claudeDirs, ...agents.codexDirs] : [];
+  if (agentDirs.length > 0)
+    process.stdout.write(`Forwarding coding agents in ${agentDirs.join(', ')}\n`);
   await new Promise<void>((resolveStop) => {
     const shutdown = () => {
       forwarder.stop().then(resolveStop, resolveStop);
@@ -103,6 +114,17 @@ export function register(program: Command): void {
       'poll the roots instead of OS file events (network filesystems)',
       parsePositiveInt('poll interval'),
     )
+    .option(
+      '--claude-dir <dir>',
+      'Claude Code folder holding projects/, repeatable (default as serve: $CLAUDE_CONFIG_DIR, or ~/.claude and ~/.config/claude)',
+      collect,
+    )
+    .option(
+      '--codex-dir <dir>',
+      'Codex folder holding sessions/, repeatable (default $CODEX_HOME or ~/.codex)',
+      collect,
+    )
+    .option('--no-agents', 'do not forward Claude Code and Codex sessions')
     .option('--log-format <format>', 'pretty or json (default: pretty on a terminal)')
     .action((flags: ForwardFlags) => forward(flags));
 }

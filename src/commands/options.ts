@@ -1,6 +1,6 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_PORT } from '../config.ts';
+import { DEFAULT_PORT, defaultClaudeDirs, defaultCodexDirs } from '../config.ts';
 import { CliError, EXIT } from './errors.ts';
 
 /** Parses a TCP port (0 picks a free one). */
@@ -68,4 +68,32 @@ export function serverUrl(flag: string | undefined, env: NodeJS.ProcessEnv = pro
   }
   const port = env.LIVESTREAM_PORT ?? String(DEFAULT_PORT);
   return `http://127.0.0.1:${port}`;
+}
+
+/** The flags `serve`, `status --root` and `forward` take to name the coding agents' folders. */
+export interface AgentFolderFlags {
+  claudeDir?: string[];
+  codexDir?: string[];
+  /** commander's negation of `--agents`: false with `--no-agents`. */
+  agents?: boolean;
+}
+
+/**
+ * The agent folders to follow: the flags' (watched even before they exist),
+ * else the default folders that exist (no warning for a tool not installed);
+ * null with `--no-agents`.
+ */
+export function agentFolders(
+  flags: AgentFolderFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): { claudeDirs: string[]; codexDirs: string[] } | null {
+  if (flags.agents === false) return null;
+  return {
+    claudeDirs: flags.claudeDir?.length
+      ? flags.claudeDir.map((d) => resolve(d))
+      : defaultClaudeDirs(env).filter((d) => existsSync(d)),
+    codexDirs: flags.codexDir?.length
+      ? flags.codexDir.map((d) => resolve(d))
+      : defaultCodexDirs(env).filter((d) => existsSync(d)),
+  };
 }

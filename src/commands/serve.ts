@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -11,8 +11,6 @@ import {
   DEFAULT_PORT,
   DEFAULT_RETENTION_DAYS,
   DEFAULT_TOKEN_BUDGET,
-  defaultClaudeDirs,
-  defaultCodexDirs,
   defaultDbPath,
   defaultWebDir,
 } from '../config.ts';
@@ -22,7 +20,7 @@ import type { Replica } from '../replica.ts';
 import { isLoopback } from '../server/security.ts';
 import { redact } from '../store/redact.ts';
 import { CliError, EXIT } from './errors.ts';
-import { checkRoots, collect, parsePort, parsePositiveInt } from './options.ts';
+import { agentFolders, checkRoots, collect, parsePort, parsePositiveInt } from './options.ts';
 
 interface ServeFlags {
   root?: string[];
@@ -147,16 +145,10 @@ function resolveAgents(
   env: NodeJS.ProcessEnv,
   dbPath: string,
 ): AppConfig['agents'] {
-  if (!flags.agents) return null;
-  // A default folder that does not exist is not watched (no warning for a tool not installed);
-  // one named by a flag is, and is picked up when it appears.
+  const folders = agentFolders(flags, env);
+  if (!folders) return null;
   return {
-    claudeDirs: flags.claudeDir?.length
-      ? flags.claudeDir.map((d) => resolve(d))
-      : defaultClaudeDirs(env).filter((d) => existsSync(d)),
-    codexDirs: flags.codexDir?.length
-      ? flags.codexDir.map((d) => resolve(d))
-      : defaultCodexDirs(env).filter((d) => existsSync(d)),
+    ...folders,
     pricesFile: flags.prices ? resolve(flags.prices) : null,
     checkpointPath: dbPath === ':memory:' ? null : `${dbPath}.agents.json`,
   };

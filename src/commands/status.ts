@@ -1,12 +1,9 @@
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   type AppConfig,
   DEFAULT_RETENTION_DAYS,
   DEFAULT_TOKEN_BUDGET,
-  defaultClaudeDirs,
-  defaultCodexDirs,
   defaultWebDir,
 } from '../config.ts';
 import { createLogger } from '../logger.ts';
@@ -14,7 +11,7 @@ import { type AgentSummary, totalTokens } from '../shared/agents.ts';
 import { type Alert, alertLabel, attentionQueue } from '../shared/attention.ts';
 import type { SessionStatus } from '../shared/model.ts';
 import { CliError, EXIT } from './errors.ts';
-import { checkRoots, collect, serverUrl } from './options.ts';
+import { checkRoots, collect, agentFolders as foldersOf, serverUrl } from './options.ts';
 
 interface StatusFlags {
   url?: string;
@@ -200,14 +197,10 @@ async function fromServer(url: string, token: string | undefined): Promise<Snaps
  * Nothing is checkpointed: every call reads them afresh.
  */
 function agentFolders(flags: StatusFlags): AppConfig['agents'] {
-  if (flags.agents === false) return null;
+  const folders = foldersOf(flags);
+  if (!folders) return null;
   return {
-    claudeDirs: flags.claudeDir?.length
-      ? flags.claudeDir.map((d) => resolve(d))
-      : defaultClaudeDirs().filter((d) => existsSync(d)),
-    codexDirs: flags.codexDir?.length
-      ? flags.codexDir.map((d) => resolve(d))
-      : defaultCodexDirs().filter((d) => existsSync(d)),
+    ...folders,
     pricesFile: flags.prices ? resolve(flags.prices) : null,
     checkpointPath: null,
   };

@@ -1,7 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type { Logger } from 'pino';
+import type { AgentEvent, AgentInput } from '../core/agents/events.ts';
 import type { MetricsFileEvent } from '../core/metrics/inputs.ts';
+import type { PlanSourceEvent } from '../core/plans/types.ts';
 import { folderName } from '../core/session/derive.ts';
 import type { SessionFileEvent } from '../core/session/events.ts';
 import {
@@ -17,6 +19,20 @@ import type { SessionStore } from '../store/types.ts';
 export interface ForwardTargets {
   applySession(event: SessionFileEvent): void;
   applyMetrics(event: MetricsFileEvent): boolean | Promise<boolean> | undefined;
+  /** The plans engine; absent: plan events are taken (acknowledged) and not kept. */
+  applyPlan?(event: PlanSourceEvent): void;
+  /** The plans the engine has (to drop a machine's plans removed while its forwarder was down). */
+  planIds?(): string[];
+  /** The agents engine (`AgentsEngine.apply`/`resetFile`); absent: agent events are not kept. */
+  applyAgent?(event: AgentEvent, file: string | null): void;
+  resetAgentFile?(file: string): void;
+  /** Resolves once the agents engine holds its restored state (forwarded events wait for it). */
+  agentsReady?(): Promise<void>;
+  /**
+   * Journals agent events just applied (called in the same tick): resolves
+   * once they are on disk beside the agents checkpoint.
+   */
+  journalAgents?(entries: AgentInput[]): Promise<void>;
 }
 
 const digest = (token: string) => createHash('sha256').update(token).digest();
@@ -104,6 +120,8 @@ export class ForwardIngest {
   readonly #chains = new Map<string, Promise<unknown>>();
   readonly tokens: ForwarderTokens | null;
   readonly #committed: (() => Promise<void>) | null;
+  /** Tells forwarders this process restarted (see `ForwardAck.boot`). */
+  readonly #boot = crypto.randomUUID();
 
   constructor(opts: {
     targets: ForwardTargets;
@@ -136,12 +154,17 @@ export class ForwardIngest {
   }
 
   async #ingest(batch: ForwardBatch, host: string): Promise<ForwardAck> {
+    if (batch.events.some((e) => (e.event as { source?: unknown } | null)?.source === 'agents')) {
+      // Applied before the checkpoint is restored, they would be replaced by it.
+      await this.#targets.agentsReady?.();
+    }
     const markPath = `forward:${batch.forwarder}`;
     const mark = (await this.#marks.getOffset(markPath))?.offset ?? 0;
     let acked = mark;
     let applied = 0;
     let duplicates = 0;
     let rejected = 0;
+    const agentEntries: AgentInput[] = [];
     const writes: Promise<void>[] = [];
     for (const { seq, event } of batch.events) {
       if (seq <= acked) {
@@ -166,8 +189,14 @@ export class ForwardIngest {
       }
       // Engines take each event in order as it is handed over; only their stores' writes are
       // awaited, together: one event's write must not hold up the next one's apply.
-      writes.push(this.#apply(onHost(parsed.data, host)));
+      const keyed = onHost(parsed.data, host);
+      writes.push(this.#apply(keyed, host));
       applied++;
+      if (keyed.source === 'agents') agentEntries.push(journalEntry(keyed));
+    }
+    // Journaled in the tick they were applied, so an agents checkpoint either holds them or not.
+    if (agentEntries.length > 0 && this.#targets.journalAgents) {
+      writes.push(this.#targets.journalAgents(agentEntries));
     }
     await Promise.all(writes);
     if (batch.dropped > 0 && applied > 0) {
@@ -181,12 +210,40 @@ export class ForwardIngest {
     }
     // The mark and the events' writes commit together before the forwarder drops them.
     await this.#committed?.();
-    return { acked, applied, duplicates, rejected, host };
+    return { acked, applied, duplicates, rejected, host, boot: this.#boot };
   }
 
-  async #apply(event: ForwardedEvent): Promise<void> {
+  /** `ids`: every plan `host` has (already `<id>@host`); its other plans on this server go. */
+  #dropStalePlans(ids: string[], host: string): void {
+    const { applyPlan, planIds } = this.#targets;
+    if (!applyPlan || !planIds) return;
+    const keep = new Set(ids);
+    for (const id of planIds()) {
+      if (id.includes('@') && hostOfId(id) === host && !keep.has(id)) {
+        applyPlan({ type: 'gone', id });
+      }
+    }
+    applyPlan({ type: 'synced' });
+  }
+
+  async #apply(event: ForwardedEvent, host: string): Promise<void> {
     if (event.source === 'session') {
       this.#targets.applySession(event.event as SessionFileEvent);
+      return;
+    }
+    if (event.source === 'plans') {
+      const e = event.event;
+      if (e.type === 'synced' && e.ids !== undefined) {
+        this.#dropStalePlans(e.ids, host);
+        return;
+      }
+      this.#targets.applyPlan?.(e as PlanSourceEvent);
+      return;
+    }
+    if (event.source === 'agents') {
+      const e = event.event;
+      if (e.kind === 'reset') this.#targets.resetAgentFile?.(e.file);
+      else this.#targets.applyAgent?.(e.event as AgentEvent, e.file);
       return;
     }
     const metrics = event.event as MetricsFileEvent;
@@ -201,6 +258,9 @@ export class ForwardIngest {
     }
   }
 }
+
+/** A plan's machine: what follows its id's last `@` (host names hold none). */
+const hostOfId = (id: string) => id.slice(id.lastIndexOf('@') + 1);
 
 /** A path on another machine, kept apart from this one's and every other machine's. */
 export function hostPath(host: string, path: string): string {
@@ -247,6 +307,9 @@ function onHost(forwarded: ForwardedEvent, host: string): ForwardedEvent {
       },
     };
   }
+  if (forwarded.source === 'plans' || forwarded.source === 'agents') {
+    return plansAndAgentsOnHost(forwarded, host);
+  }
   const e = forwarded.event;
   switch (e.kind) {
     case 'jsonl':
@@ -287,4 +350,48 @@ function onHost(forwarded: ForwardedEvent, host: string): ForwardedEvent {
         },
       };
   }
+}
+
+type PlansOrAgents = Extract<ForwardedEvent, { source: 'plans' | 'agents' }>;
+
+/**
+ * Plans and agent sessions as this server keys them: plan ids and agent
+ * session ids `<id>@host` (two machines' `DEMO_PLAN` or session stay two),
+ * plan folders, transcripts and working directories under `/@host` (so an
+ * agent's build phase is found in that machine's forwarded builds).
+ */
+function plansAndAgentsOnHost(forwarded: PlansOrAgents, host: string): PlansOrAgents {
+  const id = (own: string) => `${own}@${host}`;
+  if (forwarded.source === 'plans') {
+    const e = forwarded.event;
+    if (e.type === 'synced') {
+      const ids = e.ids?.map(id);
+      return { source: 'plans', event: ids ? { type: 'synced', ids } : { type: 'synced' } };
+    }
+    if (e.type === 'gone') return { source: 'plans', event: { type: 'gone', id: id(e.id) } };
+    return {
+      source: 'plans',
+      event: {
+        type: 'plan',
+        input: { ...e.input, id: id(e.input.id), path: hostPath(host, e.input.path) },
+      },
+    };
+  }
+  const e = forwarded.event;
+  if (e.kind === 'reset') {
+    return { source: 'agents', event: { kind: 'reset', file: hostPath(host, e.file) } };
+  }
+  const event = { ...e.event, sessionId: id(e.event.sessionId) };
+  if (event.type === 'meta' && event.cwd !== undefined) event.cwd = hostPath(host, event.cwd);
+  return {
+    source: 'agents',
+    event: { kind: 'event', file: e.file === null ? null : hostPath(host, e.file), event },
+  };
+}
+
+function journalEntry(forwarded: ForwardedEvent): AgentInput {
+  const e = forwarded.event as
+    | { kind: 'reset'; file: string }
+    | { kind: 'event'; file: string | null; event: AgentEvent };
+  return e.kind === 'reset' ? { reset: e.file } : { file: e.file, event: e.event };
 }

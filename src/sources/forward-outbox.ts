@@ -21,8 +21,8 @@ export interface OutboxStats {
 
 /**
  * `livestream forward`'s durable queue: a SQLite file holding the events not
- * yet acknowledged by the server, in order, with the JSONL tails' byte
- * offsets beside them. An event is committed here before the tail's offset
+ * yet acknowledged by the server, in order, with the JSONL tails' and agent
+ * transcripts' byte offsets beside them. An event is committed here before the tail's offset
  * moves, so a crash re-reads at most what was not queued yet; it leaves only
  * once the server acknowledged it.
  *
@@ -123,6 +123,10 @@ export class ForwardOutbox {
 
   async setOffset(offset: TailOffset): Promise<void> {
     this.#setOffset.run(offset.path, offset.offset, offset.ino, offset.size);
+  }
+
+  deleteOffset(path: string): void {
+    this.#db.prepare('DELETE FROM tail_offsets WHERE path = ?').run(path);
   }
 
   close(): void {

@@ -1,9 +1,22 @@
 import type { Logger } from 'pino';
+import type { AgentEvent } from '../core/agents/events.ts';
 import { metricsSink } from '../core/metrics/inputs.ts';
-import type { ForwardAck, ForwardedEvent } from '../shared/forward.ts';
+import type { PlanSourceEvent } from '../core/plans/types.ts';
+import {
+  FORWARD_EVENT_DEPTH,
+  FORWARD_WIRE_VERSION,
+  type ForwardAck,
+  type ForwardedEvent,
+  MAX_FORWARD_PARALLEL_TEXT,
+  MAX_FORWARD_PLAN_FILES,
+  MAX_FORWARD_PLAN_TEXT,
+} from '../shared/forward.ts';
+import { jsonValueTooDeep } from '../shared/json-depth.ts';
+import { AgentTranscripts, type TranscriptOffsets } from './agents/transcripts.ts';
 import { ForwardOutbox } from './forward-outbox.ts';
 import { JsonlLogHandler, ProjectMetricsHandler } from './metrics-files.ts';
 import { SessionFilesHandler } from './phase-files.ts';
+import { PlanFoldersSource } from './plans/folders.ts';
 import { RootWatcher } from './watcher.ts';
 
 export interface ForwarderOptions {
@@ -17,6 +30,10 @@ export interface ForwarderOptions {
   outboxMaxBytes?: number;
   logger: Logger;
   pollMs?: number | null;
+  /** The coding agents' folders to follow (as `serve --claude-dir/--codex-dir`); null: none. */
+  agents?: { claudeDirs: string[]; codexDirs: string[] } | null;
+  /** How long plan-file changes are coalesced before the folder is read (default 150 ms). */
+  planDebounceMs?: number;
   /** Largest batch sent (bytes, about); the server takes up to 4 MiB. */
   batchBytes?: number;
   /** Longest wait between attempts while the server is unreachable. */
@@ -38,7 +55,8 @@ const BATCH_EVENTS = 500;
 
 /**
  * `livestream forward`: the sources `serve` uses (phase files, checkpoints,
- * JSONL logs, project metric files), their events queued in a durable
+ * JSONL logs, project metric files, plan folders, Claude Code and Codex
+ * transcripts), their events queued in a durable
  * outbox and sent in order to a central server, each batch until it is
  * acknowledged. While the server is away, events wait on disk (bounded);
  * when it is back they go in order, and the server's ingest drops what it
@@ -49,6 +67,11 @@ export class Forwarder {
   readonly #outbox: ForwardOutbox;
   readonly #watcher: RootWatcher;
   readonly #handlers: { close(): void }[];
+  readonly #plans: PlanFoldersSource;
+  readonly #agents: AgentTranscripts | null;
+  /** The plan folders the server was told of, by id: sent again when the server restarts. */
+  readonly #planDirs = new Map<string, string>();
+  #serverBoot: string | null = null;
   #sent = 0;
   #connected = false;
   #lastError: string | null = null;
@@ -71,10 +94,20 @@ export class Forwarder {
       return true;
     });
     const projectFiles = new ProjectMetricsHandler(sink);
-    this.#handlers = [sessionFiles, projectFiles];
+    this.#plans = new PlanFoldersSource((event) => this.#queuePlan(event), {
+      logger: options.logger,
+      ...(options.planDebounceMs === undefined ? {} : { debounceMs: options.planDebounceMs }),
+    });
+    this.#handlers = [sessionFiles, projectFiles, this.#plans];
+    this.#agents = options.agents ? this.#agentTranscripts(options.agents) : null;
     this.#watcher = new RootWatcher({
       roots: options.roots,
-      handlers: [sessionFiles, new JsonlLogHandler(sink, this.#outbox), projectFiles],
+      handlers: [
+        sessionFiles,
+        new JsonlLogHandler(sink, this.#outbox),
+        projectFiles,
+        ...this.#plans.handlers(),
+      ],
       logger: options.logger,
       ...(options.pollMs ? { pollMs: options.pollMs } : {}),
     });
@@ -100,6 +133,8 @@ export class Forwarder {
   async start(): Promise<void> {
     this.#loop = this.#send();
     await this.#watcher.start();
+    await this.#plans.idle();
+    await this.#agents?.start();
   }
 
   /** Resolves once the outbox is empty (everything acknowledged). */
@@ -111,14 +146,109 @@ export class Forwarder {
   async stop(): Promise<void> {
     this.#stopped = true;
     await this.#watcher.stop();
+    await this.#agents?.stop();
     for (const handler of this.#handlers) handler.close();
     this.#wake?.();
     await this.#loop;
     this.#outbox.close();
   }
 
+  /**
+   * Transcripts read into the outbox: their events queued as they are parsed,
+   * their offsets kept in the outbox file beside them (so after a crash the
+   * tail re-reads at most what was not queued), under their own prefix.
+   */
+  #agentTranscripts(dirs: { claudeDirs: string[]; codexDirs: string[] }): AgentTranscripts {
+    const box = this.#outbox;
+    const key = (path: string) => `agent:${path}`;
+    const offsets: TranscriptOffsets = {
+      async getOffset(path) {
+        const saved = await box.getOffset(key(path));
+        return saved ? { ...saved, path } : null;
+      },
+      setOffset: (offset) => box.setOffset({ ...offset, path: key(offset.path) }),
+      delete: (path) => box.deleteOffset(key(path)),
+    };
+    return new AgentTranscripts({
+      claudeDirs: dirs.claudeDirs,
+      codexDirs: dirs.codexDirs,
+      offsets,
+      logger: this.#o.logger,
+      sink: {
+        apply: (event: AgentEvent, file: string | null) =>
+          this.#queue({
+            source: 'agents',
+            event: { kind: 'event', file, event },
+          } as ForwardedEvent),
+        resetFile: (file: string) =>
+          this.#queue({ source: 'agents', event: { kind: 'reset', file } }),
+      },
+      ...(this.#o.pollMs ? { pollMs: this.#o.pollMs } : {}),
+    });
+  }
+
+  /**
+   * The server keeps plans in memory only: a new server process has none of
+   * this machine's, so every plan folder is read and sent again (builds and
+   * agents are in its store and checkpoint).
+   */
+  #onBoot(boot: string | null): void {
+    if (boot === null || boot === this.#serverBoot) return;
+    const restarted = this.#serverBoot !== null;
+    this.#serverBoot = boot;
+    if (!restarted) return;
+    this.#o.logger.info(
+      { plans: this.#planDirs.size },
+      'forward: server restarted; plans sent again',
+    );
+    for (const dir of this.#planDirs.values()) this.#plans.touch(dir);
+  }
+
+  /** A plan read, its texts cut to what a batch carries (said in its warnings). */
+  #queuePlan(event: PlanSourceEvent): void {
+    if (event.type === 'synced') {
+      // The scan at start is complete: the plans it found are all this machine has.
+      this.#queue({ source: 'plans', event: { type: 'synced', ids: [...this.#planDirs.keys()] } });
+      return;
+    }
+    if (event.type === 'gone') {
+      this.#planDirs.delete(event.id);
+      this.#queue({ source: 'plans', event });
+      return;
+    }
+    const input = { ...event.input };
+    this.#planDirs.set(input.id, input.path);
+    const warnings = [...(input.readWarnings ?? [])];
+    if (input.planText !== null && input.planText.length > MAX_FORWARD_PLAN_TEXT) {
+      input.planText = input.planText.slice(0, MAX_FORWARD_PLAN_TEXT);
+      warnings.push(`${input.planFile}: cut to ${MAX_FORWARD_PLAN_TEXT} characters to forward it`);
+    }
+    if (input.parallelText !== null && input.parallelText.length > MAX_FORWARD_PARALLEL_TEXT) {
+      // Cut JSON is no JSON: the plan is shown without its parallel plan rather than refused.
+      input.parallelText = null;
+      warnings.push(`parallel.json: over ${MAX_FORWARD_PARALLEL_TEXT} characters; not forwarded`);
+    }
+    if (input.files.length > MAX_FORWARD_PLAN_FILES) {
+      // The newest count most (what moved last); the plan is shown from them, and says so.
+      input.files = [...input.files]
+        .sort((x, y) => y.mtimeMs - x.mtimeMs)
+        .slice(0, MAX_FORWARD_PLAN_FILES);
+      warnings.push(`over ${MAX_FORWARD_PLAN_FILES} files; the newest forwarded`);
+    }
+    if (warnings.length > 0) input.readWarnings = warnings.slice(0, 200);
+    this.#queue({ source: 'plans', event: { type: 'plan', input } } as ForwardedEvent);
+  }
+
   #queue(event: ForwardedEvent): void {
     if (this.#stopped) return;
+    if (jsonValueTooDeep(event, FORWARD_EVENT_DEPTH)) {
+      // The server would refuse the whole batch around it; the event alone goes.
+      this.#o.logger.warn(
+        { source: event.source, kind: 'kind' in event.event ? event.event.kind : undefined },
+        'forward: event nests too deep to send; dropped',
+      );
+      return;
+    }
     // A JSONL batch's `persist` is a function: JSON leaves it out.
     this.#outbox.add(event);
     this.#wake?.();
@@ -136,7 +266,7 @@ export class Forwarder {
         continue;
       }
       const box = this.#outbox.stats;
-      const body = `{"forwarder":${JSON.stringify(this.#outbox.id)},"host":${JSON.stringify(this.#o.host)},"dropped":${box.dropped},"events":[${entries
+      const body = `{"version":${FORWARD_WIRE_VERSION},"forwarder":${JSON.stringify(this.#outbox.id)},"host":${JSON.stringify(this.#o.host)},"dropped":${box.dropped},"events":[${entries
         .map((e) => `{"seq":${e.seq},"event":${e.body}}`)
         .join(',')}]}`;
       let failure: string;
@@ -153,6 +283,7 @@ export class Forwarder {
         if (response.ok) {
           const ack = (await response.json()) as ForwardAck;
           this.#outbox.ack(ack.acked);
+          this.#onBoot(ack.boot ?? null);
           this.#sent += entries.filter((e) => e.seq <= ack.acked).length;
           if (!this.#connected) this.#o.logger.info({ to: this.#o.to }, 'forward: connected');
           this.#connected = true;

@@ -85,6 +85,9 @@ export type AgentEvent = AgentEventBase &
     | { type: 'warning'; message: string }
   );
 
+/** One agent input as a server keeps it beside its checkpoint: an event with its transcript, or a transcript taken back. */
+export type AgentInput = { file: string | null; event: AgentEvent } | { reset: string };
+
 export type AgentEventOf<T extends AgentEvent['type']> = Extract<AgentEvent, { type: T }>;
 
 /** Epoch ms of an ISO timestamp, or `fallback` when it is missing or not a date. */

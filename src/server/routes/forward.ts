@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { forwardBatch } from '../../shared/forward.ts';
+import { FORWARD_WIRE_VERSION, forwardBatch } from '../../shared/forward.ts';
 import { sendError } from '../errors.ts';
 import type { ForwardIngest } from '../forward-ingest.ts';
 
@@ -43,6 +43,15 @@ export async function forwardRoutes(
         400,
         'bad_request',
         `invalid forward batch: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
+      );
+    }
+    if ((parsed.data.version ?? 1) > FORWARD_WIRE_VERSION) {
+      // Not 400: the forwarder would drop the batch. It keeps it until this server is upgraded.
+      return sendError(
+        reply,
+        426,
+        'upgrade_required',
+        `This server speaks forward version ${FORWARD_WIRE_VERSION}, the forwarder ${parsed.data.version}: upgrade the server.`,
       );
     }
     return ingest.ingest(parsed.data, host ?? parsed.data.host);

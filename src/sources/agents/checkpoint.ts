@@ -27,7 +27,9 @@ export class AgentCheckpoint {
   }
 
   /** The saved book and offsets; null when there is none or it cannot be used. */
-  async load(prices: PriceTable): Promise<{ book: AgentBook; offsets: TailOffset[] } | null> {
+  async load(
+    prices: PriceTable,
+  ): Promise<{ book: AgentBook; offsets: TailOffset[]; journal: number } | null> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
@@ -41,11 +43,19 @@ export class AgentCheckpoint {
       return null;
     }
     try {
-      const value = JSON.parse(text) as { book?: unknown; offsets?: TailOffset[] };
+      const value = JSON.parse(text) as {
+        book?: unknown;
+        offsets?: TailOffset[];
+        journal?: number;
+      };
       const book = fromSnapshot(prices, value.book);
       if (!book || !Array.isArray(value.offsets))
         throw new Error('not a checkpoint of this version');
-      return { book, offsets: value.offsets };
+      return {
+        book,
+        offsets: value.offsets,
+        journal: typeof value.journal === 'number' ? value.journal : -1,
+      };
     } catch (error) {
       this.#log.warn(
         { path: this.path, err: (error as Error).message },
@@ -56,12 +66,13 @@ export class AgentCheckpoint {
   }
 
   /**
-   * Both are captured in the same tick, so they agree; the write happens
-   * after. Each session's text is kept (UTF-8, outside the V8 heap) until the
+   * Both are captured in the same tick, so they agree (with `journal`, the
+   * forwarded events' journal generation they cover); the write happens
+   * after; true once it is on disk. Each session's text is kept (UTF-8, outside the V8 heap) until the
    * session changes: a save every 10 s serialises the sessions that moved,
    * not a month of them, so the event loop (hooks waiting on it) barely stalls.
    */
-  async save(book: AgentBook, offsets: TailOffset[]): Promise<void> {
+  async save(book: AgentBook, offsets: TailOffset[], journal = -1): Promise<boolean> {
     const text: Buffer[] = [Buffer.from(`{"book":${SNAPSHOT_HEAD}`)];
     let first = true;
     for (const s of book.sessions.values()) {
@@ -74,18 +85,20 @@ export class AgentCheckpoint {
       text.push(kept.text);
       first = false;
     }
-    text.push(Buffer.from(`]},"offsets":${JSON.stringify(offsets)}}`));
+    text.push(Buffer.from(`]},"offsets":${JSON.stringify(offsets)},"journal":${journal}}`));
     const tmp = `${this.path}.${process.pid}.tmp`;
     try {
       await mkdir(dirname(this.path), { recursive: true });
       await writeFile(tmp, text);
       await rename(tmp, this.path);
+      return true;
     } catch (error) {
       this.#log.warn(
         { path: this.path, err: (error as Error).message },
         'cannot save the agents checkpoint',
       );
       await rm(tmp, { force: true });
+      return false;
     }
   }
 }

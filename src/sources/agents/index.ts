@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AgentBook } from '../../core/agents/book.ts';
 import { DEFAULT_PRICES, mergePrices, type PriceTable } from '../../core/agents/prices.ts';
 import { AgentCheckpoint } from './checkpoint.ts';
+import { AgentJournal, type JournalEntry } from './journal.ts';
 import { AgentOffsets, type AgentSink, AgentTranscripts } from './transcripts.ts';
 
 /** Where coding agents write, and where their state is kept (see `serve --claude-dir`). */
@@ -53,13 +54,28 @@ export async function startAgentTranscripts(opts: {
   prices: PriceTable;
   logger: Logger;
   pollMs?: number;
-}): Promise<{ transcripts: AgentTranscripts; stop(): Promise<void> }> {
+}): Promise<{
+  transcripts: AgentTranscripts;
+  /**
+   * Journals forwarded agent events already applied (call it in the tick they
+   * were): resolves once they are on disk, what the forward ingest waits for
+   * before it acknowledges them. Without a checkpoint, resolves at once.
+   */
+  journal(entries: JournalEntry[]): Promise<void>;
+  stop(): Promise<void>;
+}> {
   const { config, sink, logger } = opts;
   const checkpoint = config.checkpointPath
     ? new AgentCheckpoint(config.checkpointPath, logger)
     : null;
   const saved = checkpoint ? await checkpoint.load(opts.prices) : null;
   if (saved) sink.replaceBook(saved.book);
+  const journal = config.checkpointPath ? new AgentJournal(config.checkpointPath, logger) : null;
+  // What forwarders were acknowledged for after that checkpoint, in order.
+  for (const entry of journal ? await journal.replay(saved?.journal ?? -1) : []) {
+    if ('reset' in entry) sink.resetFile(entry.reset);
+    else sink.apply(entry.event, entry.file);
+  }
   const offsets = new AgentOffsets(saved?.offsets ?? []);
   const transcripts = new AgentTranscripts({
     claudeDirs: config.claudeDirs,
@@ -74,9 +90,16 @@ export async function startAgentTranscripts(opts: {
   const save = async () => {
     if (!checkpoint || saving || sink.changes === savedAt) return;
     savedAt = sink.changes;
-    saving = checkpoint.save(sink.book, offsets.list()).finally(() => {
-      saving = null;
-    });
+    // The capture and the rotation in one tick: later journal appends are past this checkpoint.
+    const covered = journal ? journal.rotate() : -1;
+    saving = checkpoint
+      .save(sink.book, offsets.list(), covered)
+      .then(async (written) => {
+        if (written && journal) await journal.drop(covered);
+      })
+      .finally(() => {
+        saving = null;
+      });
     await saving;
   };
   await transcripts.start();
@@ -85,6 +108,7 @@ export async function startAgentTranscripts(opts: {
   timer.unref();
   return {
     transcripts,
+    journal: (entries) => journal?.append(entries) ?? Promise.resolve(),
     stop: async () => {
       clearInterval(timer);
       await transcripts.stop();

@@ -14,8 +14,15 @@ export interface AgentSink {
   resetFile(file: string): void;
 }
 
+/** Where a transcript's read offsets are kept: the checkpoint's (serve) or the forwarder's outbox. */
+export interface TranscriptOffsets {
+  getOffset(path: string): Promise<TailOffset | null>;
+  setOffset(offset: TailOffset): Promise<void>;
+  delete(path: string): void;
+}
+
 /** Offsets of the tailed transcripts, saved with the state they produced (see `AgentCheckpoint`). */
-export class AgentOffsets {
+export class AgentOffsets implements TranscriptOffsets {
   readonly #map = new Map<string, TailOffset>();
 
   constructor(saved: TailOffset[] = []) {
@@ -45,7 +52,7 @@ export interface AgentTranscriptsOptions {
   /** Codex home folders (each holds `sessions/`). */
   codexDirs: string[];
   sink: AgentSink;
-  offsets: AgentOffsets;
+  offsets: TranscriptOffsets;
   logger: Logger;
   pollMs?: number;
   /** Files read at once during the first scan: memory stays bounded by this × the tail's buffers. */

@@ -110,7 +110,9 @@ export async function createApp({
     // The store and the engines forget the same sessions, so memory does not keep what history dropped.
     const hub = options.hub ?? new MemoryHub({ bus: new InProcessBus({ codec: wireCodec }) });
     const prices = loadPrices(config.agents?.pricesFile ?? null);
-    const agents = new AgentsEngine({ hub, prices });
+    // The machine local sessions run on, named as `livestream forward` names it by default.
+    const host = safeHostName(hostname());
+    const agents = new AgentsEngine({ hub, prices, host });
     let engines: Engines | null = null;
     const retain = async () => {
       const before = Date.now() - config.retentionDays * DAY_MS;
@@ -132,8 +134,7 @@ export async function createApp({
       hub,
       store,
       logger,
-      // The machine local sessions run on, named as `livestream forward` names it by default.
-      host: safeHostName(hostname()),
+      host,
       ...(telemetry ? { telemetry } : {}),
       ...(config.tokenBudget === undefined ? {} : { tokenBudget: config.tokenBudget }),
     });

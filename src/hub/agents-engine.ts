@@ -8,6 +8,7 @@ import {
   type AgentTotals,
   totalTokens,
 } from '../shared/agents.ts';
+import { hostOfPath } from '../shared/forward.ts';
 import type { SessionDetail } from '../shared/model.ts';
 import { topic } from '../shared/topics.ts';
 import type { Hub } from './types.ts';
@@ -15,6 +16,8 @@ import type { Hub } from './types.ts';
 export interface AgentsEngineOptions {
   hub: Hub;
   prices: PriceTable;
+  /** The machine local agent sessions run on; a forwarded one's comes from its `/@host/` folder. */
+  host?: string;
 }
 
 /** The Context Foundry phase a folder's build was in at a moment, or null (no build there then). */
@@ -68,10 +71,12 @@ export class AgentsEngine {
   /** Bumped on every change: what a checkpoint compares to know it has something to save. */
   #changes = 0;
   #phaseAt: PhaseAt | null = null;
+  readonly #host: string | null;
 
   constructor(opts: AgentsEngineOptions) {
     this.#hub = opts.hub;
     this.#book = new AgentBook(opts.prices);
+    this.#host = opts.host ?? null;
   }
 
   get book(): AgentBook {
@@ -181,7 +186,9 @@ export class AgentsEngine {
     for (const id of this.#dirty) {
       const s = this.#book.sessions.get(id);
       if (!s) continue;
-      this.#summaries.set(id, summarize(s));
+      const summary = summarize(s);
+      const host = hostOfPath(s.cwd) ?? this.#host;
+      this.#summaries.set(id, host === null ? summary : { ...summary, host });
       this.#hub.set(topic('agent', id), detail(s));
     }
     this.#dirty.clear();

@@ -39,6 +39,8 @@ export interface AgentSummary {
   kind: AgentKind;
   /** The project folder (the session's working directory). */
   project: string;
+  /** The machine it runs on (as `SessionStatus.host`); absent from servers older than the field. */
+  host?: string;
   gitBranch: string | null;
   title: string | null;
   model: string | null;

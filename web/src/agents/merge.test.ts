@@ -58,3 +58,17 @@ test('one project on two machines: one project, two machines; unknown machines a
     ],
   );
 });
+
+test('agent sessions are filtered by their machine too', () => {
+  const agent = {
+    id: 'a2',
+    kind: 'codex',
+    project: 'shop',
+    host: 'ci-3',
+    state: 'working',
+    lastAt: 5,
+  } as AgentSummary;
+  const work = mergeWork([build('shop', '/home/dev/shop', 'laptop')], [agent]);
+  assert.deepEqual(machinesOf(work), ['ci-3', 'laptop']);
+  assert.equal(work.find((w) => w.id === 'a2')?.machine, 'ci-3');
+});

@@ -5,7 +5,7 @@ import type { SessionState, SessionStatus } from '../../../src/shared/model.ts';
 export type WorkKind = 'all' | 'build' | AgentKind;
 export const WORK_KINDS: WorkKind[] = ['all', 'build', 'claude', 'codex'];
 
-/** `machine` is the build's host; '' when unknown (agent sessions, servers older than the field). */
+/** `machine` is the session's host; '' when unknown (servers older than the field). */
 export type WorkItem =
   | {
       kind: 'build';
@@ -66,7 +66,7 @@ export function mergeWork(builds: SessionStatus[], agents: AgentSummary[]): Work
       live: a.state === 'working' || a.state === 'waiting',
       at: a.lastAt,
       project: a.project,
-      machine: '',
+      machine: a.host ?? '',
       a,
     })),
   ];
@@ -77,7 +77,7 @@ export function projectsOf(items: WorkItem[]): string[] {
   return [...new Set(items.map((i) => i.project).filter((p) => p !== ''))].sort();
 }
 
-/** The machines the builds run on, for the machine filter. */
+/** The machines the builds and agents run on, for the machine filter. */
 export function machinesOf(items: WorkItem[]): string[] {
   return [...new Set(items.map((i) => i.machine).filter((m) => m !== ''))].sort();
 }

@@ -145,6 +145,15 @@ describe('livestream as a new user runs it', () => {
     const format = await run(dir, ['serve', '--port', '0', '--log-format', 'xml']);
     assert.equal(format.code, 2);
     assert.match(format.stderr, /invalid --log-format 'xml': use pretty or json/);
+    const forwardFormat = await run(dir, [
+      'forward',
+      '--to',
+      'http://127.0.0.1:9',
+      '--log-format',
+      'xml',
+    ]);
+    assert.equal(forwardFormat.code, 2);
+    assert.match(forwardFormat.stderr, /invalid --log-format 'xml': use pretty or json/);
     const url = await run(dir, ['status', '--url', 'localhost:8080']);
     assert.equal(url.code, 2);
     assert.match(url.stderr, /invalid --url 'localhost:8080': .*http:\/\/127\.0\.0\.1:8080/);

@@ -10,6 +10,7 @@ import {
   agentFolders,
   checkRoots,
   collect,
+  parseLogFormat,
   parsePositiveInt,
 } from './options.ts';
 
@@ -125,6 +126,10 @@ export function register(program: Command): void {
       collect,
     )
     .option('--no-agents', 'do not forward Claude Code and Codex sessions')
-    .option('--log-format <format>', 'pretty or json (default: pretty on a terminal)')
+    .option(
+      '--log-format <format>',
+      'pretty or json (default: pretty on a terminal)',
+      parseLogFormat,
+    )
     .action((flags: ForwardFlags) => forward(flags));
 }

@@ -1,7 +1,14 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_PORT, defaultClaudeDirs, defaultCodexDirs } from '../config.ts';
+import type { LogFormat } from '../logger.ts';
 import { CliError, EXIT } from './errors.ts';
+
+/** Parses `--log-format`: a typo is refused rather than ignored. */
+export function parseLogFormat(value: string): LogFormat {
+  if (value === 'pretty' || value === 'json') return value;
+  throw new CliError(`invalid --log-format '${value}': use pretty or json`, EXIT.usage);
+}
 
 /** Parses a TCP port (0 picks a free one). */
 export function parsePort(value: string): number {

@@ -20,7 +20,14 @@ import type { Replica } from '../replica.ts';
 import { isLoopback } from '../server/security.ts';
 import { redact } from '../store/redact.ts';
 import { CliError, EXIT } from './errors.ts';
-import { agentFolders, checkRoots, collect, parsePort, parsePositiveInt } from './options.ts';
+import {
+  agentFolders,
+  checkRoots,
+  collect,
+  parseLogFormat,
+  parsePort,
+  parsePositiveInt,
+} from './options.ts';
 
 interface ServeFlags {
   root?: string[];
@@ -58,11 +65,6 @@ function loginLine(url: string, loginPath: string): string {
   const at = new URL(url);
   if (at.hostname === '0.0.0.0' || at.hostname === '[::]') at.hostname = hostname();
   return `Open ${at.origin}${loginPath} once in your browser to log in.`;
-}
-
-function parseLogFormat(value: string): LogFormat {
-  if (value === 'pretty' || value === 'json') return value;
-  throw new CliError(`invalid --log-format '${value}': use pretty or json`, EXIT.usage);
 }
 
 /** Checks each `--webhook` without ever echoing it: the URL holds the receiver's secret. */

@@ -5,11 +5,18 @@ import { after, test } from 'node:test';
 import type { Alert } from '../../src/shared/attention.ts';
 import { planText, tempDir, writePlan } from '../helpers/plan-fixtures.ts';
 import { type ServerProcess, startServer } from '../helpers/server.ts';
-import { cliEntry, hasTmux, killSession, nodeBin, REPO, tmux, waitForScreen } from './helpers.ts';
+import {
+  cliEntry,
+  killSession,
+  nodeBin,
+  REPO,
+  skipWithoutTmux,
+  tmux,
+  waitForScreen,
+  writePhase,
+} from './helpers.ts';
 
-const skip = hasTmux
-  ? false
-  : 'tmux is not installed: the terminal end-to-end tests need it (apt-get install tmux)';
+const skip = skipWithoutTmux;
 const { dir, cleanup } = tempDir('livestream-tui-attention-');
 const session = `ls-attention-${process.pid}`;
 let server: ServerProcess | null = null;
@@ -18,15 +25,6 @@ after(async () => {
   await server?.stop();
   cleanup();
 });
-
-function writePhase(root: string, project: string, fields: Record<string, unknown>): void {
-  const folder = join(root, project, '.context-foundry');
-  mkdirSync(folder, { recursive: true });
-  writeFileSync(
-    join(folder, 'current-phase.json'),
-    JSON.stringify({ session_id: project, phase_number: '5/7', ...fields }),
-  );
-}
 
 async function attention(url: string): Promise<{ queue: Alert[]; alerts: Alert[] }> {
   const res = await fetch(`${url}/api/attention`);
@@ -51,6 +49,7 @@ test('the attention queue in the TUI: banner, reasons and since, acknowledge, sn
   const root = join(dir, 'projects');
   mkdirSync(root, { recursive: true });
   writePhase(root, 'weather-app', {
+    phase_number: '5/7',
     current_phase: 'Test',
     status: 'failed',
     progress_detail: 'tests failed 3 times',
@@ -97,7 +96,11 @@ test('the attention queue in the TUI: banner, reasons and since, acknowledge, sn
   );
 
   // A new failure while the dashboard runs is announced on the desktop; the one open at start is not.
-  writePhase(root, 'api-server', { current_phase: 'Builder', status: 'error' });
+  writePhase(root, 'api-server', {
+    phase_number: '5/7',
+    current_phase: 'Builder',
+    status: 'error',
+  });
   await waitForScreen(session, (s) => s.includes('2 need you'), 'the second alert');
   await until(
     async () => (existsSync(calls) ? readFileSync(calls, 'utf8') : ''),

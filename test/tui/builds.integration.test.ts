@@ -5,11 +5,16 @@ import { after, test } from 'node:test';
 import { claudeAssistant, claudePrompt, lines } from '../helpers/agent-transcripts.ts';
 import { planText, tempDir, writeFixtureFile, writePlan } from '../helpers/plan-fixtures.ts';
 import { type ServerProcess, startServer } from '../helpers/server.ts';
-import { hasTmux, killSession, startDashboard, tmux, waitForScreen } from './helpers.ts';
+import {
+  killSession,
+  skipWithoutTmux,
+  startDashboard,
+  tmux,
+  waitForScreen,
+  writePhase,
+} from './helpers.ts';
 
-const skip = hasTmux
-  ? false
-  : 'tmux is not installed: the terminal end-to-end tests need it (apt-get install tmux)';
+const skip = skipWithoutTmux;
 const { dir, cleanup } = tempDir('livestream-tui-builds-');
 const session = `ls-builds-${process.pid}`;
 let server: ServerProcess | null = null;
@@ -19,21 +24,13 @@ after(async () => {
   cleanup();
 });
 
-function writePhase(root: string, project: string, fields: Record<string, unknown>): void {
-  const folder = join(root, project, '.context-foundry');
-  mkdirSync(folder, { recursive: true });
-  writeFileSync(
-    join(folder, 'current-phase.json'),
-    JSON.stringify({ session_id: project, phase_number: '3/7', ...fields }),
-  );
-}
-
 test('plans --connect: the Builds screen shows a running server’s sessions, live', {
   skip,
 }, async () => {
   const root = join(dir, 'projects');
   mkdirSync(root, { recursive: true });
   writePhase(root, 'weather-app', {
+    phase_number: '3/7',
     current_phase: 'Builder',
     status: 'building',
     progress_detail: 'writing the API',
@@ -79,7 +76,11 @@ test('plans --connect: the Builds screen shows a running server’s sessions, li
   // Sonnet 4.5: 1000 × $3 + 20,000 × $15 per million.
   assert.match(builds.screen, /c0ffee00\s+claude\s+weather-app\s+working\s+21k\s+\$0\.30/);
 
-  writePhase(root, 'weather-app', { current_phase: 'Test', status: 'testing' });
+  writePhase(root, 'weather-app', {
+    phase_number: '3/7',
+    current_phase: 'Test',
+    status: 'testing',
+  });
   await waitForScreen(
     session,
     (s) => /weather-app\s+Test\s+3\/7\s+testing/.test(s),

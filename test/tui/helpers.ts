@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const REPO = join(import.meta.dirname, '..', '..');
@@ -15,6 +16,21 @@ export function nodeBin(): string {
 }
 
 export const hasTmux = spawnSync('tmux', ['-V']).status === 0;
+
+/** `skip` for the terminal end-to-end tests where tmux is missing, with what to install. */
+export const skipWithoutTmux = hasTmux
+  ? false
+  : 'tmux is not installed: the terminal end-to-end tests need it (apt-get install tmux)';
+
+/** Writes `<root>/<project>/.context-foundry/current-phase.json` with the session id of the project. */
+export function writePhase(root: string, project: string, fields: Record<string, unknown>): void {
+  const folder = join(root, project, '.context-foundry');
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(
+    join(folder, 'current-phase.json'),
+    JSON.stringify({ session_id: project, ...fields }),
+  );
+}
 
 export function tmux(...args: string[]): string {
   return execFileSync('tmux', args, { encoding: 'utf8' });

@@ -242,13 +242,18 @@ async function serve(flags: ServeFlags): Promise<void> {
     );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
-  await new Promise<void>((resolveStop) => {
+  await untilSignal(logger, () => app.stop());
+}
+
+/** Runs until SIGINT or SIGTERM, then stops once (a second signal while stopping is ignored). */
+function untilSignal(logger: Logger, stop: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolveStop) => {
     let stopping = false;
     const shutdown = (signal: string) => {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down');
-      app.stop().then(resolveStop, resolveStop);
+      stop().then(resolveStop, resolveStop);
     };
     process.once('SIGINT', () => shutdown('SIGINT'));
     process.once('SIGTERM', () => shutdown('SIGTERM'));
@@ -292,17 +297,7 @@ async function serveReplica(config: AppConfig, logger: Logger, busUrl: string): 
     `Replica (${replica.role}) on bus ${redact(busUrl)}; history in ${redact(config.storeUrl)}`,
   );
   process.stdout.write(`${lines.join('\n')}\n`);
-  await new Promise<void>((resolveStop) => {
-    let stopping = false;
-    const shutdown = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'shutting down');
-      replica.stop().then(resolveStop, resolveStop);
-    };
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-  });
+  await untilSignal(logger, () => replica.stop());
 }
 
 export function register(program: Command): void {

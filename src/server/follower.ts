@@ -1,14 +1,13 @@
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config.ts';
 import type { Hub } from '../hub/types.ts';
 import { PROMETHEUS_CONTENT_TYPE, registerProcessMetrics, Telemetry } from '../telemetry.ts';
-import { installErrorHandler, sendError } from './errors.ts';
+import { sendError } from './errors.ts';
 import { installRateLimit } from './rate-limit.ts';
 import { FORWARD_PATH } from './routes/forward.ts';
 import { installSecurity } from './security.ts';
-import { BODY_LIMIT } from './server.ts';
+import { createFastify } from './server.ts';
 import { staticRoutes } from './static.ts';
 import { legacyRoutes } from './ws/legacy.ts';
 import { protocolRoutes, websocketServerOptions, wsStats } from './ws/protocol.ts';
@@ -46,15 +45,8 @@ const HOP_HEADERS = new Set([
  */
 export async function buildFollowerServer(deps: FollowerDeps) {
   const { config, hub } = deps;
-  const app: FastifyInstance = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: BODY_LIMIT,
-    routerOptions: { maxParamLength: 16 * 1024 },
-    return503OnClosing: true,
-    forceCloseConnections: true,
-  });
-  installErrorHandler(app);
+  // The same limits as the writer's server, connection caps and idle timeouts included.
+  const app = createFastify(config, deps.logger);
   const loginPath = await installSecurity(app, {
     token: config.token,
     allowedOrigins: config.allowedOrigins,

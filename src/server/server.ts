@@ -66,11 +66,13 @@ export interface ServerDeps {
 /** Largest HTTP body accepted (phase documents are a few KB). */
 export const BODY_LIMIT = 1024 * 1024;
 
-/** Builds the HTTP + WebSocket server; `listen()` resolves with its base URL. */
-export async function buildServer(deps: ServerDeps) {
-  const { config, hub } = deps;
+/**
+ * The Fastify instance every server starts from, the writer's and a follower's
+ * alike: body and id limits, JSON errors, connection caps and idle timeouts.
+ */
+export function createFastify(config: AppConfig, logger: Logger): FastifyInstance {
   const app: FastifyInstance = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance: logger as FastifyBaseLogger,
     // Per-request lines would drown the log of a dashboard polled all day.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
@@ -82,6 +84,13 @@ export async function buildServer(deps: ServerDeps) {
   });
   installErrorHandler(app);
   installConnectionLimits(app, withDefaults(config.connections));
+  return app;
+}
+
+/** Builds the HTTP + WebSocket server; `listen()` resolves with its base URL. */
+export async function buildServer(deps: ServerDeps) {
+  const { config, hub } = deps;
+  const app = createFastify(config, deps.logger);
   installJsonBodies(app);
   const loginPath = await installSecurity(app, {
     token: config.token,

@@ -1,4 +1,9 @@
-import type { AgentDetail, AgentNode, AgentToolCall } from '../../../src/shared/agents.ts';
+import type {
+  AgentDetail,
+  AgentNode,
+  AgentToolCall,
+  TokenUsage,
+} from '../../../src/shared/agents.ts';
 import { ConnectionAware } from '../components/ConnectionAware.tsx';
 import { ProgressBar } from '../components/ProgressBar.tsx';
 import { useLive } from '../lib/live.tsx';
@@ -85,9 +90,24 @@ export function AgentPage({ id }: { id: string }) {
       </section>
       <div className="two-col">
         <AgentTree detail={detail} />
-        <ModelTable detail={detail} />
+        <CostTable
+          id="agent-models-h"
+          title="Cost by model"
+          column="Model"
+          attr="data-model"
+          rows={detail.models.map((m) => ({ ...m, key: m.model }))}
+        />
       </div>
-      {s.phases.length > 0 && <PhaseTable detail={detail} />}
+      {s.phases.length > 0 && (
+        // Cost by phase: the build's phases inside a Context Foundry build, else the context windows.
+        <CostTable
+          id="agent-phases-h"
+          title="Cost by phase"
+          column="Phase"
+          attr="data-phase"
+          rows={s.phases.map((p) => ({ ...p, key: p.phase, priced: true }))}
+        />
+      )}
       <ToolTimeline tools={detail.tools} now={now} />
       {detail.events.length > 0 && (
         <section className="card" aria-labelledby="agent-events-h">
@@ -154,59 +174,51 @@ function AgentTree({ detail }: { detail: AgentDetail }) {
   );
 }
 
-function ModelTable({ detail }: { detail: AgentDetail }) {
-  return (
-    <section className="card" aria-labelledby="agent-models-h">
-      <h2 id="agent-models-h">Cost by model</h2>
-      <table className="data compact">
-        <thead>
-          <tr>
-            <th>Model</th>
-            <th className="num">Responses</th>
-            <th className="num">Tokens</th>
-            <th className="num">Cost</th>
-          </tr>
-        </thead>
-        <tbody>
-          {detail.models.map((m) => (
-            <tr key={m.model} data-model={m.model}>
-              <td>{m.model}</td>
-              <td className="num">{m.responses}</td>
-              <td className="num" title={usageTitle(m.usage)}>
-                {tokensOf(m)}
-              </td>
-              <td className="num">{m.priced ? formatUsd(m.costUsd) : 'not priced'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </section>
-  );
+/** One row of a cost table: responses, tokens and cost of a model or a phase. */
+interface CostRow {
+  key: string;
+  responses: number;
+  usage: TokenUsage;
+  costUsd: number;
+  /** False when the model is not in the price table: its tokens are counted, not priced. */
+  priced: boolean;
 }
 
-/** Cost by phase: the build's phases inside a Context Foundry build, else the context windows. */
-function PhaseTable({ detail }: { detail: AgentDetail }) {
+/** Cost by model or by phase; `attr` names the row's data attribute (`data-model`, `data-phase`). */
+function CostTable({
+  id,
+  title,
+  column,
+  attr,
+  rows,
+}: {
+  id: string;
+  title: string;
+  column: string;
+  attr: 'data-model' | 'data-phase';
+  rows: CostRow[];
+}) {
   return (
-    <section className="card" aria-labelledby="agent-phases-h">
-      <h2 id="agent-phases-h">Cost by phase</h2>
+    <section className="card" aria-labelledby={id}>
+      <h2 id={id}>{title}</h2>
       <table className="data compact">
         <thead>
           <tr>
-            <th>Phase</th>
+            <th>{column}</th>
             <th className="num">Responses</th>
             <th className="num">Tokens</th>
             <th className="num">Cost</th>
           </tr>
         </thead>
         <tbody>
-          {detail.summary.phases.map((p) => (
-            <tr key={p.phase} data-phase={p.phase}>
-              <td>{p.phase}</td>
-              <td className="num">{p.responses}</td>
-              <td className="num" title={usageTitle(p.usage)}>
-                {tokensOf(p)}
+          {rows.map((r) => (
+            <tr key={r.key} {...{ [attr]: r.key }}>
+              <td>{r.key}</td>
+              <td className="num">{r.responses}</td>
+              <td className="num" title={usageTitle(r.usage)}>
+                {tokensOf(r)}
               </td>
-              <td className="num">{formatUsd(p.costUsd)}</td>
+              <td className="num">{r.priced ? formatUsd(r.costUsd) : 'not priced'}</td>
             </tr>
           ))}
         </tbody>

@@ -131,25 +131,30 @@ function toolParameters(raw: OtlpScalar | undefined): unknown {
   }
 }
 
-/** A tool call OTel reports once, when it has ended: its start and its end. */
-function toolCall(
+/**
+ * A tool call OTel reports once, when it has ended: its start and its end. The
+ * vendors name the call's id and its input differently (Claude Code
+ * `tool_use_id`/`tool_parameters`, Codex `call_id`/`arguments`).
+ */
+function toolResult(
   base: AgentEventBase,
-  id: string,
-  name: string,
-  input: unknown,
-  durationMs: number,
-  ok: boolean | null,
+  a: OtlpLogRecord['attrs'],
+  idKey: string,
+  inputKey: string,
 ): AgentEvent[] {
+  const id = str(a[idKey]);
+  if (!id) return [];
+  const name = str(a.tool_name) ?? 'tool';
   return [
     {
       ...base,
-      at: base.at - durationMs,
+      at: base.at - num(a.duration_ms),
       type: 'tool_start',
       toolUseId: id,
       name,
-      summary: summarizeInput(name, input),
+      summary: summarizeInput(name, toolParameters(a[inputKey])),
     },
-    { ...base, type: 'tool_end', toolUseId: id, isError: ok === false },
+    { ...base, type: 'tool_end', toolUseId: id, isError: truthy(a.success) === false },
   ];
 }
 
@@ -196,19 +201,8 @@ function claudeRecord(event: string, r: OtlpLogRecord, base: AgentEventBase): Ag
         { ...base, type: 'error', message: clip(status ? `${status} ${message}` : message, 300) },
       ];
     }
-    case 'tool_result': {
-      const id = str(a.tool_use_id);
-      if (!id) return [];
-      const name = str(a.tool_name) ?? 'tool';
-      return toolCall(
-        base,
-        id,
-        name,
-        toolParameters(a.tool_parameters),
-        num(a.duration_ms),
-        truthy(a.success),
-      );
-    }
+    case 'tool_result':
+      return toolResult(base, a, 'tool_use_id', 'tool_parameters');
     case 'tool_decision':
       return [];
     default:
@@ -254,19 +248,8 @@ function codexRecord(event: string, r: OtlpLogRecord, base: AgentEventBase): Age
         },
       ];
     }
-    case 'tool_result': {
-      const id = str(a.call_id);
-      if (!id) return [];
-      const name = str(a.tool_name) ?? 'tool';
-      return toolCall(
-        base,
-        id,
-        name,
-        toolParameters(a.arguments),
-        num(a.duration_ms),
-        truthy(a.success),
-      );
-    }
+    case 'tool_result':
+      return toolResult(base, a, 'call_id', 'arguments');
     default:
       return [];
   }

@@ -25,7 +25,7 @@ import { safeHostName } from './shared/forward.ts';
 import { topic } from './shared/topics.ts';
 import { loadPrices, startAgentTranscripts } from './sources/agents/index.ts';
 import { RootWatcher } from './sources/watcher.ts';
-import { type AlertStore, SqliteAlertStore } from './store/alert-store.ts';
+import type { AlertStore } from './store/alert-store.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import type { HistoryStore } from './store/types.ts';
 import type { Telemetry } from './telemetry.ts';
@@ -147,10 +147,7 @@ export async function createApp({
 
     // Attention reads the hub's topics only; it starts before the watcher so it sees every change.
     // Alerts live beside the history, so replicas on one PostgreSQL share them.
-    const alerts: AlertStore =
-      store instanceof SqliteStore
-        ? new SqliteAlertStore(store.database, logger)
-        : (store as unknown as { alertStore(): AlertStore }).alertStore();
+    const alerts: AlertStore = store.alertStore();
     const attentionConfig = new AttentionConfig({
       file: config.attentionConfigPath ?? null,
       logger,
@@ -209,7 +206,7 @@ export async function createApp({
     });
     let server: FastifyInstance | null = null;
     let loginPath: string | null = null;
-    const committed = committedHook(store, hub);
+    const committed = busCommitted(hub);
     if (listen && telemetry) {
       // Loaded only to listen: `status` reads folders without paying for Fastify.
       const { buildServer } = await import('./server/server.ts');
@@ -230,7 +227,10 @@ export async function createApp({
         watcherStats: () => ({ ...watcher.stats, scan: watcher.progress() }),
         ...(committed ? { committed } : {}),
         forward: new ForwardIngest({
-          ...(committed ? { committed } : {}),
+          // The batch's writes and its mark, in the store and on a shared bus's log.
+          committed: async () => {
+            await Promise.all([store.flush(), committed?.()]);
+          },
           targets: {
             applySession: (event) => sessions.apply(event),
             applyMetrics: (event) => metrics.apply(event),
@@ -309,22 +309,15 @@ export async function createApp({
 }
 
 /**
- * What an acknowledgement waits for beyond the turn SQLite commits in: the
- * PostgreSQL transaction, and a shared bus's log, so a replica killed right
- * after answering has lost nothing it acknowledged. Null on the embedded default.
+ * What an acknowledgement waits for beyond the store's own commit (which the
+ * write routes wait for through `store.flush()`): a shared bus's log, so a
+ * replica killed right after answering has lost nothing it acknowledged.
+ * Null on the in-process bus.
  */
-function committedHook(store: HistoryStore, hub: MemoryHub): (() => Promise<void>) | null {
-  const flushes: (() => Promise<void>)[] = [];
-  if (!(store instanceof SqliteStore)) {
-    const remote = store as unknown as { flush(): Promise<void> };
-    flushes.push(() => remote.flush());
-  }
+function busCommitted(hub: MemoryHub): (() => Promise<void>) | null {
   const bus = hub.bus as { flush?: () => Promise<void> };
-  if (typeof bus.flush === 'function') flushes.push(() => (bus.flush as () => Promise<void>)());
-  if (flushes.length === 0) return null;
-  return async () => {
-    await Promise.all(flushes.map((flush) => flush()));
-  };
+  const flush = bus.flush;
+  return typeof flush === 'function' ? () => flush.call(bus) : null;
 }
 
 /** The channels `serve` was given; a desktop channel only where notify-send is installed. */

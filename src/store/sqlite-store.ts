@@ -2,6 +2,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { type Logger, pino } from 'pino';
 import type { AgentNode, Decision, TestIteration, TokenPoint } from '../shared/metrics.ts';
 import type { LogLine, PhaseTransition, SessionState, SessionStatus } from '../shared/model.ts';
+import { SqliteAlertStore } from './alert-store.ts';
 import { describeError, isEnvironmental, openDatabase } from './connection.ts';
 import * as replay from './replay-statements.ts';
 import * as rows from './rows.ts';
@@ -99,6 +100,11 @@ export class SqliteStore implements SessionStore, MetricsStore, LogStore, StoreH
   /** Transactions committed since open (write batching shows as few commits for many writes). */
   stats(): { commits: number } {
     return { commits: this.commits };
+  }
+
+  /** Alerts and notifications in the same database file. */
+  alertStore(): SqliteAlertStore {
+    return new SqliteAlertStore(this.database, this.logger);
   }
 
   /** Commits everything queued now (normally done at the end of the event-loop turn). */

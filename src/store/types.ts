@@ -1,5 +1,6 @@
 import type { AgentNode, Decision, TestIteration, TokenPoint } from '../shared/metrics.ts';
 import type { LogLine, PhaseTransition, SessionState, SessionStatus } from '../shared/model.ts';
+import type { AlertStore } from './alert-store.ts';
 
 /** A stored session: its last status and the last good document it came from. */
 export interface StoredSession {
@@ -79,8 +80,21 @@ export interface SessionStore {
   close(): Promise<void>;
 }
 
+/** What an acknowledgement and the attention engine need of the store as a whole. */
+export interface StoreUnits {
+  /** Commits the writes queued so far (SQLite at once; PostgreSQL resolves once committed or parked). */
+  flush(): void | Promise<void>;
+  /** Alerts and their notification outbox, in the same database as the history. */
+  alertStore(): AlertStore;
+}
+
 /** Everything the application keeps history in: one object fills all of it (SQLite or PostgreSQL). */
-export type HistoryStore = SessionStore & MetricsStore & LogStore & ReplayStore & StoreHealthEvents;
+export type HistoryStore = SessionStore &
+  MetricsStore &
+  LogStore &
+  ReplayStore &
+  StoreHealthEvents &
+  StoreUnits;
 
 /** What `ReplayStore.historyAt` read: one session's history around a moment. */
 export interface StoredHistoryAt {

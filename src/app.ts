@@ -315,9 +315,8 @@ export async function createApp({
  * Null on the in-process bus.
  */
 function busCommitted(hub: MemoryHub): (() => Promise<void>) | null {
-  const bus = hub.bus as { flush?: () => Promise<void> };
-  const flush = bus.flush;
-  return typeof flush === 'function' ? () => flush.call(bus) : null;
+  const { bus } = hub;
+  return bus.flush ? () => bus.flush?.() ?? Promise.resolve() : null;
 }
 
 /** The channels `serve` was given; a desktop channel only where notify-send is installed. */

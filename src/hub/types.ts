@@ -86,6 +86,12 @@ export interface Bus extends FanOut {
   follow(apply: DeltaListener): () => void;
   /** Replay log occupancy, for tests and /metrics. */
   readonly replayStats: ReplayStats;
+  /**
+   * Resolves once every delta published so far is in the shared log, so an
+   * acknowledgement cannot outrun it. Absent on the in-process bus, whose log
+   * is this process's memory.
+   */
+  flush?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -3,6 +3,7 @@ import { type App, createApp } from './app.ts';
 import type { AppConfig } from './config.ts';
 import { MemoryHub } from './hub/hub.ts';
 import { type LostReason, RedisBus } from './hub/redis-bus.ts';
+import type { QueueLimits } from './hub/redis-queue.ts';
 import { wireCodec } from './server/encode.ts';
 import { buildFollowerServer } from './server/follower.ts';
 
@@ -26,7 +27,10 @@ export interface Replica {
 export interface ReplicaOptions {
   config: AppConfig;
   logger: Logger;
-  /** `redis://…`; the query may set `lease_ms` and `prefix` (taken off before connecting). */
+  /**
+   * `redis://…`; the query may set `lease_ms`, `prefix`, `queue_kb` and
+   * `queue_deltas` (taken off before connecting).
+   */
   busUrl: string;
 }
 
@@ -54,7 +58,7 @@ interface Running {
  */
 export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   const { logger } = options;
-  const { url: redisUrl, leaseMs, prefix } = parseBusUrl(options.busUrl);
+  const { url: redisUrl, leaseMs, prefix, queue } = parseBusUrl(options.busUrl);
   let config = options.config;
   let current: Running | null = null;
   let stopped = false;
@@ -76,6 +80,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       logger,
       ...(leaseMs ? { leaseMs } : {}),
       ...(prefix ? { prefix } : {}),
+      queue,
     });
     const hub = new MemoryHub({ bus });
     try {
@@ -196,11 +201,16 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
   };
 }
 
-/** Splits the bus options (`?lease_ms=…&prefix=…`) from the Redis URL ioredis gets. */
+/**
+ * Splits the bus options (`?lease_ms=…&prefix=…&queue_kb=…&queue_deltas=…`)
+ * from the Redis URL ioredis gets.
+ */
 export function parseBusUrl(text: string): {
   url: string;
   leaseMs: number | null;
   prefix: string | null;
+  /** What the writer queues for Redis at most while it is away (defaults: `DEFAULT_QUEUE_LIMITS`). */
+  queue: Partial<QueueLimits>;
 } {
   const url = new URL(text);
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
@@ -208,11 +218,28 @@ export function parseBusUrl(text: string): {
   }
   const lease = url.searchParams.get('lease_ms');
   const prefix = url.searchParams.get('prefix');
+  const queue: Partial<QueueLimits> = {};
+  const kb = wholeParam(url, 'queue_kb', 'KiB, at least 16', 16);
+  if (kb !== null) queue.maxBytes = kb * 1024;
+  const deltas = wholeParam(url, 'queue_deltas', 'deltas, at least 10', 10);
+  if (deltas !== null) queue.maxDeltas = deltas;
   url.searchParams.delete('lease_ms');
   url.searchParams.delete('prefix');
   const leaseMs = lease === null ? null : Number(lease);
   if (leaseMs !== null && !(Number.isInteger(leaseMs) && leaseMs >= 300)) {
     throw new Error('--bus lease_ms must be a whole number of milliseconds, at least 300');
   }
-  return { url: url.toString(), leaseMs, prefix };
+  return { url: url.toString(), leaseMs, prefix, queue };
+}
+
+/** A whole-number query parameter, taken off the URL; null when absent. */
+function wholeParam(url: URL, name: string, unit: string, min: number): number | null {
+  const text = url.searchParams.get(name);
+  url.searchParams.delete(name);
+  if (text === null) return null;
+  const value = Number(text);
+  if (!(Number.isInteger(value) && value >= min)) {
+    throw new Error(`--bus ${name} must be a whole number of ${unit}`);
+  }
+  return value;
 }

@@ -1,6 +1,7 @@
 import { applyPatch, diff, diffEntries } from '../shared/json-patch.ts';
 import type { DeltaMessage, SnapshotMessage } from '../shared/protocol.ts';
 import { InProcessBus, type ReplayLimits } from './fanout.ts';
+import type { QueueStats } from './redis-queue.ts';
 import type { Bus, Change, FanOut, Hub, ReplayStats, TopicState } from './types.ts';
 
 export { DEFAULT_REPLAY_LIMITS, type ReplayLimits } from './fanout.ts';
@@ -140,6 +141,11 @@ export class MemoryHub implements Hub {
   /** Replay log occupancy, for tests and /metrics. */
   get replayStats(): ReplayStats {
     return this.bus.replayStats;
+  }
+
+  /** What a shared bus holds for its log, unacknowledged (undefined on the in-process bus). */
+  get queueStats(): QueueStats | undefined {
+    return this.bus.queueStats;
   }
 
   /** Stops applying other replicas' deltas (the bus itself is closed by its owner). */

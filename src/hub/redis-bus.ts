@@ -17,6 +17,7 @@ import {
   wholeState,
   withTimeout,
 } from './redis-keys.ts';
+import { type LatestState, type QueueLimits, type QueueStats, WriteQueue } from './redis-queue.ts';
 import { ACQUIRE, PUBLISH, RELEASE, STATE } from './redis-scripts.ts';
 import type { Bus, Change, DeltaListener, ReplayStats, TopicState } from './types.ts';
 
@@ -38,6 +39,8 @@ export interface RedisBusOptions {
   /** Key prefix, so several dashboards can share one Redis. */
   prefix?: string;
   limits?: Partial<ReplayLimits>;
+  /** What the writer queues for Redis at most (see `WriteQueue`). */
+  queue?: Partial<QueueLimits>;
 }
 
 export type { LostReason } from './redis-keys.ts';
@@ -63,6 +66,11 @@ export type { LostReason } from './redis-keys.ts';
  *   entries newer than it, and the mirror gets the log.
  * - **Presence**: each replica keeps an expiring key listing the topics its
  *   clients follow; `hasListeners` covers them all (refreshed each renewal).
+ *
+ * - **Bounded while Redis is away.** Appends wait in the client while Redis
+ *   restarts or the network is cut, up to the queue's bounds; past them a
+ *   changed topic is marked out of step and only its newest state is kept,
+ *   to be sent whole once Redis takes appends again (see `WriteQueue`).
  *
  * A bus whose history no longer lines up (lease taken by another replica,
  * Redis lost its data, the Stream trimmed past what this replica read)
@@ -90,6 +98,9 @@ export class RedisBus implements Bus {
   readonly #stateSentAt = new Map<string, number>();
   readonly #heldStates = new Map<string, TopicState>();
   #stateTimer: NodeJS.Timeout | null = null;
+  readonly #queue: WriteQueue;
+  /** `flush` calls waiting for the out-of-step topics to be sent whole. */
+  #inStepWaiters: (() => void)[] = [];
   #lastId: string;
   #role: 'follower' | 'promoting' | 'writer' | 'lost' = 'follower';
   #assigned = 0;
@@ -122,6 +133,7 @@ export class RedisBus implements Bus {
     this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     const limits = { ...DEFAULT_REPLAY_LIMITS, ...options.limits };
     this.#maxLen = limits.maxDeltas;
+    this.#queue = new WriteQueue(options.queue);
     this.#epoch = start.epoch;
     this.#mirror = new InProcessBus({ epoch: start.epoch, codec: options.codec, limits });
     this.#seed = new Map();
@@ -212,6 +224,10 @@ export class RedisBus implements Bus {
     return this.#mirror.replayStats;
   }
 
+  get queueStats(): QueueStats {
+    return this.#queue.stats;
+  }
+
   /** Whether this replica holds the lease and may publish. */
   get isWriter(): boolean {
     return this.#role === 'writer';
@@ -248,10 +264,23 @@ export class RedisBus implements Bus {
     if (this.#role !== 'writer') {
       throw new Error('redis bus: this replica does not hold the writer lease');
     }
+    if (this.#queue.keepsOut(change.topic)) {
+      this.#keepOut(change, state);
+      // No seq of its own: the topic's next append is its whole state, under a new seq.
+      return { ...change, seq: this.#assigned } as DeltaMessage;
+    }
     const delta = { ...change, seq: ++this.#assigned } as DeltaMessage;
+    this.#append(delta, this.#stateText(delta, state));
+    return delta;
+  }
+
+  /** Sends one delta (and the state text `PUBLISH` takes) to Redis, counted in the queue. */
+  #append(delta: DeltaMessage, stateText: string): void {
     const bytes = this.#codec.encode(delta);
-    const stateText = this.#stateText(delta, state);
+    // UTF-16 units for the state: about its bytes, without encoding it twice.
+    const cost = bytes.byteLength + stateText.length;
     const k = this.#keys;
+    this.#queue.sent(cost);
     const written = this.#redis.lsPublish(
       k.lease,
       k.epoch,
@@ -270,11 +299,52 @@ export class RedisBus implements Bus {
     // Replies come back in order on one connection: the mirror gets the writer's deltas in seq order.
     this.#pending = written.then(
       () => {
+        this.#queue.settled(cost);
         if (this.#role === 'writer') this.#mirror.accept(delta);
+        this.#resend();
       },
       (error: unknown) => this.#fail(reasonOf(error), error),
     );
-    return delta;
+  }
+
+  /** A change not queued (the queue is full, or its topic already out of step). */
+  #keepOut(change: Change, state: TopicState | null): void {
+    // Its whole state goes with the resend: a held one is older.
+    this.#heldStates.delete(change.topic);
+    const latest: LatestState = { version: change.version, data: state?.data ?? null };
+    if (this.#queue.keepOut(change.topic, latest)) {
+      this.#logger.warn(
+        { ...this.#queue.stats, limits: this.#queue.limits },
+        'redis bus: the queue for Redis is full (Redis away or slow); changes are no longer queued, each changed topic is sent whole once Redis takes appends again',
+      );
+    }
+    // Nothing in flight would call it: a topic kept out while the queue has room.
+    if (this.#queue.roomy) queueMicrotask(() => this.#resend());
+  }
+
+  /**
+   * Sends the out-of-step topics whole, oldest first, while the queue has
+   * room (all of them when `force`): each is a root replace under the next
+   * seq, with its state for the hash, so every replica and client that
+   * missed its deltas takes it as it is now.
+   */
+  #resend(force = false): void {
+    if (this.#role !== 'writer' || this.#queue.inStep || !(force || this.#queue.roomy)) return;
+    do {
+      const next = this.#queue.next();
+      if (!next) break;
+      const [topic, latest] = next;
+      const whole = { version: latest.version, seq: ++this.#assigned, data: latest.data };
+      if (latest.data === null) this.#stateSentAt.delete(topic);
+      else this.#stateSentAt.set(topic, Date.now());
+      this.#append(wholeState(topic, whole), latest.data === null ? '' : JSON.stringify(whole));
+    } while (force || !this.#queue.full);
+    if (!this.#queue.inStep) return;
+    this.#logger.info(
+      { seq: this.#assigned, keptOut: this.#queue.stats.keptOut },
+      'redis bus: back in step; the topics changed meanwhile were sent whole',
+    );
+    for (const resolve of this.#inStepWaiters.splice(0)) resolve();
   }
 
   since(seq: number, topics: ReadonlySet<string>): DeltaMessage[] | null {
@@ -304,19 +374,25 @@ export class RedisBus implements Bus {
     return '-';
   }
 
-  #sendHeldStates(): void {
+  #sendHeldStates(force = false): void {
     this.#stateTimer = null;
     if (this.#role !== 'writer') return;
+    if (this.#queue.full && !force) {
+      // Kept (one per topic) until Redis takes writes again.
+      if (!this.#closed) {
+        this.#stateTimer = setTimeout(() => this.#sendHeldStates(), STATE_EVERY_MS);
+        this.#stateTimer.unref();
+      }
+      return;
+    }
     const now = Date.now();
     for (const [topic, whole] of this.#heldStates) {
       this.#stateSentAt.set(topic, now);
-      const sent = this.#redis.lsState(
-        this.#keys.lease,
-        this.#keys.state,
-        this.id,
-        topic,
-        JSON.stringify(whole),
-      );
+      const text = JSON.stringify(whole);
+      this.#queue.sent(text.length);
+      const sent = this.#redis
+        .lsState(this.#keys.lease, this.#keys.state, this.id, topic, text)
+        .then(() => this.#queue.settled(text.length));
       this.#pending = Promise.all([this.#pending, sent]).then(
         () => undefined,
         (error: unknown) => this.#fail(reasonOf(error), error),
@@ -349,9 +425,16 @@ export class RedisBus implements Bus {
     return this.#mirror.hasListeners(topic) || this.#remoteTopics.has(topic);
   }
 
-  /** Waits until every delta published so far is acknowledged by Redis (or failed). */
+  /**
+   * Waits until every delta published so far is acknowledged by Redis (or
+   * failed); a change kept out of the queue, once its topic was sent whole.
+   */
   async flush(): Promise<void> {
     await this.#pending;
+    while (!this.#queue.inStep && this.#role === 'writer' && !this.#closed) {
+      await new Promise<void>((resolve) => this.#inStepWaiters.push(resolve));
+      await this.#pending;
+    }
   }
 
   async close(): Promise<void> {
@@ -361,8 +444,9 @@ export class RedisBus implements Bus {
     if (this.#stateTimer) clearTimeout(this.#stateTimer);
     try {
       if (this.#role === 'writer') {
-        // The held states go before the lease does: the next writer starts from them.
-        this.#sendHeldStates();
+        // The held and out-of-step states go before the lease does: the next writer starts from them.
+        this.#sendHeldStates(true);
+        this.#resend(true);
         await this.#pending;
         // Handing the lease back lets another replica take over now, not a lease later.
         await withTimeout(this.#redis.lsRelease(this.#keys.lease, this.id), 1000);
@@ -371,6 +455,7 @@ export class RedisBus implements Bus {
     } catch (error) {
       this.#logger.debug({ err: error }, 'redis bus: could not release on close');
     }
+    for (const resolve of this.#inStepWaiters.splice(0)) resolve();
     this.#reader.disconnect();
     this.#redis.disconnect();
     await this.#reading;
@@ -485,6 +570,7 @@ export class RedisBus implements Bus {
   #fail(reason: LostReason, error: unknown): void {
     if (this.#closed || this.#role === 'lost') return;
     this.#role = 'lost';
+    for (const resolve of this.#inStepWaiters.splice(0)) resolve();
     this.#logger.error({ err: error, reason }, 'redis bus: replica no longer in step; rebuilding');
     for (const listener of this.#lostListeners) listener(reason);
   }

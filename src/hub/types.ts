@@ -1,4 +1,5 @@
 import type { DeltaMessage, SnapshotMessage } from '../shared/protocol.ts';
+import type { QueueStats } from './redis-queue.ts';
 
 /** A topic's current state in the hub. */
 export interface TopicState {
@@ -86,6 +87,11 @@ export interface Bus extends FanOut {
   follow(apply: DeltaListener): () => void;
   /** Replay log occupancy, for tests and /metrics. */
   readonly replayStats: ReplayStats;
+  /**
+   * What the bus holds for its shared log and has not had acknowledged yet
+   * (bounded), for /metrics. Absent on the in-process bus, which holds nothing.
+   */
+  readonly queueStats?: QueueStats;
   /**
    * Resolves once every delta published so far is in the shared log, so an
    * acknowledgement cannot outrun it. Absent on the in-process bus, whose log

@@ -72,7 +72,10 @@ export interface ScanStatus {
   retrying: number;
 }
 
-/** For /metrics: the replay log's size. */
+/** For /metrics: the replay log's size, and what a shared bus holds unacknowledged. */
 export interface ReplayGauge {
   readonly replayStats: { bytes: number };
+  readonly queueStats?:
+    | { deltas: number; bytes: number; outOfStep: number; keptOut: number }
+    | undefined;
 }

@@ -129,6 +129,30 @@ export async function buildServer(deps: ServerDeps) {
     'Encoded deltas the hub keeps for resuming clients (bounded; outside the V8 heap)',
     () => [{ value: hub.replayStats.bytes }],
   );
+  if (hub.queueStats) {
+    // A shared bus's writer: what waits for Redis, bounded (see docs/scale-out.md).
+    const queue = () => hub.queueStats ?? { deltas: 0, bytes: 0, outOfStep: 0, keptOut: 0 };
+    deps.telemetry.gauge(
+      'livestream_bus_queued_deltas',
+      'Appends sent to the shared bus and not yet acknowledged',
+      () => [{ value: queue().deltas }],
+    );
+    deps.telemetry.gauge(
+      'livestream_bus_queued_bytes',
+      'Bytes of the appends sent to the shared bus and not yet acknowledged',
+      () => [{ value: queue().bytes }],
+    );
+    deps.telemetry.gauge(
+      'livestream_bus_out_of_step_topics',
+      'Topics whose changes were kept out of a full queue: sent whole once the bus takes appends again',
+      () => [{ value: queue().outOfStep }],
+    );
+    deps.telemetry.gauge(
+      'livestream_bus_kept_out_total',
+      'Deltas not queued for the shared bus because its queue was full',
+      () => [{ value: queue().keptOut }],
+    );
+  }
   const stopProcessMetrics = registerProcessMetrics(deps.telemetry);
   app.addHook('onClose', async () => stopProcessMetrics());
   deps.telemetry.gauge('livestream_watcher_events_total', 'File events seen', () => [

@@ -1,0 +1,264 @@
+import assert from 'node:assert/strict';
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { LivestreamClient } from '../../src/client/client.ts';
+import type { LogLine, SessionDetail } from '../../src/shared/model.ts';
+import { type ServerProcess, startServer, waitFor } from '../helpers/server.ts';
+import {
+  type PostgresServer,
+  type RedisServer,
+  startPostgres,
+  startRedis,
+} from '../helpers/services.ts';
+import { converges, Pusher, sleep, truthOf } from './faults.ts';
+
+/**
+ * Redis stopped for a while under a write load larger than the writer's
+ * queue bound: the queue stays within it (changes past it are kept as their
+ * topics' newest states), and once Redis is back every client holds what a
+ * fresh client gets, which is what the build wrote.
+ */
+
+const AWAY_MS = process.env.LIVESTREAM_FAULTS === 'full' ? 30_000 : 3_000;
+const QUEUE_KB = 256;
+/** One append past the bound is let in: at most a log topic's whole state (1000 short lines). */
+const ONE_APPEND_KB = 256;
+
+let pg: PostgresServer;
+let redis: RedisServer;
+let dir: string;
+const processes: ServerProcess[] = [];
+const clients: LivestreamClient[] = [];
+
+before(async () => {
+  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
+  dir = await mkdtemp(join(tmpdir(), 'livestream-redis-away-'));
+});
+after(async () => {
+  for (const client of clients) client.close();
+  for (const p of processes) await p.stop('SIGKILL');
+  await redis?.close();
+  await pg?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function replica(root: string): Promise<ServerProcess> {
+  await mkdir(root, { recursive: true });
+  // A lease longer than the outage: this is the writer riding it out, not a failover.
+  const bus = `${redis.url}?lease_ms=${AWAY_MS + 15_000}&prefix=away:&queue_kb=${QUEUE_KB}&queue_deltas=2000`;
+  const server = await startServer(
+    [
+      '--root',
+      root,
+      '--db',
+      join(root, 'alerts.db'),
+      '--store',
+      pg.url,
+      '--bus',
+      bus,
+      '--no-agents',
+    ],
+    { LIVESTREAM_LOG_LEVEL: 'info' },
+  );
+  processes.push(server);
+  return server;
+}
+
+const TOPICS = ['sessions', 'session:away-app', 'logs:away-app', 'session:away-push'];
+
+function client(url: string): LivestreamClient {
+  const c = new LivestreamClient({
+    url: `${url.replace(/^http/, 'ws')}/ws`,
+    backoff: { initialMs: 20, maxMs: 250 },
+  });
+  for (const t of TOPICS) c.subscribe(t);
+  c.connect();
+  clients.push(c);
+  return c;
+}
+
+/** A build in the writer's root, writing as fast as its disk lets it: phase files and log lines. */
+class Build {
+  line = 0;
+  step = 0;
+  #running = false;
+  #loop: Promise<void> = Promise.resolve();
+  readonly #project: string;
+
+  constructor(root: string) {
+    this.#project = join(root, 'away-app');
+  }
+
+  async phase(name: string): Promise<void> {
+    await writeFile(
+      join(this.#project, '.context-foundry', 'current-phase.json'),
+      JSON.stringify({
+        session_id: 'away-app',
+        current_phase: name,
+        phase_number: '4/7',
+        status: 'in_progress',
+      }),
+    );
+  }
+
+  async lines(count: number): Promise<void> {
+    let text = '';
+    for (let i = 0; i < count; i++) {
+      this.line++;
+      text += `${JSON.stringify({ type: 'log_line', session_id: 'away-app', sequence: this.line, timestamp: Date.now(), data: { message: `line ${this.line}` } })}\n`;
+    }
+    await appendFile(join(this.#project, 'logs', 'events', 'away-app', 'events.jsonl'), text);
+  }
+
+  async start(): Promise<void> {
+    await mkdir(join(this.#project, '.context-foundry'), { recursive: true });
+    await mkdir(join(this.#project, 'logs', 'events', 'away-app'), { recursive: true });
+    await this.phase('Step 0');
+    this.#running = true;
+    this.#loop = (async () => {
+      while (this.#running) {
+        await this.lines(20);
+        if (this.line % 200 === 0) await this.phase(`Step ${++this.step}`);
+        await sleep(20);
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#loop;
+  }
+}
+
+interface QueueSample {
+  bytes: number;
+  deltas: number;
+  outOfStep: number;
+  keptOut: number;
+}
+
+async function queueOf(url: string): Promise<QueueSample> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string) => {
+    const match = new RegExp(`^${name} (\\d+)`, 'm').exec(text);
+    assert.ok(match, `${name} on /metrics`);
+    return Number(match[1]);
+  };
+  return {
+    bytes: value('livestream_bus_queued_bytes'),
+    deltas: value('livestream_bus_queued_deltas'),
+    outOfStep: value('livestream_bus_out_of_step_topics'),
+    keptOut: value('livestream_bus_kept_out_total'),
+  };
+}
+
+test(`Redis away for ${AWAY_MS / 1000} s under a load past the writer's queue bound: the queue stays bounded, every client converges`, async (t) => {
+  const rootA = join(dir, 'a');
+  const a = await replica(rootA);
+  const b = await replica(join(dir, 'b'));
+  assert.match(a.output(), /Replica \(writer\)/);
+  assert.match(b.output(), /Replica \(follower\)/);
+  let passed = false;
+  t.after(() => {
+    if (!passed) t.diagnostic(`writer:\n${a.output()}\nfollower:\n${b.output()}`);
+  });
+  const onA = client(a.url);
+  const onB = client(b.url);
+  const build = new Build(rootA);
+  await build.start();
+  const pusher = new Pusher('away-push', () => a.url);
+  pusher.start();
+  t.after(() => Promise.all([build.stop(), pusher.stop()]));
+  await waitFor(
+    () =>
+      onB.topic('logs:away-app' as 'sessions')?.data && pusher.acked.length >= 5 ? true : undefined,
+    15_000,
+    'the build and the pushes on the follower',
+  );
+  const calm = await queueOf(a.url);
+  assert.deepEqual([calm.outOfStep, calm.keptOut], [0, 0], 'in step while Redis is up');
+
+  await redis.stop();
+  const linesBefore = build.line;
+  const samples: QueueSample[] = [];
+  const until = Date.now() + AWAY_MS;
+  while (Date.now() < until) {
+    samples.push(await queueOf(a.url));
+    await sleep(100);
+  }
+  const peak = Math.max(...samples.map((s) => s.bytes));
+  t.diagnostic(
+    `while away: ${build.line - linesBefore} lines written, queue peak ${Math.round(peak / 1024)} KiB / ${Math.max(...samples.map((s) => s.deltas))} deltas, ${samples.at(-1)?.keptOut} deltas kept out, ${Math.max(...samples.map((s) => s.outOfStep))} topics out of step`,
+  );
+  assert.ok(peak <= (QUEUE_KB + ONE_APPEND_KB) * 1024, `the queue stays bounded (${peak} B)`);
+  assert.ok((samples.at(-1)?.keptOut ?? 0) > 0, 'the load went past the bound');
+  assert.ok((samples.at(-1)?.outOfStep ?? 0) > 0, 'topics went out of step');
+  assert.match(a.output(), /the queue for Redis is full/, 'a log line says so');
+
+  await redis.start();
+  await sleep(500);
+  await build.stop();
+  await pusher.stop();
+  await build.lines(5);
+  await build.phase('Final');
+  await pusher.finish('Final');
+
+  await waitFor(() => (a.output().includes('back in step') ? true : undefined), 20_000, 'in step');
+  const last = build.line;
+  const truth = {
+    sessions: await truthOf<unknown>(b.url, 'sessions', () => true),
+    'session:away-app': await truthOf<SessionDetail>(
+      b.url,
+      'session:away-app',
+      (d) => d.status.currentPhase === 'Final',
+    ),
+    'logs:away-app': await truthOf<{ lines: LogLine[] }>(b.url, 'logs:away-app', (d) =>
+      d.lines.some((l) => l.text.endsWith(`line ${last}`)),
+    ),
+    'session:away-push': await truthOf<SessionDetail>(
+      b.url,
+      'session:away-push',
+      (d) => d.status.currentPhase === 'Final',
+    ),
+  };
+  // The follower's fresh client equals the writer's: the replicas agree.
+  for (const [topic, data] of Object.entries(truth)) {
+    assert.deepEqual(
+      await truthOf<unknown>(a.url, topic, () => true),
+      data,
+      `${topic}: the writer and the follower agree`,
+    );
+  }
+  for (const c of [onA, onB]) {
+    for (const [topic, data] of Object.entries(truth)) await converges(c, topic, data);
+  }
+  // The ground truth on disk: the newest lines, each once, in order, up to the last written.
+  const numbers = truth['logs:away-app'].lines
+    .map((l) => Number(/\bline (\d+)$/.exec(l.text)?.[1]))
+    .filter((n) => !Number.isNaN(n));
+  assert.equal(numbers.at(-1), last);
+  assert.deepEqual(
+    numbers,
+    Array.from({ length: numbers.length }, (_, i) => last - numbers.length + 1 + i),
+    'every line, once, in order',
+  );
+  const stored = await pg.psql("SELECT to_phase FROM transitions WHERE session_key = 'away-push'");
+  const phases = new Set(stored.split('\n').filter(Boolean));
+  assert.deepEqual(
+    pusher.acked.filter((p) => !phases.has(p)),
+    [],
+    'every acknowledged push is in the history',
+  );
+  await waitFor(
+    async () => {
+      const q = await queueOf(a.url);
+      return q.bytes === 0 && q.deltas === 0 && q.outOfStep === 0 ? true : undefined;
+    },
+    10_000,
+    'the queue empty',
+  );
+  assert.doesNotMatch(a.output() + b.output(), /rebuilding/, 'no replica had to be rebuilt');
+  passed = true;
+});

@@ -12,6 +12,7 @@ import { MemoryHub } from './hub/hub.ts';
 import type { MetricsEngine } from './hub/metrics-engine.ts';
 import type { PlansEngine } from './hub/plans-engine.ts';
 import type { SessionEngine } from './hub/session-engine.ts';
+import { BusAwayError } from './hub/types.ts';
 import {
   type Channel,
   DesktopChannel,
@@ -316,7 +317,21 @@ export async function createApp({
  */
 function busCommitted(hub: MemoryHub): (() => Promise<void>) | null {
   const { bus } = hub;
-  return bus.flush ? () => bus.flush?.() ?? Promise.resolve() : null;
+  if (!bus.flush) return null;
+  return async () => {
+    try {
+      await bus.flush?.();
+    } catch (error) {
+      if (!(error instanceof BusAwayError)) throw error;
+      // 503 with Retry-After (see server/errors.ts): applied, not acknowledged; a resend is a no-op.
+      throw Object.assign(
+        new Error(
+          `Received, but not acknowledged: ${error.message}. Send it again in a moment; a resend changes nothing.`,
+        ),
+        { statusCode: 503 },
+      );
+    }
+  };
 }
 
 /** The channels `serve` was given; a desktop channel only where notify-send is installed. */

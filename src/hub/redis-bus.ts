@@ -19,7 +19,14 @@ import {
 } from './redis-keys.ts';
 import { type LatestState, type QueueLimits, type QueueStats, WriteQueue } from './redis-queue.ts';
 import { ACQUIRE, PUBLISH, RELEASE, STATE } from './redis-scripts.ts';
-import type { Bus, Change, DeltaListener, ReplayStats, TopicState } from './types.ts';
+import {
+  type Bus,
+  BusAwayError,
+  type Change,
+  type DeltaListener,
+  type ReplayStats,
+  type TopicState,
+} from './types.ts';
 
 /** How long a writer lease lasts unrenewed: a dead writer is replaced after about this long. */
 export const DEFAULT_LEASE_MS = 10_000;
@@ -30,6 +37,9 @@ export const DEFAULT_LEASE_MS = 10_000;
  * every appended line it cost ~100 KB per line, the writer's main cost.
  */
 export const STATE_EVERY_MS = 250;
+
+/** How long `flush` waits for Redis's acknowledgement before saying it is away. */
+export const ACK_WAIT_MS = 10_000;
 
 export interface RedisBusOptions {
   codec: DeltaCodec;
@@ -99,8 +109,6 @@ export class RedisBus implements Bus {
   readonly #heldStates = new Map<string, TopicState>();
   #stateTimer: NodeJS.Timeout | null = null;
   readonly #queue: WriteQueue;
-  /** `flush` calls waiting for the out-of-step topics to be sent whole. */
-  #inStepWaiters: (() => void)[] = [];
   #lastId: string;
   #role: 'follower' | 'promoting' | 'writer' | 'lost' = 'follower';
   #assigned = 0;
@@ -344,7 +352,6 @@ export class RedisBus implements Bus {
       { seq: this.#assigned, keptOut: this.#queue.stats.keptOut },
       'redis bus: back in step; the topics changed meanwhile were sent whole',
     );
-    for (const resolve of this.#inStepWaiters.splice(0)) resolve();
   }
 
   since(seq: number, topics: ReadonlySet<string>): DeltaMessage[] | null {
@@ -427,14 +434,35 @@ export class RedisBus implements Bus {
 
   /**
    * Waits until every delta published so far is acknowledged by Redis (or
-   * failed); a change kept out of the queue, once its topic was sent whole.
+   * failed). Throws `BusAwayError` instead of waiting on a Redis that is
+   * away: at once while it is unreachable with appends outstanding or while
+   * topics are out of step (their changes are not in the log yet), else after
+   * `ACK_WAIT_MS`. An acknowledgement then says "retry", and the requests of
+   * a long outage do not pile up in memory, each holding its body.
    */
   async flush(): Promise<void> {
-    await this.#pending;
-    while (!this.#queue.inStep && this.#role === 'writer' && !this.#closed) {
-      await new Promise<void>((resolve) => this.#inStepWaiters.push(resolve));
-      await this.#pending;
+    if (this.#role !== 'writer') return this.#pending.then(() => undefined);
+    const away = () =>
+      !this.#queue.inStep || (this.#redis.status !== 'ready' && this.#queue.stats.deltas > 0);
+    if (away()) throw this.#awayError();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), ACK_WAIT_MS);
+      timer.unref();
+    });
+    try {
+      if ((await Promise.race([this.#pending, late])) === 'late') throw this.#awayError();
+    } finally {
+      clearTimeout(timer);
     }
+    if (this.#role === 'writer' && !this.#queue.inStep) throw this.#awayError();
+  }
+
+  #awayError(): BusAwayError {
+    const { deltas, bytes, outOfStep } = this.#queue.stats;
+    return new BusAwayError(
+      `Redis is not taking the bus's writes (${this.#redis.status}; ${deltas} appends, ${Math.ceil(bytes / 1024)} KiB waiting, ${outOfStep} topics out of step)`,
+    );
   }
 
   async close(): Promise<void> {
@@ -455,7 +483,6 @@ export class RedisBus implements Bus {
     } catch (error) {
       this.#logger.debug({ err: error }, 'redis bus: could not release on close');
     }
-    for (const resolve of this.#inStepWaiters.splice(0)) resolve();
     this.#reader.disconnect();
     this.#redis.disconnect();
     await this.#reading;
@@ -570,7 +597,6 @@ export class RedisBus implements Bus {
   #fail(reason: LostReason, error: unknown): void {
     if (this.#closed || this.#role === 'lost') return;
     this.#role = 'lost';
-    for (const resolve of this.#inStepWaiters.splice(0)) resolve();
     this.#logger.error({ err: error, reason }, 'redis bus: replica no longer in step; rebuilding');
     for (const listener of this.#lostListeners) listener(reason);
   }

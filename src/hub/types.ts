@@ -94,8 +94,9 @@ export interface Bus extends FanOut {
   readonly queueStats?: QueueStats;
   /**
    * Resolves once every delta published so far is in the shared log, so an
-   * acknowledgement cannot outrun it. Absent on the in-process bus, whose log
-   * is this process's memory.
+   * acknowledgement cannot outrun it; rejects with `BusAwayError` when the
+   * shared log is not taking writes (the acknowledgement then says "retry").
+   * Absent on the in-process bus, whose log is this process's memory.
    */
   flush?(): Promise<void>;
   close(): Promise<void>;
@@ -147,4 +148,9 @@ export interface Hub {
    */
   since(seq: number, topics: ReadonlySet<string>): DeltaMessage[] | null;
   topics(): IterableIterator<string>;
+}
+
+/** The shared log is not taking writes (Redis away): what was published is not acknowledged yet. */
+export class BusAwayError extends Error {
+  override readonly name = 'BusAwayError';
 }

@@ -27,8 +27,9 @@ const CODES: Record<number, string> = {
 
 /**
  * Maps every error to a JSON answer. Client errors keep Fastify's message
- * (it says what was wrong with the request); anything else is logged with its
- * stack and answered with a generic sentence — no stack ever reaches a client.
+ * (it says what was wrong with the request), and so does a 503 (a dependency
+ * away for now, with Retry-After); anything else is logged with its stack and
+ * answered with a generic sentence — no stack ever reaches a client.
  */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -41,6 +42,11 @@ export function installErrorHandler(app: FastifyInstance): void {
             ? 'Send the body as application/json.'
             : error.message;
       return sendError(reply, status, CODES[status] ?? 'bad_request', message);
+    }
+    if (status === 503) {
+      // A dependency away for now (a shared bus's Redis): the message says what, the client retries.
+      reply.header('retry-after', '1');
+      return sendError(reply, 503, 'unavailable', error.message);
     }
     request.log.error({ err: error, url: redactUrl(request.url) }, 'request failed');
     return sendError(reply, 500, 'internal', 'The server hit an unexpected error; see its log.');

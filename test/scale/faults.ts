@@ -30,6 +30,8 @@ export class Pusher {
   constructor(
     readonly sessionId: string,
     readonly target: () => string,
+    /** Between answers; a push refused at once (503) comes back fast, under the rate limit. */
+    readonly pauseMs = 10,
   ) {}
 
   start(): void {
@@ -37,7 +39,7 @@ export class Pusher {
     this.#loop = (async () => {
       while (this.#running) {
         await this.once();
-        await sleep(10);
+        await sleep(this.pauseMs);
       }
     })();
   }

@@ -168,7 +168,7 @@ test(`Redis away for ${AWAY_MS / 1000} s under a load past the writer's queue bo
   const onB = client(b.url);
   const build = new Build(rootA);
   await build.start();
-  const pusher = new Pusher('away-push', () => a.url);
+  const pusher = new Pusher('away-push', () => a.url, 100);
   pusher.start();
   t.after(() => Promise.all([build.stop(), pusher.stop()]));
   await waitFor(
@@ -196,6 +196,21 @@ test(`Redis away for ${AWAY_MS / 1000} s under a load past the writer's queue bo
   assert.ok((samples.at(-1)?.keptOut ?? 0) > 0, 'the load went past the bound');
   assert.ok((samples.at(-1)?.outOfStep ?? 0) > 0, 'topics went out of step');
   assert.match(a.output(), /the queue for Redis is full/, 'a log line says so');
+  // A push meanwhile is applied, not acknowledged: the answer says so at once, the client retries.
+  const refused = await fetch(`${a.url}/api/phase-update`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ session_id: 'away-push', current_phase: 'Away', status: 'in_progress' }),
+    signal: AbortSignal.timeout(5000),
+  });
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers.get('retry-after'), '1');
+  const body = (await refused.json()) as { error: string; message: string };
+  assert.equal(body.error, 'unavailable');
+  assert.match(
+    body.message,
+    /^Received, but not acknowledged: Redis is not taking the bus's writes/,
+  );
 
   await redis.start();
   await sleep(500);

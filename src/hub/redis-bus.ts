@@ -11,35 +11,18 @@ import {
   field,
   keysOf,
   type LostReason,
-  reasonOf,
   type Scripts,
   type StreamEntry,
   wholeState,
   withTimeout,
 } from './redis-keys.ts';
-import { type LatestState, type QueueLimits, type QueueStats, WriteQueue } from './redis-queue.ts';
+import type { QueueLimits, QueueStats } from './redis-queue.ts';
 import { ACQUIRE, PUBLISH, RELEASE, STATE } from './redis-scripts.ts';
-import {
-  type Bus,
-  BusAwayError,
-  type Change,
-  type DeltaListener,
-  type ReplayStats,
-  type TopicState,
-} from './types.ts';
+import { RedisWriter } from './redis-writer.ts';
+import type { Bus, Change, DeltaListener, ReplayStats, TopicState } from './types.ts';
 
 /** How long a writer lease lasts unrenewed: a dead writer is replaced after about this long. */
 export const DEFAULT_LEASE_MS = 10_000;
-
-/**
- * A topic's whole state goes to Redis at most this often; the deltas between
- * go to the log only. A log topic's state is its last 1000 lines: written on
- * every appended line it cost ~100 KB per line, the writer's main cost.
- */
-export const STATE_EVERY_MS = 250;
-
-/** How long `flush` waits for Redis's acknowledgement before saying it is away. */
-export const ACK_WAIT_MS = 10_000;
 
 export interface RedisBusOptions {
   codec: DeltaCodec;
@@ -63,7 +46,7 @@ export type { LostReason } from './redis-keys.ts';
  *   (an expiring key it renews). The writer assigns seqs itself, so `publish`
  *   stays synchronous, and appends each delta with one Lua script (XADD to
  *   the log Stream, bounded by MAXLEN, + HSET of the topic's whole state, at
- *   most every `STATE_EVERY_MS` per topic)
+ *   most every `STATE_EVERY_MS` per topic: see `RedisWriter`)
  *   that refuses a replica without the lease or a seq out of order: two
  *   writers can never both write, so versions and patches never fork.
  * - **Every replica mirrors the Stream** (XREAD, blocking) into an in-process
@@ -93,6 +76,7 @@ export class RedisBus implements Bus {
   readonly #reader: Redis;
   readonly #mirror: InProcessBus;
   readonly #codec: DeltaCodec;
+  readonly #writer: RedisWriter;
   readonly #logger: Logger;
   readonly #keys: ReturnType<typeof keysOf>;
   readonly #leaseMs: number;
@@ -104,19 +88,12 @@ export class RedisBus implements Bus {
   #seed: Map<string, TopicState> | null;
   /** Log deltas newer than their topic's stored state: the seed catches up with them. */
   #catchUp: DeltaMessage[] = [];
-  /** When each topic's state was last sent whole; states held back, to send on the timer. */
-  readonly #stateSentAt = new Map<string, number>();
-  readonly #heldStates = new Map<string, TopicState>();
-  #stateTimer: NodeJS.Timeout | null = null;
-  readonly #queue: WriteQueue;
   #lastId: string;
   #role: 'follower' | 'promoting' | 'writer' | 'lost' = 'follower';
-  #assigned = 0;
   #remoteTopics = new Set<string>();
   #writerId: string | null = null;
   #writerUrl: string | null = null;
   #url: string | null = null;
-  #pending: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
   #ticking = false;
@@ -141,7 +118,6 @@ export class RedisBus implements Bus {
     this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     const limits = { ...DEFAULT_REPLAY_LIMITS, ...options.limits };
     this.#maxLen = limits.maxDeltas;
-    this.#queue = new WriteQueue(options.queue);
     this.#epoch = start.epoch;
     this.#mirror = new InProcessBus({ epoch: start.epoch, codec: options.codec, limits });
     this.#seed = new Map();
@@ -158,6 +134,20 @@ export class RedisBus implements Bus {
       if (seed && delta.seq > seed.seq) this.#catchUp.push(delta);
     }
     this.#lastId = `${start.seq}-0`;
+    this.#writer = new RedisWriter({
+      redis: this.#redis,
+      id: this.id,
+      keys: this.#keys,
+      epoch: this.#epoch,
+      leaseMs: this.#leaseMs,
+      maxLen: this.#maxLen,
+      codec: this.#codec,
+      logger: this.#logger,
+      queue: options.queue,
+      writing: () => this.#role === 'writer',
+      acknowledged: (delta) => this.#mirror.accept(delta),
+      fail: (reason, error) => this.#fail(reason, error),
+    });
   }
 
   /**
@@ -233,7 +223,7 @@ export class RedisBus implements Bus {
   }
 
   get queueStats(): QueueStats {
-    return this.#queue.stats;
+    return this.#writer.stats;
   }
 
   /** Whether this replica holds the lease and may publish. */
@@ -267,145 +257,16 @@ export class RedisBus implements Bus {
   publish(change: Change, state: TopicState | null): DeltaMessage {
     if (this.#role === 'lost') {
       // The owner is replacing this replica; what its engines still produce is not shared.
-      return { ...change, seq: this.#assigned } as DeltaMessage;
+      return { ...change, seq: this.#writer.seq } as DeltaMessage;
     }
     if (this.#role !== 'writer') {
       throw new Error('redis bus: this replica does not hold the writer lease');
     }
-    if (this.#queue.keepsOut(change.topic)) {
-      this.#keepOut(change, state);
-      // No seq of its own: the topic's next append is its whole state, under a new seq.
-      return { ...change, seq: this.#assigned } as DeltaMessage;
-    }
-    const delta = { ...change, seq: ++this.#assigned } as DeltaMessage;
-    this.#append(delta, this.#stateText(delta, state));
-    return delta;
-  }
-
-  /** Sends one delta (and the state text `PUBLISH` takes) to Redis, counted in the queue. */
-  #append(delta: DeltaMessage, stateText: string): void {
-    const bytes = this.#codec.encode(delta);
-    // UTF-16 units for the state: about its bytes, without encoding it twice.
-    const cost = bytes.byteLength + stateText.length;
-    const k = this.#keys;
-    this.#queue.sent(cost);
-    const written = this.#redis.lsPublish(
-      k.lease,
-      k.epoch,
-      k.seq,
-      k.log,
-      k.state,
-      this.id,
-      this.#leaseMs,
-      this.#epoch,
-      delta.seq,
-      this.#maxLen,
-      delta.topic,
-      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-      stateText,
-    );
-    // Replies come back in order on one connection: the mirror gets the writer's deltas in seq order.
-    this.#pending = written.then(
-      () => {
-        this.#queue.settled(cost);
-        if (this.#role === 'writer') this.#mirror.accept(delta);
-        this.#resend();
-      },
-      (error: unknown) => this.#fail(reasonOf(error), error),
-    );
-  }
-
-  /** A change not queued (the queue is full, or its topic already out of step). */
-  #keepOut(change: Change, state: TopicState | null): void {
-    // Its whole state goes with the resend: a held one is older.
-    this.#heldStates.delete(change.topic);
-    const latest: LatestState = { version: change.version, data: state?.data ?? null };
-    if (this.#queue.keepOut(change.topic, latest)) {
-      this.#logger.warn(
-        { ...this.#queue.stats, limits: this.#queue.limits },
-        'redis bus: the queue for Redis is full (Redis away or slow); changes are no longer queued, each changed topic is sent whole once Redis takes appends again',
-      );
-    }
-    // Nothing in flight would call it: a topic kept out while the queue has room.
-    if (this.#queue.roomy) queueMicrotask(() => this.#resend());
-  }
-
-  /**
-   * Sends the out-of-step topics whole, oldest first, while the queue has
-   * room (all of them when `force`): each is a root replace under the next
-   * seq, with its state for the hash, so every replica and client that
-   * missed its deltas takes it as it is now.
-   */
-  #resend(force = false): void {
-    if (this.#role !== 'writer' || this.#queue.inStep || !(force || this.#queue.roomy)) return;
-    do {
-      const next = this.#queue.next();
-      if (!next) break;
-      const [topic, latest] = next;
-      const whole = { version: latest.version, seq: ++this.#assigned, data: latest.data };
-      if (latest.data === null) this.#stateSentAt.delete(topic);
-      else this.#stateSentAt.set(topic, Date.now());
-      this.#append(wholeState(topic, whole), latest.data === null ? '' : JSON.stringify(whole));
-    } while (force || !this.#queue.full);
-    if (!this.#queue.inStep) return;
-    this.#logger.info(
-      { seq: this.#assigned, keptOut: this.#queue.stats.keptOut },
-      'redis bus: back in step; the topics changed meanwhile were sent whole',
-    );
+    return this.#writer.publish(change, state);
   }
 
   since(seq: number, topics: ReadonlySet<string>): DeltaMessage[] | null {
     return this.#mirror.since(seq, topics);
-  }
-
-  /** The state to store with a delta: whole now, or held back ('-') and sent on the timer. */
-  #stateText(delta: DeltaMessage, state: TopicState | null): string {
-    if (state === null) {
-      this.#stateSentAt.delete(delta.topic);
-      this.#heldStates.delete(delta.topic);
-      return '';
-    }
-    const whole = { version: delta.version, seq: delta.seq, data: state.data };
-    const now = Date.now();
-    const sentAt = this.#stateSentAt.get(delta.topic);
-    if (sentAt === undefined || now - sentAt >= STATE_EVERY_MS) {
-      this.#stateSentAt.set(delta.topic, now);
-      this.#heldStates.delete(delta.topic);
-      return JSON.stringify(whole);
-    }
-    this.#heldStates.set(delta.topic, whole);
-    if (this.#stateTimer === null) {
-      this.#stateTimer = setTimeout(() => this.#sendHeldStates(), STATE_EVERY_MS);
-      this.#stateTimer.unref();
-    }
-    return '-';
-  }
-
-  #sendHeldStates(force = false): void {
-    this.#stateTimer = null;
-    if (this.#role !== 'writer') return;
-    if (this.#queue.full && !force) {
-      // Kept (one per topic) until Redis takes writes again.
-      if (!this.#closed) {
-        this.#stateTimer = setTimeout(() => this.#sendHeldStates(), STATE_EVERY_MS);
-        this.#stateTimer.unref();
-      }
-      return;
-    }
-    const now = Date.now();
-    for (const [topic, whole] of this.#heldStates) {
-      this.#stateSentAt.set(topic, now);
-      const text = JSON.stringify(whole);
-      this.#queue.sent(text.length);
-      const sent = this.#redis
-        .lsState(this.#keys.lease, this.#keys.state, this.id, topic, text)
-        .then(() => this.#queue.settled(text.length));
-      this.#pending = Promise.all([this.#pending, sent]).then(
-        () => undefined,
-        (error: unknown) => this.#fail(reasonOf(error), error),
-      );
-    }
-    this.#heldStates.clear();
   }
 
   follow(apply: DeltaListener): () => void {
@@ -433,49 +294,23 @@ export class RedisBus implements Bus {
   }
 
   /**
-   * Waits until every delta published so far is acknowledged by Redis (or
-   * failed). Throws `BusAwayError` instead of waiting on a Redis that is
-   * away: at once while it is unreachable with appends outstanding or while
-   * topics are out of step (their changes are not in the log yet), else after
-   * `ACK_WAIT_MS`. An acknowledgement then says "retry", and the requests of
-   * a long outage do not pile up in memory, each holding its body.
+   * Waits until every delta published so far is acknowledged by Redis, or
+   * throws `BusAwayError` rather than wait on a Redis that is away (see
+   * `RedisWriter.flush`).
    */
   async flush(): Promise<void> {
-    if (this.#role !== 'writer') return this.#pending.then(() => undefined);
-    const away = () =>
-      !this.#queue.inStep || (this.#redis.status !== 'ready' && this.#queue.stats.deltas > 0);
-    if (away()) throw this.#awayError();
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), ACK_WAIT_MS);
-      timer.unref();
-    });
-    try {
-      if ((await Promise.race([this.#pending, late])) === 'late') throw this.#awayError();
-    } finally {
-      clearTimeout(timer);
-    }
-    if (this.#role === 'writer' && !this.#queue.inStep) throw this.#awayError();
-  }
-
-  #awayError(): BusAwayError {
-    const { deltas, bytes, outOfStep } = this.#queue.stats;
-    return new BusAwayError(
-      `Redis is not taking the bus's writes (${this.#redis.status}; ${deltas} appends, ${Math.ceil(bytes / 1024)} KiB waiting, ${outOfStep} topics out of step)`,
-    );
+    if (this.#role === 'writer') return this.#writer.flush();
+    await this.#writer.pending;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
-    if (this.#stateTimer) clearTimeout(this.#stateTimer);
     try {
       if (this.#role === 'writer') {
         // The held and out-of-step states go before the lease does: the next writer starts from them.
-        this.#sendHeldStates(true);
-        this.#resend(true);
-        await this.#pending;
+        await this.#writer.close();
         // Handing the lease back lets another replica take over now, not a lease later.
         await withTimeout(this.#redis.lsRelease(this.#keys.lease, this.id), 1000);
       }
@@ -483,6 +318,7 @@ export class RedisBus implements Bus {
     } catch (error) {
       this.#logger.debug({ err: error }, 'redis bus: could not release on close');
     }
+    this.#writer.stop();
     this.#reader.disconnect();
     this.#redis.disconnect();
     await this.#reading;
@@ -544,7 +380,7 @@ export class RedisBus implements Bus {
         setTimeout(ready, 10);
         return;
       }
-      this.#assigned = seq;
+      this.#writer.seq = seq;
       this.#role = 'writer';
       this.#logger.info({ seq, replica: this.id }, 'redis bus: this replica is the writer');
       for (const listener of this.#writerListeners) listener();
@@ -597,6 +433,7 @@ export class RedisBus implements Bus {
   #fail(reason: LostReason, error: unknown): void {
     if (this.#closed || this.#role === 'lost') return;
     this.#role = 'lost';
+    this.#writer.stop();
     this.#logger.error({ err: error, reason }, 'redis bus: replica no longer in step; rebuilding');
     for (const listener of this.#lostListeners) listener(reason);
   }

@@ -227,14 +227,12 @@ export class RedisWriter {
   #sendHeldStates(force = false): void {
     this.#stateTimer = null;
     if (!this.#host.writing()) return;
-    if (this.#queue.full && !force) {
-      // Kept (one per topic) until Redis takes writes again.
-      this.#armStateTimer();
-      return;
-    }
     const { redis, keys, id } = this.#host;
     const now = Date.now();
     for (const [topic, whole] of this.#heldStates) {
+      // The rest are kept (one per topic) until Redis takes writes again.
+      if (this.#queue.full && !force) break;
+      this.#heldStates.delete(topic);
       this.#stateSentAt.set(topic, now);
       const text = JSON.stringify(whole);
       this.#queue.sent(text.length);
@@ -246,6 +244,6 @@ export class RedisWriter {
         (error: unknown) => this.#host.fail(reasonOf(error), error),
       );
     }
-    this.#heldStates.clear();
+    if (this.#heldStates.size > 0) this.#armStateTimer();
   }
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { LivestreamClient } from '../../src/client/client.ts';
 import type { LogLine, SessionDetail } from '../../src/shared/model.ts';
-import { type ServerProcess, startServer, waitFor } from '../helpers/server.ts';
+import { runCli, type ServerProcess, startServer, waitFor } from '../helpers/server.ts';
 import {
   type PostgresServer,
   type RedisServer,
@@ -66,7 +66,14 @@ async function replica(root: string): Promise<ServerProcess> {
   return server;
 }
 
-const TOPICS = ['sessions', 'session:away-app', 'logs:away-app', 'session:away-push'];
+const TOPICS = [
+  'sessions',
+  'session:away-app',
+  'logs:away-app',
+  'session:away-push',
+  'session:fwd-app@ci-8',
+  'logs:fwd-app@ci-8',
+];
 
 function client(url: string): LivestreamClient {
   const c = new LivestreamClient({
@@ -79,7 +86,7 @@ function client(url: string): LivestreamClient {
   return c;
 }
 
-/** A build in the writer's root, writing as fast as its disk lets it: phase files and log lines. */
+/** A build writing phase files and log lines, `lines` every `pauseMs`. */
 class Build {
   line = 0;
   step = 0;
@@ -87,15 +94,19 @@ class Build {
   #loop: Promise<void> = Promise.resolve();
   readonly #project: string;
 
-  constructor(root: string) {
-    this.#project = join(root, 'away-app');
+  constructor(
+    root: string,
+    readonly id: string,
+    readonly pace = { lines: 20, pauseMs: 20 },
+  ) {
+    this.#project = join(root, id);
   }
 
   async phase(name: string): Promise<void> {
     await writeFile(
       join(this.#project, '.context-foundry', 'current-phase.json'),
       JSON.stringify({
-        session_id: 'away-app',
+        session_id: this.id,
         current_phase: name,
         phase_number: '4/7',
         status: 'in_progress',
@@ -107,21 +118,21 @@ class Build {
     let text = '';
     for (let i = 0; i < count; i++) {
       this.line++;
-      text += `${JSON.stringify({ type: 'log_line', session_id: 'away-app', sequence: this.line, timestamp: Date.now(), data: { message: `line ${this.line}` } })}\n`;
+      text += `${JSON.stringify({ type: 'log_line', session_id: this.id, sequence: this.line, timestamp: Date.now(), data: { message: `line ${this.line}` } })}\n`;
     }
-    await appendFile(join(this.#project, 'logs', 'events', 'away-app', 'events.jsonl'), text);
+    await appendFile(join(this.#project, 'logs', 'events', this.id, 'events.jsonl'), text);
   }
 
   async start(): Promise<void> {
     await mkdir(join(this.#project, '.context-foundry'), { recursive: true });
-    await mkdir(join(this.#project, 'logs', 'events', 'away-app'), { recursive: true });
+    await mkdir(join(this.#project, 'logs', 'events', this.id), { recursive: true });
     await this.phase('Step 0');
     this.#running = true;
     this.#loop = (async () => {
       while (this.#running) {
-        await this.lines(20);
-        if (this.line % 200 === 0) await this.phase(`Step ${++this.step}`);
-        await sleep(20);
+        await this.lines(this.pace.lines);
+        if (this.line % (this.pace.lines * 10) === 0) await this.phase(`Step ${++this.step}`);
+        await sleep(this.pace.pauseMs);
       }
     })();
   }
@@ -161,21 +172,51 @@ test(`Redis away for ${AWAY_MS / 1000} s under a load past the writer's queue bo
   assert.match(a.output(), /Replica \(writer\)/);
   assert.match(b.output(), /Replica \(follower\)/);
   let passed = false;
+  let forwarderOutput = '';
   t.after(() => {
     if (!passed) t.diagnostic(`writer:\n${a.output()}\nfollower:\n${b.output()}`);
+    if (!passed) t.diagnostic(`forwarder:\n${forwarderOutput}`);
   });
   const onA = client(a.url);
   const onB = client(b.url);
-  const build = new Build(rootA);
+  // A build in the writer's own root, as fast as the disk lets it: the load past the bound.
+  const build = new Build(rootA, 'away-app');
   await build.start();
+  // A build machine forwarding to the writer, and an orchestrator pushing to it.
+  const machine = join(dir, 'machine');
+  const forwarded = new Build(machine, 'fwd-app', { lines: 5, pauseMs: 100 });
+  await forwarded.start();
+  const forwarder = runCli([
+    'forward',
+    '--to',
+    a.url,
+    '--host',
+    'ci-8',
+    '--root',
+    machine,
+    '--outbox',
+    join(dir, 'outbox.db'),
+    '--no-agents',
+  ]);
+  const collect = (chunk: Buffer) => {
+    forwarderOutput += chunk.toString();
+  };
+  forwarder.stdout?.on('data', collect);
+  forwarder.stderr?.on('data', collect);
   const pusher = new Pusher('away-push', () => a.url, 100);
   pusher.start();
-  t.after(() => Promise.all([build.stop(), pusher.stop()]));
+  t.after(async () => {
+    forwarder.kill('SIGKILL');
+    await Promise.all([build.stop(), forwarded.stop(), pusher.stop()]);
+  });
+  const holds = (topic: string) => onB.topic(topic as 'sessions')?.data != null;
   await waitFor(
     () =>
-      onB.topic('logs:away-app' as 'sessions')?.data && pusher.acked.length >= 5 ? true : undefined,
+      holds('logs:away-app') && holds('logs:fwd-app@ci-8') && pusher.acked.length >= 5
+        ? true
+        : undefined,
     15_000,
-    'the build and the pushes on the follower',
+    'the builds and the pushes on the follower',
   );
   const calm = await queueOf(a.url);
   assert.deepEqual([calm.outOfStep, calm.keptOut], [0, 0], 'in step while Redis is up');
@@ -214,16 +255,25 @@ test(`Redis away for ${AWAY_MS / 1000} s under a load past the writer's queue bo
 
   await redis.start();
   await sleep(500);
-  await build.stop();
-  await pusher.stop();
-  await build.lines(5);
-  await build.phase('Final');
+  await Promise.all([build.stop(), forwarded.stop(), pusher.stop()]);
+  for (const b of [build, forwarded]) {
+    await b.lines(5);
+    await b.phase('Final');
+  }
   await pusher.finish('Final');
 
   await waitFor(() => (a.output().includes('back in step') ? true : undefined), 20_000, 'in step');
   const last = build.line;
+  const lastForwarded = forwarded.line;
   const truth = {
-    sessions: await truthOf<unknown>(b.url, 'sessions', () => true),
+    sessions: await truthOf<{ sessions: Record<string, { currentPhase: string }> }>(
+      b.url,
+      'sessions',
+      (d) =>
+        ['away-app', 'away-push', 'fwd-app@ci-8'].every(
+          (id) => d.sessions[id]?.currentPhase === 'Final',
+        ),
+    ),
     'session:away-app': await truthOf<SessionDetail>(
       b.url,
       'session:away-app',
@@ -236,6 +286,14 @@ test(`Redis away for ${AWAY_MS / 1000} s under a load past the writer's queue bo
       b.url,
       'session:away-push',
       (d) => d.status.currentPhase === 'Final',
+    ),
+    'session:fwd-app@ci-8': await truthOf<SessionDetail>(
+      b.url,
+      'session:fwd-app@ci-8',
+      (d) => d.status.currentPhase === 'Final',
+    ),
+    'logs:fwd-app@ci-8': await truthOf<{ lines: LogLine[] }>(b.url, 'logs:fwd-app@ci-8', (d) =>
+      d.lines.some((l) => l.text.endsWith(`line ${lastForwarded}`)),
     ),
   };
   // The follower's fresh client equals the writer's: the replicas agree.
@@ -250,14 +308,22 @@ test(`Redis away for ${AWAY_MS / 1000} s under a load past the writer's queue bo
     for (const [topic, data] of Object.entries(truth)) await converges(c, topic, data);
   }
   // The ground truth on disk: the newest lines, each once, in order, up to the last written.
-  const numbers = truth['logs:away-app'].lines
-    .map((l) => Number(/\bline (\d+)$/.exec(l.text)?.[1]))
-    .filter((n) => !Number.isNaN(n));
-  assert.equal(numbers.at(-1), last);
+  const numbers = (lines: LogLine[]) =>
+    lines.map((l) => Number(/\bline (\d+)$/.exec(l.text)?.[1])).filter((n) => !Number.isNaN(n));
+  const own = numbers(truth['logs:away-app'].lines);
+  assert.equal(own.at(-1), last);
   assert.deepEqual(
-    numbers,
-    Array.from({ length: numbers.length }, (_, i) => last - numbers.length + 1 + i),
+    own,
+    Array.from({ length: own.length }, (_, i) => last - own.length + 1 + i),
     'every line, once, in order',
+  );
+  assert.deepEqual(
+    numbers(truth['logs:fwd-app@ci-8'].lines),
+    Array.from({ length: lastForwarded }, (_, i) => i + 1),
+    'every forwarded line, once, in order',
+  );
+  t.diagnostic(
+    `forwarded: ${lastForwarded} lines; ${forwarderOutput.match(/HTTP 503: Received, but not acknowledged/g)?.length ?? 0} batches answered 503 while Redis was away`,
   );
   const stored = await pg.psql("SELECT to_phase FROM transitions WHERE session_key = 'away-push'");
   const phases = new Set(stored.split('\n').filter(Boolean));

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
 import { Redis } from 'ioredis';
 import type { SessionDetail } from '../../src/shared/model.ts';
 import { waitFor } from '../helpers/server.ts';
@@ -155,4 +156,52 @@ test('a replica joining between state writes rebuilds each topic from the state 
   assert.deepEqual(b.hub.get('scratch:joiner'), a.hub.get('scratch:joiner'));
   a.hub.set('scratch:joiner', { n: 51 });
   await waitFor(() => (b.hub.get('scratch:joiner')?.version === 51 ? true : undefined));
+});
+
+test('a writer past its queue bound sends the topics whole: a follower and a joiner get every newest state, and so does the next writer', async (t) => {
+  const set = new ReplicaSet(`${redis.url}/5?lease_ms=1500&prefix=t5:&queue_kb=16`, pg.url);
+  t.after(() => set.close());
+  const a = await set.start();
+  const b = await set.start();
+  const topics = Array.from({ length: 40 }, (_, i) => `scratch:bound-${i}`);
+  const filler = 'x'.repeat(2000);
+  // Synchronous bursts, faster than any Redis answers: the queue fills, the rest is kept out.
+  for (let round = 1; round <= 5; round++) {
+    for (const topic of topics) a.hub.set(topic, { round, filler });
+  }
+  a.hub.remove(topics[0] as string);
+  const stats = a.bus.queueStats;
+  assert.ok(stats.keptOut > 0 && stats.outOfStep > 0, 'past the bound');
+  assert.ok(stats.bytes < 16 * 1024 + 8 * 1024, `the queue within its bound (${stats.bytes} B)`);
+  await assert.rejects(a.bus.flush(), /Redis is not taking the bus's writes/);
+  await waitFor(() => (a.bus.queueStats.outOfStep === 0 ? true : undefined), 10_000, 'in step');
+  await a.bus.flush();
+  const same = (r: typeof a) =>
+    topics.every((topic) => isDeepStrictEqual(r.hub.get(topic)?.data, a.hub.get(topic)?.data));
+  await waitFor(
+    () => (same(b) ? true : undefined),
+    10_000,
+    'the follower holds every newest state',
+  );
+  assert.equal(b.hub.get(topics[0] as string), undefined, 'the removed topic is gone there too');
+  const c = await set.start();
+  assert.ok(same(c), 'a replica joining now reads them from Redis');
+
+  // Out of step again, then stopped: the states go to Redis before the lease is handed back.
+  for (const topic of topics.slice(1)) a.hub.set(topic, { round: 6, filler: 'y'.repeat(2000) });
+  assert.ok(a.bus.queueStats.outOfStep > 0);
+  const last = new Map(topics.map((topic) => [topic, a.hub.get(topic)?.data]));
+  await a.stop();
+  // A replica being rebuilt has no role for a moment: asked then, it throws.
+  const writing = (r: typeof a) => {
+    try {
+      return r.role === 'writer';
+    } catch {
+      return false;
+    }
+  };
+  const next = await waitFor(() => [b, c].find(writing), 10_000, 'a new writer');
+  for (const topic of topics) {
+    assert.deepEqual(next.hub.get(topic)?.data, last.get(topic), `${topic} on the new writer`);
+  }
 });

@@ -24,6 +24,9 @@ import type { Bus, Change, DeltaListener, ReplayStats, TopicState } from './type
 /** How long a writer lease lasts unrenewed: a dead writer is replaced after about this long. */
 export const DEFAULT_LEASE_MS = 10_000;
 
+/** How long a closing writer waits for Redis to take what it still holds. */
+const CLOSE_WAIT_MS = 5_000;
+
 export interface RedisBusOptions {
   codec: DeltaCodec;
   logger: Logger;
@@ -59,7 +62,6 @@ export type { LostReason } from './redis-keys.ts';
  *   entries newer than it, and the mirror gets the log.
  * - **Presence**: each replica keeps an expiring key listing the topics its
  *   clients follow; `hasListeners` covers them all (refreshed each renewal).
- *
  * - **Bounded while Redis is away.** Appends wait in the client while Redis
  *   restarts or the network is cut, up to the queue's bounds; past them a
  *   changed topic is marked out of step and only its newest state is kept,
@@ -310,18 +312,25 @@ export class RedisBus implements Bus {
     try {
       if (this.#role === 'writer') {
         // The held and out-of-step states go before the lease does: the next writer starts from them.
-        await this.#writer.close();
-        // Handing the lease back lets another replica take over now, not a lease later.
-        await withTimeout(this.#redis.lsRelease(this.#keys.lease, this.id), 1000);
+        // Not forever: with Redis away the next writer restores from the store instead.
+        await withTimeout(this.#writer.close(), CLOSE_WAIT_MS);
       }
-      await withTimeout(this.#redis.del(this.#keys.replica(this.id)), 1000);
+      // With Redis away these would only queue: the lease and presence expire by themselves.
+      if (this.#redis.status === 'ready') {
+        // Handing the lease back lets another replica take over now, not a lease later.
+        if (this.#role === 'writer') {
+          await withTimeout(this.#redis.lsRelease(this.#keys.lease, this.id), 1000);
+        }
+        await withTimeout(this.#redis.del(this.#keys.replica(this.id)), 1000);
+      }
     } catch (error) {
       this.#logger.debug({ err: error }, 'redis bus: could not release on close');
     }
     this.#writer.stop();
     this.#reader.disconnect();
     this.#redis.disconnect();
-    await this.#reading;
+    // A read waiting for a Redis that is away is never settled by disconnect: not waited for long.
+    await withTimeout(this.#reading, 1000);
   }
 
   /** Renews (or tries to take) the lease, announces presence, reads the others'. */

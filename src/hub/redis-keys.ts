@@ -52,9 +52,21 @@ export function reasonOf(error: unknown): LostReason {
   return 'error';
 }
 
-export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  return Promise.race([
-    promise,
-    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref()),
-  ]);
+/**
+ * `promise`, or undefined after `ms`. The timer holds the process (a closing
+ * bus waiting on a Redis that is away still finishes its close and exits
+ * cleanly) and is cleared as soon as the promise settles.
+ */
+export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -356,3 +356,39 @@ test(`Redis away for ${AWAY_MS / 1000} s under a load past the writer's queue bo
   assert.doesNotMatch(a.output() + b.output(), /rebuilding/, 'no replica had to be rebuilt');
   passed = true;
 });
+
+test('a writer stopped while Redis is away exits, and the next writer starts from the history', async (t) => {
+  const root = join(dir, 'stopping');
+  const bus = `${redis.url}?lease_ms=1500&prefix=stopping:`;
+  const args = ['--root', root, '--db', join(root, 'alerts.db'), '--store', pg.url, '--bus', bus];
+  await mkdir(root, { recursive: true });
+  const writer = await startServer([...args, '--no-agents']);
+  processes.push(writer);
+  const build = new Build(root, 'stop-app');
+  await build.start();
+  t.after(() => build.stop());
+  await redis.stop();
+  try {
+    await build.lines(5);
+    await build.phase('While away');
+    await waitFor(
+      async () => ((await queueOf(writer.url)).deltas > 0 ? true : undefined),
+      10_000,
+      'appends waiting for Redis',
+    );
+    const stopped = Date.now();
+    assert.equal(await writer.stop('SIGTERM'), 0, 'a clean exit');
+    t.diagnostic(`exited ${Date.now() - stopped} ms after SIGTERM`);
+  } finally {
+    await redis.start();
+  }
+  await build.stop();
+  const next = await startServer([...args, '--no-agents']);
+  processes.push(next);
+  const detail = await truthOf<SessionDetail>(
+    next.url,
+    'session:stop-app',
+    (d) => d.status.currentPhase === 'While away',
+  );
+  assert.equal(detail.status.currentPhase, 'While away', 'what the old writer stored is there');
+});

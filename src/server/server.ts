@@ -99,7 +99,7 @@ export async function buildServer(deps: ServerDeps) {
     ...(deps.forward?.tokens ? { ownToken: (path: string) => path === FORWARD_PATH } : {}),
   });
 
-  await installRateLimit(app);
+  await installRateLimit(app, { replicaKey: config.replicaKey ?? null });
 
   const pushes = deps.telemetry.counter(
     'livestream_updates_received_total',

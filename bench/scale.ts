@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { runDemo } from '../src/demo/index.ts';
 import { runCli, startServer } from '../test/helpers/server.ts';
@@ -43,6 +44,8 @@ interface Setup {
   stop(): Promise<void>;
   /** PostgreSQL rows and bytes now, when there is a PostgreSQL. */
   size?: () => Promise<{ rows: number; bytes: number }>;
+  /** Bytes and commands Redis received so far, when there is a Redis. */
+  redisTraffic?: () => Promise<{ bytes: number; commands: number; seq: number }>;
 }
 
 interface Figures {
@@ -51,6 +54,8 @@ interface Figures {
   p50Same: number;
   p99Same: number;
   deltasPerSecond: number;
+  /** One forwarder's mean CPU while the rounds ran, % of a core (ticks are 10 ms). */
+  forwarderCpu: number;
   /** Probe deliveries not there by the end of their round (3 s). */
   late: number;
   lost: number;
@@ -73,6 +78,8 @@ async function scaled(dir: string): Promise<Setup> {
       '--no-agents',
     ]);
   };
+  const probe = new Redis(redis.url, { lazyConnect: true });
+  await probe.connect();
   const a = await replica('replica-a');
   const b = await replica('replica-b');
   const tables = async () => {
@@ -96,7 +103,17 @@ async function scaled(dir: string): Promise<Setup> {
       i % 2 === 0 ? { url: b.url, other: true } : { url: a.url, other: false },
     ),
     size: tables,
+    redisTraffic: async () => {
+      const info = await probe.info('stats');
+      const stat = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1]);
+      return {
+        bytes: stat('total_net_input_bytes'),
+        commands: stat('total_commands_processed'),
+        seq: Number(await probe.get('livestream:seq')),
+      };
+    },
     stop: async () => {
+      probe.disconnect();
       await b.stop();
       await a.stop();
       await redis.close();
@@ -116,6 +133,12 @@ async function embedded(dir: string): Promise<Setup> {
       await server.stop();
     },
   };
+}
+
+/** CPU time a process has used, in ticks of 10 ms (Linux /proc). */
+async function cpuTicks(pid: number | undefined): Promise<number> {
+  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ');
+  return Number(stat?.[11]) + Number(stat?.[12]);
 }
 
 /** One machine: a forwarder process, its demo builds, and a probe build the bench rewrites. */
@@ -158,6 +181,7 @@ async function machine(dir: string, i: number, to: string) {
     topic: `session:probe-${i}@${host}`,
     child,
     writeProbe,
+    ticks: () => cpuTicks(child.pid),
     stop: async () => {
       const summary = await demo;
       // The last steps reach the server before the forwarder stops.
@@ -213,6 +237,12 @@ async function measure(setup: Setup, dir: string): Promise<Figures & { builds: n
   await sleep(Number(process.env.SCALE_SETTLE ?? 3000));
   const started = performance.now();
   const deliveredBefore = delivered;
+  const forwarderTicks = async () => {
+    let sum = 0;
+    for (const m of machines) sum += await m.ticks();
+    return sum;
+  };
+  const ticksBefore = await forwarderTicks();
   let expected = 0;
   for (let k = 1; k <= ROUNDS; k++) {
     machines.forEach((m, i) => {
@@ -225,6 +255,7 @@ async function measure(setup: Setup, dir: string): Promise<Figures & { builds: n
     await sleep(100);
   }
   const seconds = (performance.now() - started) / 1000;
+  const forwarderCpu = ((await forwarderTicks()) - ticksBefore) / machines.length / seconds;
   const late = expected - seen.size;
   // Late is not lost: a delivery still on its way gets 30 s more before it counts as lost.
   const settleBy = performance.now() + 30_000;
@@ -237,6 +268,7 @@ async function measure(setup: Setup, dir: string): Promise<Figures & { builds: n
     deltasPerSecond: (delivered - deliveredBefore) / seconds,
     late,
     lost: expected - seen.size,
+    forwarderCpu,
   };
   if (process.env.SCALE_ROUNDS)
     for (const [k, v] of [...byRound].sort((a, b) => a[0] - b[0]))
@@ -265,10 +297,7 @@ async function idleForwarder(dir: string, to: string): Promise<{ cpu: number; rs
     join(dir, 'quiet.db'),
   ]);
   await sleep(3000);
-  const ticks = async () => {
-    const stat = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1]?.split(' ');
-    return Number(stat?.[11]) + Number(stat?.[12]);
-  };
+  const ticks = () => cpuTicks(child.pid);
   const before = await ticks();
   const t0 = performance.now();
   await sleep(IDLE_SECONDS * 1000);
@@ -287,8 +316,18 @@ export async function run(): Promise<Record<string, number>> {
   try {
     const fleet = await scaled(join(dir, 'scaled'));
     const empty = await fleet.size?.();
+    const trafficBefore = await fleet.redisTraffic?.();
     const s = await measure(fleet, join(dir, 'scaled'));
     const full = await fleet.size?.();
+    const trafficAfter = await fleet.redisTraffic?.();
+    if (trafficBefore && trafficAfter) {
+      const published = trafficAfter.seq - trafficBefore.seq;
+      out['deltas published (replicas)'] = published;
+      out['redis KiB received per delta published'] =
+        (trafficAfter.bytes - trafficBefore.bytes) / 1024 / published;
+      out['redis commands per delta published'] =
+        (trafficAfter.commands - trafficBefore.commands) / published;
+    }
     if (empty && full) {
       out['postgres rows per build'] = (full.rows - empty.rows) / s.builds;
       out['postgres KiB per build'] = (full.bytes - empty.bytes) / 1024 / s.builds;
@@ -312,6 +351,8 @@ export async function run(): Promise<Record<string, number>> {
       'probe deliveries late, > 3 s (embedded)': e.late,
       'probe deliveries lost (replicas)': s.lost,
       'probe deliveries lost (embedded)': e.lost,
+      'forwarder CPU % of a core while measuring (replicas)': s.forwarderCpu,
+      'forwarder CPU % of a core while measuring (embedded)': e.forwarderCpu,
       'idle forwarder CPU % of a core': idle.cpu,
       'idle forwarder RSS MiB': idle.rssMb,
       ...out,
@@ -326,6 +367,7 @@ export async function run(): Promise<Record<string, number>> {
       'late replicas': s.late,
       'lost replicas': s.lost,
       'lost embedded': e.lost,
+      'forwarder cpu % measuring': s.forwarderCpu,
       'idle forwarder cpu %': idle.cpu,
       'idle forwarder rss MiB': idle.rssMb,
     });

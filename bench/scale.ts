@@ -1,9 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
@@ -125,9 +126,33 @@ async function scaled(dir: string): Promise<Setup> {
 async function embedded(dir: string): Promise<Setup> {
   const root = join(dir, 'embedded');
   await mkdir(root, { recursive: true });
-  const server = await startServer(['--root', root, '--db', join(root, 'h.db'), '--no-agents']);
+  const db = join(root, 'h.db');
+  const server = await startServer(['--root', root, '--db', db, '--no-agents']);
   return {
     ingest: server.url,
+    size: async () => {
+      const reader = new DatabaseSync(db, { readOnly: true });
+      try {
+        const tables = reader
+          .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+          )
+          .all() as { name: string }[];
+        let rows = 0;
+        for (const { name } of tables) {
+          rows += Number(
+            (reader.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n,
+          );
+        }
+        const bytes = [db, `${db}-wal`].reduce(
+          (sum, f) => sum + (statSync(f, { throwIfNoEntry: false })?.size ?? 0),
+          0,
+        );
+        return { rows, bytes };
+      } finally {
+        reader.close();
+      }
+    },
     clientUrls: Array.from({ length: CLIENTS }, () => ({ url: server.url, other: false })),
     stop: async () => {
       await server.stop();
@@ -335,8 +360,16 @@ export async function run(): Promise<Record<string, number>> {
     const idle = await idleForwarder(dir, fleet.ingest);
     await fleet.stop();
     const base = await embedded(join(dir, 'embedded'));
+    const emptyHere = await base.size?.();
     const e = await measure(base, join(dir, 'embedded'));
     await base.stop();
+    // After the stop: closing folds the WAL into the file, so its size is what the history takes.
+    const fullHere = await base.size?.();
+    if (emptyHere && fullHere) {
+      out['embedded SQLite rows per build'] = (fullHere.rows - emptyHere.rows) / e.builds;
+      out['embedded SQLite KiB per build'] =
+        (fullHere.bytes - emptyHere.bytes) / 1024 / e.builds;
+    }
     printTable(`Scale: ${FORWARDERS} forwarders × ${BUILDS} demo builds, ${CLIENTS} clients`, {
       'write → client on the other replica p50 ms': s.p50Other,
       'write → client on the other replica p99 ms': s.p99Other,

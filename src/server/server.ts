@@ -172,7 +172,9 @@ export async function buildServer(deps: ServerDeps) {
     store: deps.alerts,
     notifier: deps.notifier,
   });
-  if (deps.forward) await app.register(forwardRoutes, { ingest: deps.forward });
+  if (deps.forward) {
+    await app.register(forwardRoutes, { ingest: deps.forward, telemetry: deps.telemetry });
+  }
   if (deps.agents) {
     await app.register(agentRoutes, { agents: deps.agents, telemetry: deps.telemetry });
     await app.register(otlpRoutes, {

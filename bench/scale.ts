@@ -367,8 +367,7 @@ export async function run(): Promise<Record<string, number>> {
     const fullHere = await base.size?.();
     if (emptyHere && fullHere) {
       out['embedded SQLite rows per build'] = (fullHere.rows - emptyHere.rows) / e.builds;
-      out['embedded SQLite KiB per build'] =
-        (fullHere.bytes - emptyHere.bytes) / 1024 / e.builds;
+      out['embedded SQLite KiB per build'] = (fullHere.bytes - emptyHere.bytes) / 1024 / e.builds;
     }
     printTable(`Scale: ${FORWARDERS} forwarders × ${BUILDS} demo builds, ${CLIENTS} clients`, {
       'write → client on the other replica p50 ms': s.p50Other,

@@ -26,7 +26,6 @@ export function tokenCookieName(port: number | undefined): string {
   return `livestream_token_${port ?? 0}`;
 }
 
-
 function hostname(hostHeader: string | undefined): string {
   if (!hostHeader) return '';
   if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { FORWARD_WIRE_VERSION, forwardBatch } from '../../shared/forward.ts';
-import { sendError } from '../errors.ts';
 import type { Telemetry } from '../../telemetry.ts';
+import { sendError } from '../errors.ts';
 import type { ForwardIngest } from '../forward-ingest.ts';
 
 /** Batches are bigger than a phase document: up to about 512 KiB each, some slack. */

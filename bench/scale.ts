@@ -55,6 +55,9 @@ interface Figures {
   p50Same: number;
   p99Same: number;
   deltasPerSecond: number;
+  /** Forwarded events applied per batch, and a batch's mean time on the server (arrival → ack). */
+  eventsPerBatch: number;
+  batchMs: number;
   /** One forwarder's mean CPU while the rounds ran, % of a core (ticks are 10 ms). */
   forwarderCpu: number;
   /** Probe deliveries not there by the end of their round (3 s). */
@@ -157,6 +160,17 @@ async function embedded(dir: string): Promise<Setup> {
     stop: async () => {
       await server.stop();
     },
+  };
+}
+
+/** The ingest's counters on `/metrics` (see src/server/routes/forward.ts). */
+async function ingestFigures(url: string) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (line: RegExp) => Number(line.exec(text)?.[1] ?? 0);
+  return {
+    batches: value(/^livestream_forward_batches_total (\S+)$/m),
+    events: value(/^livestream_forward_events_total\{result="applied"\} (\S+)$/m),
+    seconds: value(/^livestream_forward_batch_seconds_sum (\S+)$/m),
   };
 }
 
@@ -268,6 +282,7 @@ async function measure(setup: Setup, dir: string): Promise<Figures & { builds: n
     return sum;
   };
   const ticksBefore = await forwarderTicks();
+  const ingestBefore = await ingestFigures(setup.ingest);
   let expected = 0;
   for (let k = 1; k <= ROUNDS; k++) {
     machines.forEach((m, i) => {
@@ -281,6 +296,8 @@ async function measure(setup: Setup, dir: string): Promise<Figures & { builds: n
   }
   const seconds = (performance.now() - started) / 1000;
   const forwarderCpu = ((await forwarderTicks()) - ticksBefore) / machines.length / seconds;
+  const ingestAfter = await ingestFigures(setup.ingest);
+  const batches = ingestAfter.batches - ingestBefore.batches;
   const late = expected - seen.size;
   // Late is not lost: a delivery still on its way gets 30 s more before it counts as lost.
   const settleBy = performance.now() + 30_000;
@@ -294,6 +311,8 @@ async function measure(setup: Setup, dir: string): Promise<Figures & { builds: n
     late,
     lost: expected - seen.size,
     forwarderCpu,
+    eventsPerBatch: (ingestAfter.events - ingestBefore.events) / batches,
+    batchMs: ((ingestAfter.seconds - ingestBefore.seconds) * 1000) / batches,
   };
   if (process.env.SCALE_ROUNDS)
     for (const [k, v] of [...byRound].sort((a, b) => a[0] - b[0]))
@@ -383,6 +402,10 @@ export async function run(): Promise<Record<string, number>> {
       'probe deliveries late, > 3 s (embedded)': e.late,
       'probe deliveries lost (replicas)': s.lost,
       'probe deliveries lost (embedded)': e.lost,
+      'forwarded events per batch (replicas)': s.eventsPerBatch,
+      'forwarded events per batch (embedded)': e.eventsPerBatch,
+      'forward batch ms on the writer, arrival → ack (replicas)': s.batchMs,
+      'forward batch ms on the server, arrival → ack (embedded)': e.batchMs,
       'forwarder CPU % of a core while measuring (replicas)': s.forwarderCpu,
       'forwarder CPU % of a core while measuring (embedded)': e.forwarderCpu,
       'idle forwarder CPU % of a core': idle.cpu,

@@ -35,12 +35,14 @@ async function versionProxy(target: string) {
         `{"version":${FORWARD_WIRE_VERSION + 1},`,
       );
     }
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (['host', 'connection', 'content-length'].includes(name) || value === undefined) continue;
+      headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
     const answer = await fetch(`${target}${request.url}`, {
       method: request.method ?? 'POST',
-      headers: {
-        'content-type': request.headers['content-type'] ?? 'application/json',
-        ...(request.headers.authorization ? { authorization: request.headers.authorization } : {}),
-      },
+      headers,
       body,
     });
     statuses.push(answer.status);

@@ -236,9 +236,10 @@ export class RedisWriter {
       this.#stateSentAt.set(topic, now);
       const text = JSON.stringify(whole);
       this.#queue.sent(text.length);
-      const sent = redis
-        .lsState(keys.lease, keys.state, id, topic, text)
-        .then(() => this.#queue.settled(text.length));
+      const sent = redis.lsState(keys.lease, keys.state, id, topic, text).then(() => {
+        this.#queue.settled(text.length);
+        this.#resend();
+      });
       this.#pending = Promise.all([this.#pending, sent]).then(
         () => undefined,
         (error: unknown) => this.#host.fail(reasonOf(error), error),

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { type Logger, pino } from 'pino';
 import type { AgentNode, Decision, TestIteration, TokenPoint } from '../shared/metrics.ts';
 import type { LogLine, PhaseTransition, SessionState, SessionStatus } from '../shared/model.ts';
+import { PostgresAgentState } from './postgres-agent-state.ts';
 import { PostgresAlertStore } from './postgres-alert-store.ts';
 import { migratePostgres } from './postgres-migrations.ts';
 import { type PgTransactor, type PgWrite, PgWriteQueue } from './postgres-queue.ts';
@@ -78,6 +79,7 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
   readonly #logger: Logger;
   readonly #now: () => number;
   readonly #corruptSeen = new Set<string>();
+  #agentState: PostgresAgentState | null = null;
   #closed = false;
 
   private constructor(pool: pg.Pool, location: string, logger: Logger, opts: PostgresStoreOptions) {
@@ -138,6 +140,12 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
   /** Alerts and notifications in the same database (`AlertStore`). */
   alertStore(): PostgresAlertStore {
     return new PostgresAlertStore(this.#pool, this.#logger);
+  }
+
+  /** The agents' checkpoint and journal in the same database (one per store: it keeps the journal's generation). */
+  agentState(): PostgresAgentState {
+    this.#agentState ??= new PostgresAgentState(this.#pool, this.location, this.#logger);
+    return this.#agentState;
   }
 
   onHealthChange(listener: (health: StoreHealth) => void): () => void {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { claudeAssistant, claudePrompt } from '../../test/helpers/agent-transcripts.ts';
+import { waitFor } from '../../test/helpers/server.ts';
 import { type PostgresServer, startPostgres } from '../../test/helpers/services.ts';
 import { tempDir } from '../../test/helpers/store.ts';
 import { AgentBook } from '../core/agents/book.ts';
@@ -184,7 +185,7 @@ async function database(): Promise<string> {
   return server.url.replace(/\/postgres$/, `/${name}`);
 }
 async function openPg(url: string): Promise<AgentStateStore> {
-  const store = await PostgresStore.open(url, { logger });
+  const store = await PostgresStore.open(url, { logger, retryInitialMs: 50, retryMaxMs: 200 });
   stores.push(store);
   return store.agentState();
 }
@@ -256,5 +257,36 @@ describe('PostgreSQL agent state only', () => {
     ]);
     const restored = await (await openPg(url)).load(DEFAULT_PRICES);
     assert.equal(restored?.book.sessions.has('s-stale'), false);
+  });
+
+  // Last: it stops the server the other cases use.
+  it('PostgreSQL away: appends are acknowledged from memory, then committed in order', async () => {
+    const server = pg as PostgresServer;
+    const url = await database();
+    const state = await openPg(url);
+    await state.load(DEFAULT_PRICES);
+    await state.replay(-1);
+    await state.append([{ file: null, event: prompt('before') }]);
+    await server.stop();
+    try {
+      await state.append([{ file: null, event: prompt('away 1') }]);
+      state.rotate();
+      await state.append([{ file: null, event: prompt('away 2') }]);
+      assert.equal(await state.save(new AgentBook(DEFAULT_PRICES), [], 5), false);
+    } finally {
+      await server.start();
+    }
+    await state.append([{ file: null, event: prompt('back') }]);
+    // Committed once the retry finds the server back, in the order acknowledged.
+    const reader = await openPg(url);
+    const replayed = await waitFor(
+      async () => {
+        const entries = texts(await reader.replay(-1));
+        return entries.length === 4 ? entries : undefined;
+      },
+      10_000,
+      'the kept entries committed',
+    );
+    assert.deepEqual(replayed, ['before', 'away 1', 'away 2', 'back']);
   });
 });

@@ -6,14 +6,12 @@ import type { AgentInput } from '../core/agents/events.ts';
 import type { PriceTable } from '../core/agents/prices.ts';
 import type { AgentSessionState } from '../core/agents/session.ts';
 import { fromSnapshot, SNAPSHOT_VERSION, sessionJson } from '../core/agents/snapshot.ts';
+import {
+  NotOwnerError,
+  PgAgentJournal,
+  type PgAgentJournalOptions,
+} from './postgres-agent-journal.ts';
 import type { AgentStateStore, SavedAgentState, TailOffset } from './types.ts';
-
-/** Appends made while one is being committed, committed together after it. */
-interface Batch {
-  gen: number;
-  entries: AgentInput[];
-  done: Promise<void>;
-}
 
 /** What a save last wrote of a session: the object and its version then (a reload has new objects). */
 interface Written {
@@ -35,7 +33,8 @@ const ROWS_PER_INSERT = 500;
  *   (offsets, covered journal generation) and the removal of the covered
  *   journal rows, in one transaction.
  * - `agent_journal`: one row per commit of forwarded inputs (a JSON array);
- *   the commit is the durability an acknowledgement waits for.
+ *   the commit is the durability an acknowledgement waits for (see
+ *   `PgAgentJournal` for PostgreSQL being away).
  * - `agent_checkpoint.owner`: `load` claims the state for this process; a
  *   save or append from an earlier holder (a writer that lost its lease but
  *   still runs) is refused from then on, so it cannot write over its successor.
@@ -45,16 +44,21 @@ export class PostgresAgentState implements AgentStateStore {
   readonly #pool: Pool;
   readonly #log: Logger;
   readonly #owner = randomUUID();
+  readonly #journal: PgAgentJournal;
   #gen = 0;
-  #batch: Batch | null = null;
-  #tail: Promise<void> = Promise.resolve();
   /** By session id; null until a load succeeded (the first save then rewrites every row). */
   #written: Map<string, Written> | null = null;
 
-  constructor(pool: Pool, location: string, logger: Logger) {
+  constructor(
+    pool: Pool,
+    location: string,
+    logger: Logger,
+    opts: Pick<PgAgentJournalOptions, 'isEnvironmental' | 'retryInitialMs' | 'retryMaxMs'>,
+  ) {
     this.#pool = pool;
     this.location = location;
     this.#log = logger;
+    this.#journal = new PgAgentJournal({ ...opts, pool, owner: this.#owner, logger });
   }
 
   async load(prices: PriceTable): Promise<SavedAgentState | null> {
@@ -122,27 +126,7 @@ export class PostgresAgentState implements AgentStateStore {
 
   append(entries: readonly AgentInput[]): Promise<void> {
     if (entries.length === 0) return Promise.resolve();
-    const waiting = this.#batch;
-    if (waiting && waiting.gen === this.#gen) {
-      waiting.entries.push(...entries);
-      return waiting.done;
-    }
-    const batch: Batch = { gen: this.#gen, entries: [...entries], done: Promise.resolve() };
-    this.#batch = batch;
-    // One commit at a time: rows keep the order of the appends (seq is taken at insert).
-    batch.done = this.#tail.then(async () => {
-      if (this.#batch === batch) this.#batch = null;
-      const result = await this.#pool.query(
-        `INSERT INTO agent_journal (gen, entries)
-         SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM agent_checkpoint WHERE id = 1 AND owner = $3)`,
-        [batch.gen, JSON.stringify(batch.entries), this.#owner],
-      );
-      if (result.rowCount !== 1) throw this.#notOwner();
-    });
-    this.#tail = batch.done.catch((error: unknown) => {
-      this.#log.warn({ err: (error as Error).message }, 'agents journal: append failed');
-    });
-    return batch.done;
+    return this.#journal.append(this.#gen, entries);
   }
 
   rotate(): number {
@@ -167,7 +151,7 @@ export class PostgresAgentState implements AgentStateStore {
       const owner = (
         await client.query('SELECT owner FROM agent_checkpoint WHERE id = 1 FOR UPDATE')
       ).rows[0] as { owner: string } | undefined;
-      if (owner?.owner !== this.#owner) throw this.#notOwner();
+      if (owner?.owner !== this.#owner) throw new NotOwnerError();
       if (!written) await client.query('DELETE FROM agent_sessions');
       for (let i = 0; i < changed.length; i += ROWS_PER_INSERT) {
         const part = changed.slice(i, i + ROWS_PER_INSERT);
@@ -206,11 +190,7 @@ export class PostgresAgentState implements AgentStateStore {
     return true;
   }
 
-  async close(): Promise<void> {
-    await this.#tail;
-  }
-
-  #notOwner(): Error {
-    return new Error('another process took over the agents state (a newer writer)');
+  close(): Promise<void> {
+    return this.#journal.close();
   }
 }

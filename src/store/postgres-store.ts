@@ -80,6 +80,7 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
   readonly #now: () => number;
   readonly #corruptSeen = new Set<string>();
   #agentState: PostgresAgentState | null = null;
+  readonly #retry: { retryInitialMs?: number; retryMaxMs?: number };
   #closed = false;
 
   private constructor(pool: pg.Pool, location: string, logger: Logger, opts: PostgresStoreOptions) {
@@ -87,6 +88,10 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
     this.location = location;
     this.#logger = logger;
     this.#now = opts.now ?? Date.now;
+    this.#retry = {
+      ...(opts.retryInitialMs ? { retryInitialMs: opts.retryInitialMs } : {}),
+      ...(opts.retryMaxMs ? { retryMaxMs: opts.retryMaxMs } : {}),
+    };
     const transactor: PgTransactor = {
       run: (writes, isolate) => this.#transaction(writes, isolate),
     };
@@ -144,7 +149,10 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
 
   /** The agents' checkpoint and journal in the same database (one per store: it keeps the journal's generation). */
   agentState(): PostgresAgentState {
-    this.#agentState ??= new PostgresAgentState(this.#pool, this.location, this.#logger);
+    this.#agentState ??= new PostgresAgentState(this.#pool, this.location, this.#logger, {
+      isEnvironmental: isPgEnvironmental,
+      ...this.#retry,
+    });
     return this.#agentState;
   }
 
@@ -509,6 +517,7 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#agentState?.close();
     await this.#writes.flush();
     if (this.#writes.health().pending > 0) await this.#writes.retry();
     this.#writes.stop();

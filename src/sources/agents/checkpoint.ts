@@ -67,7 +67,8 @@ export class AgentCheckpoint {
   /**
    * Both are captured in the same tick, so they agree (with `journal`, the
    * forwarded events' journal generation they cover); the write happens
-   * after; true once it is on disk (synced: the journal it covers may go). Each session's text is kept (UTF-8, outside the V8 heap) until the
+   * after; true once it is on disk, synced (the journal it covers may then
+   * go). Each session's text is kept (UTF-8, outside the V8 heap) until the
    * session changes: a save every 10 s serialises the sessions that moved,
    * not a month of them, so the event loop (hooks waiting on it) barely stalls.
    */

@@ -1,10 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { runDemo } from '../src/demo/index.ts';
 import { runCli, startServer } from '../test/helpers/server.ts';
@@ -43,6 +45,8 @@ interface Setup {
   stop(): Promise<void>;
   /** PostgreSQL rows and bytes now, when there is a PostgreSQL. */
   size?: () => Promise<{ rows: number; bytes: number }>;
+  /** Bytes and commands Redis received so far, when there is a Redis. */
+  redisTraffic?: () => Promise<{ bytes: number; commands: number; seq: number }>;
 }
 
 interface Figures {
@@ -51,6 +55,11 @@ interface Figures {
   p50Same: number;
   p99Same: number;
   deltasPerSecond: number;
+  /** Forwarded events applied per batch, and a batch's mean time on the server (arrival → ack). */
+  eventsPerBatch: number;
+  batchMs: number;
+  /** One forwarder's mean CPU while the rounds ran, % of a core (ticks are 10 ms). */
+  forwarderCpu: number;
   /** Probe deliveries not there by the end of their round (3 s). */
   late: number;
   lost: number;
@@ -73,6 +82,8 @@ async function scaled(dir: string): Promise<Setup> {
       '--no-agents',
     ]);
   };
+  const probe = new Redis(redis.url, { lazyConnect: true });
+  await probe.connect();
   const a = await replica('replica-a');
   const b = await replica('replica-b');
   const tables = async () => {
@@ -96,7 +107,17 @@ async function scaled(dir: string): Promise<Setup> {
       i % 2 === 0 ? { url: b.url, other: true } : { url: a.url, other: false },
     ),
     size: tables,
+    redisTraffic: async () => {
+      const info = await probe.info('stats');
+      const stat = (name: string) => Number(new RegExp(`${name}:(\\d+)`).exec(info)?.[1]);
+      return {
+        bytes: stat('total_net_input_bytes'),
+        commands: stat('total_commands_processed'),
+        seq: Number(await probe.get('livestream:seq')),
+      };
+    },
     stop: async () => {
+      probe.disconnect();
       await b.stop();
       await a.stop();
       await redis.close();
@@ -108,14 +129,55 @@ async function scaled(dir: string): Promise<Setup> {
 async function embedded(dir: string): Promise<Setup> {
   const root = join(dir, 'embedded');
   await mkdir(root, { recursive: true });
-  const server = await startServer(['--root', root, '--db', join(root, 'h.db'), '--no-agents']);
+  const db = join(root, 'h.db');
+  const server = await startServer(['--root', root, '--db', db, '--no-agents']);
   return {
     ingest: server.url,
+    size: async () => {
+      const reader = new DatabaseSync(db, { readOnly: true });
+      try {
+        const tables = reader
+          .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+          )
+          .all() as { name: string }[];
+        let rows = 0;
+        for (const { name } of tables) {
+          rows += Number(
+            (reader.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n,
+          );
+        }
+        const bytes = [db, `${db}-wal`].reduce(
+          (sum, f) => sum + (statSync(f, { throwIfNoEntry: false })?.size ?? 0),
+          0,
+        );
+        return { rows, bytes };
+      } finally {
+        reader.close();
+      }
+    },
     clientUrls: Array.from({ length: CLIENTS }, () => ({ url: server.url, other: false })),
     stop: async () => {
       await server.stop();
     },
   };
+}
+
+/** The ingest's counters on `/metrics` (see src/server/routes/forward.ts). */
+async function ingestFigures(url: string) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (line: RegExp) => Number(line.exec(text)?.[1] ?? 0);
+  return {
+    batches: value(/^livestream_forward_batches_total (\S+)$/m),
+    events: value(/^livestream_forward_events_total\{result="applied"\} (\S+)$/m),
+    seconds: value(/^livestream_forward_batch_seconds_sum (\S+)$/m),
+  };
+}
+
+/** CPU time a process has used, in ticks of 10 ms (Linux /proc). */
+async function cpuTicks(pid: number | undefined): Promise<number> {
+  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ');
+  return Number(stat?.[11]) + Number(stat?.[12]);
 }
 
 /** One machine: a forwarder process, its demo builds, and a probe build the bench rewrites. */
@@ -158,6 +220,7 @@ async function machine(dir: string, i: number, to: string) {
     topic: `session:probe-${i}@${host}`,
     child,
     writeProbe,
+    ticks: () => cpuTicks(child.pid),
     stop: async () => {
       const summary = await demo;
       // The last steps reach the server before the forwarder stops.
@@ -175,8 +238,11 @@ async function measure(setup: Setup, dir: string): Promise<Figures & { builds: n
   );
   const seen = new Map<string, number>();
   const latencies = { other: [] as number[], same: [] as number[] };
+  const byRound = new Map<number, number[]>();
   let delivered = 0;
   const writtenAt = new Map<string, number>();
+  /** Clients that hold their machine's probe (round 0, written at start). */
+  const ready = new Set<number>();
   const sockets = await Promise.all(
     setup.clientUrls.map(async ({ url, other }, j) => {
       const target = machines[j % machines.length];
@@ -188,21 +254,35 @@ async function measure(setup: Setup, dir: string): Promise<Figures & { builds: n
         const text = String(data);
         const m = /probe (\d+)"/.exec(text);
         if (!m) return;
+        if (m[1] === '0') ready.add(j);
         const key = `${j % machines.length}:${m[1]}`;
         const at = writtenAt.get(key);
         if (at === undefined) return;
         const mark = `${j}:${key}`;
         if (seen.has(mark)) return;
         seen.set(mark, 1);
-        (other ? latencies.other : latencies.same).push(performance.now() - at);
+        const took = performance.now() - at;
+        (other ? latencies.other : latencies.same).push(took);
+        const round = Number(m[1]);
+        byRound.set(round, [...(byRound.get(round) ?? []), took]);
       });
       return ws;
     }),
   );
-  // Every machine's probe reaches the server before the rounds start.
-  await sleep(3000);
+  // Every client holds its machine's probe before the rounds start: twenty forwarders take a
+  // few seconds of CPU to start on two cores, and that is start-up, not the hop being measured.
+  const readyBy = performance.now() + 60_000;
+  while (ready.size < sockets.length && performance.now() < readyBy) await sleep(20);
+  await sleep(Number(process.env.SCALE_SETTLE ?? 3000));
   const started = performance.now();
   const deliveredBefore = delivered;
+  const forwarderTicks = async () => {
+    let sum = 0;
+    for (const m of machines) sum += await m.ticks();
+    return sum;
+  };
+  const ticksBefore = await forwarderTicks();
+  const ingestBefore = await ingestFigures(setup.ingest);
   let expected = 0;
   for (let k = 1; k <= ROUNDS; k++) {
     machines.forEach((m, i) => {
@@ -215,6 +295,9 @@ async function measure(setup: Setup, dir: string): Promise<Figures & { builds: n
     await sleep(100);
   }
   const seconds = (performance.now() - started) / 1000;
+  const forwarderCpu = ((await forwarderTicks()) - ticksBefore) / machines.length / seconds;
+  const ingestAfter = await ingestFigures(setup.ingest);
+  const batches = ingestAfter.batches - ingestBefore.batches;
   const late = expected - seen.size;
   // Late is not lost: a delivery still on its way gets 30 s more before it counts as lost.
   const settleBy = performance.now() + 30_000;
@@ -227,7 +310,15 @@ async function measure(setup: Setup, dir: string): Promise<Figures & { builds: n
     deltasPerSecond: (delivered - deliveredBefore) / seconds,
     late,
     lost: expected - seen.size,
+    forwarderCpu,
+    eventsPerBatch: (ingestAfter.events - ingestBefore.events) / batches,
+    batchMs: ((ingestAfter.seconds - ingestBefore.seconds) * 1000) / batches,
   };
+  if (process.env.SCALE_ROUNDS)
+    for (const [k, v] of [...byRound].sort((a, b) => a[0] - b[0]))
+      process.stdout.write(
+        `round ${k}: p50 ${percentile(v, 50).toFixed(0)} max ${percentile(v, 100).toFixed(0)}\n`,
+      );
   for (const ws of sockets) ws.close();
   let builds = 0;
   for (const builtHere of await Promise.all(machines.map((m) => m.stop()))) builds += builtHere;
@@ -250,10 +341,7 @@ async function idleForwarder(dir: string, to: string): Promise<{ cpu: number; rs
     join(dir, 'quiet.db'),
   ]);
   await sleep(3000);
-  const ticks = async () => {
-    const stat = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1]?.split(' ');
-    return Number(stat?.[11]) + Number(stat?.[12]);
-  };
+  const ticks = () => cpuTicks(child.pid);
   const before = await ticks();
   const t0 = performance.now();
   await sleep(IDLE_SECONDS * 1000);
@@ -272,8 +360,18 @@ export async function run(): Promise<Record<string, number>> {
   try {
     const fleet = await scaled(join(dir, 'scaled'));
     const empty = await fleet.size?.();
+    const trafficBefore = await fleet.redisTraffic?.();
     const s = await measure(fleet, join(dir, 'scaled'));
     const full = await fleet.size?.();
+    const trafficAfter = await fleet.redisTraffic?.();
+    if (trafficBefore && trafficAfter) {
+      const published = trafficAfter.seq - trafficBefore.seq;
+      out['deltas published (replicas)'] = published;
+      out['redis KiB received per delta published'] =
+        (trafficAfter.bytes - trafficBefore.bytes) / 1024 / published;
+      out['redis commands per delta published'] =
+        (trafficAfter.commands - trafficBefore.commands) / published;
+    }
     if (empty && full) {
       out['postgres rows per build'] = (full.rows - empty.rows) / s.builds;
       out['postgres KiB per build'] = (full.bytes - empty.bytes) / 1024 / s.builds;
@@ -281,8 +379,15 @@ export async function run(): Promise<Record<string, number>> {
     const idle = await idleForwarder(dir, fleet.ingest);
     await fleet.stop();
     const base = await embedded(join(dir, 'embedded'));
+    const emptyHere = await base.size?.();
     const e = await measure(base, join(dir, 'embedded'));
     await base.stop();
+    // After the stop: closing folds the WAL into the file, so its size is what the history takes.
+    const fullHere = await base.size?.();
+    if (emptyHere && fullHere) {
+      out['embedded SQLite rows per build'] = (fullHere.rows - emptyHere.rows) / e.builds;
+      out['embedded SQLite KiB per build'] = (fullHere.bytes - emptyHere.bytes) / 1024 / e.builds;
+    }
     printTable(`Scale: ${FORWARDERS} forwarders × ${BUILDS} demo builds, ${CLIENTS} clients`, {
       'write → client on the other replica p50 ms': s.p50Other,
       'write → client on the other replica p99 ms': s.p99Other,
@@ -297,6 +402,12 @@ export async function run(): Promise<Record<string, number>> {
       'probe deliveries late, > 3 s (embedded)': e.late,
       'probe deliveries lost (replicas)': s.lost,
       'probe deliveries lost (embedded)': e.lost,
+      'forwarded events per batch (replicas)': s.eventsPerBatch,
+      'forwarded events per batch (embedded)': e.eventsPerBatch,
+      'forward batch ms on the writer, arrival → ack (replicas)': s.batchMs,
+      'forward batch ms on the server, arrival → ack (embedded)': e.batchMs,
+      'forwarder CPU % of a core while measuring (replicas)': s.forwarderCpu,
+      'forwarder CPU % of a core while measuring (embedded)': e.forwarderCpu,
       'idle forwarder CPU % of a core': idle.cpu,
       'idle forwarder RSS MiB': idle.rssMb,
       ...out,
@@ -311,6 +422,7 @@ export async function run(): Promise<Record<string, number>> {
       'late replicas': s.late,
       'lost replicas': s.lost,
       'lost embedded': e.lost,
+      'forwarder cpu % measuring': s.forwarderCpu,
       'idle forwarder cpu %': idle.cpu,
       'idle forwarder rss MiB': idle.rssMb,
     });

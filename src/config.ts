@@ -29,6 +29,11 @@ export interface AppConfig {
   connections?: { maxTotal?: number; maxPerAddress?: number; idleMs?: number };
   /** `serve --forwarder-tokens`: `<host> <token>` lines, one per forwarding machine. */
   forwarderTokensPath?: string | null;
+  /**
+   * Set by `serve --bus` (not a flag): the deployment's replica key, which
+   * the writer trusts on requests its followers pass on (see `REPLICA_HEADER`).
+   */
+  replicaKey?: string | null;
   /** Claude Code and Codex transcripts to follow; absent or null: none. */
   agents?: AgentSourcesConfig | null;
 }

@@ -78,9 +78,11 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       ...(prefix ? { prefix } : {}),
     });
     const hub = new MemoryHub({ bus });
+    // Read from Redis at open: the writer trusts its followers' requests, the followers show it.
+    const shared = { ...config, replicaKey: bus.replicaKey };
     try {
       if (bus.isWriter) {
-        const app = await createApp({ config, logger, hub });
+        const app = await createApp({ config: shared, logger, hub });
         const url = app.url ?? '';
         bus.advertise(url);
         return {
@@ -98,7 +100,7 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
         };
       }
       const server = await buildFollowerServer({
-        config,
+        config: shared,
         logger,
         hub,
         writerUrl: () => bus.writerUrl,

@@ -17,7 +17,7 @@ import {
 import { createLogger, type LogFormat } from '../logger.ts';
 import { parseWebhookUrl } from '../notify/channels.ts';
 import type { Replica } from '../replica.ts';
-import { isLoopback } from '../server/security.ts';
+import { isLoopback } from '../server/loopback.ts';
 import { redact } from '../store/redact.ts';
 import { CliError, EXIT } from './errors.ts';
 import {

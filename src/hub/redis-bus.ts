@@ -106,7 +106,13 @@ export class RedisBus implements Bus {
   private constructor(
     redis: Redis,
     options: RedisBusOptions,
-    start: { epoch: string; seq: number; log: StreamEntry[]; state: Record<string, string> },
+    start: {
+      epoch: string;
+      replicaKey: string;
+      seq: number;
+      log: StreamEntry[];
+      state: Record<string, string>;
+    },
   ) {
     this.#redis = redis as Redis & Scripts;
     this.#reader = redis.duplicate();
@@ -123,6 +129,7 @@ export class RedisBus implements Bus {
     const limits = { ...DEFAULT_REPLAY_LIMITS, ...options.limits };
     this.#maxLen = limits.maxDeltas;
     this.#epoch = start.epoch;
+    this.replicaKey = start.replicaKey;
     this.#mirror = new InProcessBus({ epoch: start.epoch, codec: options.codec, limits });
     this.#seed = new Map();
     for (const [topic, text] of Object.entries(start.state)) {
@@ -159,23 +166,32 @@ export class RedisBus implements Bus {
     try {
       await redis.connect();
       await redis.set(keys.epoch, crypto.randomUUID(), 'NX');
+      await redis.set(keys.replicaKey, crypto.randomUUID(), 'NX');
       // One transaction: the log and the states describe the same seq.
       const results = await redis
         .multi()
         .get(keys.epoch)
+        .get(keys.replicaKey)
         .get(keys.seq)
         .xrangeBuffer(keys.log, '-', '+')
         .hgetall(keys.state)
         .exec();
       if (!results) throw new Error('redis bus: the start-up transaction was aborted');
       for (const [error] of results) if (error) throw error;
-      const [epoch, seq, log, state] = results.map(([, value]) => value) as [
+      const [epoch, replicaKey, seq, log, state] = results.map(([, value]) => value) as [
+        string,
         string,
         string | null,
         StreamEntry[],
         Record<string, string>,
       ];
-      const bus = new RedisBus(redis, options, { epoch, seq: Number(seq ?? 0), log, state });
+      const bus = new RedisBus(redis, options, {
+        epoch,
+        replicaKey,
+        seq: Number(seq ?? 0),
+        log,
+        state,
+      });
       await bus.#tick();
       bus.#reading = bus.#read();
       bus.#timer = setInterval(
@@ -199,6 +215,12 @@ export class RedisBus implements Bus {
       throw error;
     }
   }
+
+  /**
+   * A secret every replica of this deployment reads from Redis: a follower
+   * shows it on the requests it passes to the writer (see `REPLICA_HEADER`).
+   */
+  readonly replicaKey: string;
 
   get epoch(): string {
     return this.#epoch;

@@ -19,6 +19,7 @@ export function keysOf(prefix: string) {
   return {
     lease: `${prefix}lease`,
     epoch: `${prefix}epoch`,
+    replicaKey: `${prefix}replica-key`,
     seq: `${prefix}seq`,
     log: `${prefix}log`,
     state: `${prefix}state`,

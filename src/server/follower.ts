@@ -2,6 +2,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config.ts';
 import type { Hub } from '../hub/types.ts';
+import { REPLICA_HEADER } from '../shared/forward.ts';
 import { PROMETHEUS_CONTENT_TYPE, registerProcessMetrics, Telemetry } from '../telemetry.ts';
 import { sendError } from './errors.ts';
 import { installRateLimit } from './rate-limit.ts';
@@ -103,6 +104,7 @@ export async function buildFollowerServer(deps: FollowerDeps) {
         if (HOP_HEADERS.has(name) || value === undefined) continue;
         headers.set(name, Array.isArray(value) ? value.join(', ') : value);
       }
+      if (config.replicaKey) headers.set(REPLICA_HEADER, config.replicaKey);
       const own = config.forwarderTokensPath && request.url.split('?')[0] === FORWARD_PATH;
       if (own && request.headers.authorization) {
         headers.set('authorization', request.headers.authorization);

@@ -3,6 +3,7 @@ import fastifyCors from '@fastify/cors';
 import fastifyHelmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { sendError } from './errors.ts';
+import { isLoopback } from './loopback.ts';
 import { crossOriginAllowed, originAllowed } from './ws/origin.ts';
 
 export interface SecurityOptions {
@@ -23,13 +24,6 @@ export interface SecurityOptions {
  */
 export function tokenCookieName(port: number | undefined): string {
   return `livestream_token_${port ?? 0}`;
-}
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
-/** True for a loopback address or name (what `--host` may be without a token). */
-export function isLoopback(host: string): boolean {
-  return LOOPBACK_HOSTS.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 function hostname(hostHeader: string | undefined): string {

@@ -99,7 +99,7 @@ export async function buildServer(deps: ServerDeps) {
     ...(deps.forward?.tokens ? { ownToken: (path: string) => path === FORWARD_PATH } : {}),
   });
 
-  await installRateLimit(app);
+  await installRateLimit(app, { replicaKey: config.replicaKey ?? null });
 
   const pushes = deps.telemetry.counter(
     'livestream_updates_received_total',
@@ -172,7 +172,9 @@ export async function buildServer(deps: ServerDeps) {
     store: deps.alerts,
     notifier: deps.notifier,
   });
-  if (deps.forward) await app.register(forwardRoutes, { ingest: deps.forward });
+  if (deps.forward) {
+    await app.register(forwardRoutes, { ingest: deps.forward, telemetry: deps.telemetry });
+  }
   if (deps.agents) {
     await app.register(agentRoutes, { agents: deps.agents, telemetry: deps.telemetry });
     await app.register(otlpRoutes, {

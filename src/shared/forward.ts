@@ -312,6 +312,16 @@ export const FORWARD_EVENT_DEPTH = MAX_JSON_DEPTH - 3;
  */
 export const FORWARD_WIRE_VERSION = 1;
 
+/** The header a forwarder names itself in: the server rate-limits each forwarder on its own. */
+export const FORWARDER_HEADER = 'x-livestream-forwarder';
+
+/**
+ * The header a follower replica presents, with its deployment's replica key
+ * (kept in Redis), on requests it passes to the writer: the writer does not
+ * count them against the follower's address (the follower counted them).
+ */
+export const REPLICA_HEADER = 'x-livestream-replica';
+
 /** Events per batch at most; the forwarder sends fewer, up to about 512 KiB. */
 export const MAX_FORWARD_BATCH = 1000;
 

@@ -5,6 +5,7 @@ import type { PlanSourceEvent } from '../core/plans/types.ts';
 import {
   FORWARD_EVENT_DEPTH,
   FORWARD_WIRE_VERSION,
+  FORWARDER_HEADER,
   type ForwardAck,
   type ForwardedEvent,
   MAX_FORWARD_PARALLEL_TEXT,
@@ -270,11 +271,13 @@ export class Forwarder {
         .map((e) => `{"seq":${e.seq},"event":${e.body}}`)
         .join(',')}]}`;
       let failure: string;
+      let retryAfterMs = 0;
       try {
         const response = await fetch(`${this.#o.to}/api/forward`, {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
+            [FORWARDER_HEADER]: this.#outbox.id,
             ...(this.#o.token ? { authorization: `Bearer ${this.#o.token}` } : {}),
           },
           body,
@@ -293,6 +296,8 @@ export class Forwarder {
         }
         const text = await response.text();
         failure = `HTTP ${response.status}: ${messageOf(text)}`;
+        // Rate-limited or busy: the server says when to come back; sooner would be refused again.
+        retryAfterMs = retryAfter(response.headers.get('retry-after'));
         if (response.status === 413 && batchBytes > 16 * 1024) {
           batchBytes = Math.floor(batchBytes / 2);
           continue;
@@ -320,7 +325,7 @@ export class Forwarder {
       this.#connected = false;
       this.#lastError = failure;
       backoffMs = Math.min(maxBackoffMs, Math.max(250, backoffMs * 2));
-      await this.#sleep(backoffMs);
+      await this.#sleep(Math.max(backoffMs, Math.min(retryAfterMs, 60_000)));
     }
   }
 
@@ -350,4 +355,13 @@ function messageOf(text: string): string {
     // Not JSON: the text itself, shortened.
   }
   return text.slice(0, 200);
+}
+
+/** `Retry-After` in ms: seconds or an HTTP date; 0 when absent or unreadable. */
+export function retryAfter(value: string | null, now = Date.now()): number {
+  if (value === null || value.trim() === '') return 0;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? 0 : Math.max(0, at - now);
 }

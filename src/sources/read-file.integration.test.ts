@@ -85,6 +85,33 @@ describe('readBounded', () => {
     assert.equal((await readBounded(join(root, 'linked', 'f.json'))).ok, true);
   });
 
+  it('a confined root reached through a link that is moved: later reads follow it, escapes stay refused', async () => {
+    const first = join(dir, 'moved-a');
+    const second = join(dir, 'moved-b');
+    const outside = join(dir, 'moved-outside');
+    for (const d of [first, second, outside]) await mkdir(d, { recursive: true });
+    await writeFile(join(first, 'f.json'), '{"n":1}');
+    await writeFile(join(second, 'f.json'), '{"n":2}');
+    await writeFile(join(outside, 'f.json'), '{"outside":true}');
+    await symlink(outside, join(second, 'linked'));
+    const root = join(dir, 'moved-root');
+    await symlink(first, root);
+    const release = confineReads(root);
+    try {
+      const one = await readBounded(join(root, 'f.json'));
+      assert.ok(one.ok && one.text === '{"n":1}');
+      // The root now names another folder: its real path is resolved again, not kept.
+      await rm(root);
+      await symlink(second, root);
+      const two = await readBounded(join(root, 'f.json'));
+      assert.ok(two.ok && two.text === '{"n":2}', 'read where the root now is');
+      const escaped = await readBounded(join(root, 'linked', 'f.json'));
+      assert.ok(!escaped.ok && escaped.code === 'unreadable', 'a link below it is still refused');
+    } finally {
+      release();
+    }
+  });
+
   it('reports a file without read permission as unreadable', async (t) => {
     if (process.getuid?.() === 0) {
       t.skip(

@@ -25,6 +25,8 @@ export type ReadResult =
 
 /** Watched roots (absolute paths) and how many watchers hold each: reads under them are confined. */
 const confinedRoots = new Map<string, number>();
+/** Each confined root's real path, as last resolved (see `openedInsideRoot`). */
+const realRoots = new Map<string, string>();
 
 /**
  * Confines every later `readBounded` of a path under `root` (absolute) to
@@ -39,7 +41,10 @@ export function confineReads(root: string): () => void {
     released = true;
     const left = (confinedRoots.get(root) ?? 1) - 1;
     if (left > 0) confinedRoots.set(root, left);
-    else confinedRoots.delete(root);
+    else {
+      confinedRoots.delete(root);
+      realRoots.delete(root);
+    }
   };
 }
 
@@ -54,8 +59,16 @@ async function openedInsideRoot(path: string, fd: number): Promise<boolean> {
     if (path !== root && !path.startsWith(root + sep)) continue;
     const opened = await readlink(`/proc/self/fd/${fd}`).catch(() => null);
     if (opened === null) return true;
+    const inside = (realRoot: string | null) =>
+      realRoot !== null && opened === realRoot + path.slice(root.length);
+    // The root's real path, resolved once: resolving it on every read was most of a busy
+    // forwarder's file work (an lstat per component). A stale one can only refuse, and a
+    // refusal resolves it again before it stands.
+    if (inside(realRoots.get(root) ?? null)) return true;
     const realRoot = await realpath(root).catch(() => null);
-    return realRoot !== null && opened === realRoot + path.slice(root.length);
+    if (realRoot === null) realRoots.delete(root);
+    else realRoots.set(root, realRoot);
+    return inside(realRoot);
   }
   return true;
 }

@@ -4,6 +4,7 @@ import type { AgentNode, Decision, TestIteration, TokenPoint } from '../shared/m
 import type { LogLine, PhaseTransition, SessionState, SessionStatus } from '../shared/model.ts';
 import { PostgresAgentState } from './postgres-agent-state.ts';
 import { PostgresAlertStore } from './postgres-alert-store.ts';
+import { inlineTransaction } from './postgres-inline.ts';
 import { migratePostgres } from './postgres-migrations.ts';
 import { type PgTransactor, type PgWrite, PgWriteQueue } from './postgres-queue.ts';
 import { pgHistoryAt, pgHistoryBounds, pgTransitionBuckets } from './postgres-replay.ts';
@@ -538,6 +539,12 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
     const dropped: number[] = [];
     let broken: Error | undefined;
     try {
+      // One round trip for the whole transaction; per statement only to find a bad write.
+      const whole = isolate ? null : inlineTransaction(writes.flatMap((w) => w.statements));
+      if (whole !== null) {
+        await client.query(whole);
+        return { dropped };
+      }
       await client.query('BEGIN');
       for (const [i, write] of writes.entries()) {
         if (isolate) await client.query('SAVEPOINT w');

@@ -150,6 +150,13 @@ test('two machines, one project name: two sessions, by host; a resent batch chan
   assert.deepEqual([first.applied, first.host], [1, 'ci-1'], 'the token names the host');
   assert.deepEqual([again.applied, again.duplicates], [0, 1]);
   assert.equal(app.hub.get('logs:weather-app@ci-1')?.version, (before ?? 0) + 1);
+  // What an operator sees of it on /metrics.
+  const metrics = await (await fetch(`${app.url}/metrics`)).text();
+  const value = (line: RegExp) => Number(line.exec(metrics)?.[1] ?? Number.NaN);
+  assert.ok(value(/^livestream_forward_batches_total (\d+)$/m) >= 4, 'batches counted');
+  assert.ok(value(/^livestream_forward_events_total\{result="applied"\} (\d+)$/m) >= 5);
+  assert.equal(value(/^livestream_forward_events_total\{result="duplicate"\} (\d+)$/m), 1);
+  assert.ok(value(/^livestream_forward_batch_seconds_count (\d+)$/m) >= 4, 'batch time observed');
 });
 
 const FIXED_ID = '6f1b0c3e-8d2a-4c5b-9e7f-1a2b3c4d5e6f';

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { FORWARD_WIRE_VERSION, forwardBatch } from '../../shared/forward.ts';
+import type { Telemetry } from '../../telemetry.ts';
 import { sendError } from '../errors.ts';
 import type { ForwardIngest } from '../forward-ingest.ts';
 
@@ -18,9 +19,22 @@ export const FORWARD_PATH = '/api/forward';
  */
 export async function forwardRoutes(
   app: FastifyInstance,
-  opts: { ingest: ForwardIngest },
+  opts: { ingest: ForwardIngest; telemetry: Telemetry },
 ): Promise<void> {
-  const { ingest } = opts;
+  const { ingest, telemetry } = opts;
+  // What an operator watches a fleet by: batches, what became of their events, and how
+  // long a batch takes from arrival to its acknowledgement (apply and commit).
+  const batches = telemetry.counter('livestream_forward_batches_total', 'Forwarded batches taken');
+  const events = telemetry.counter(
+    'livestream_forward_events_total',
+    'Forwarded events, by what became of them',
+    ['result'],
+  );
+  const seconds = telemetry.histogram(
+    'livestream_forward_batch_seconds',
+    'Forwarded batch from arrival to acknowledgement (applied and committed)',
+    [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  );
   app.post(FORWARD_PATH, { bodyLimit: FORWARD_BODY_LIMIT }, async (request, reply) => {
     let host: string | null = null;
     if (ingest.tokens) {
@@ -54,6 +68,13 @@ export async function forwardRoutes(
         `This server speaks forward version ${FORWARD_WIRE_VERSION}, the forwarder ${parsed.data.version}: upgrade the server.`,
       );
     }
-    return ingest.ingest(parsed.data, host ?? parsed.data.host);
+    const started = performance.now();
+    const ack = await ingest.ingest(parsed.data, host ?? parsed.data.host);
+    seconds.observe((performance.now() - started) / 1000);
+    batches.inc();
+    events.inc({ result: 'applied' }, ack.applied);
+    events.inc({ result: 'duplicate' }, ack.duplicates);
+    events.inc({ result: 'rejected' }, ack.rejected);
+    return ack;
   });
 }

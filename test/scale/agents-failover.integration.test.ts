@@ -25,7 +25,7 @@ import {
  * restores the agents' checkpoint and journal from PostgreSQL, not from the
  * dead one's disk: the session keeps its cost and tokens, and new lines add
  * to it, nothing counted twice. Twice over, so each writer's journal is read
- * by the next.
+ * by the next; then a graceful stop, whose last checkpoint the next restores.
  */
 
 const TOKEN = 'ci-1-secret-token-0123456789';
@@ -99,7 +99,7 @@ function sessionWith(url: string, responses: number, what: string): Promise<Agen
   );
 }
 
-test('kill -9 the writer twice: each promoted writer shows the forwarded agent session, counted once', async () => {
+test('kill -9 the writer twice, then stop one: each new writer shows the forwarded agent session, counted once', async () => {
   const [portA, portB, portC] = await Promise.all([freePort(), freePort(), freePort()]);
   const a = await replica(portA);
   assert.match(a.output(), /Replica \(writer\)/);
@@ -224,4 +224,17 @@ test('kill -9 the writer twice: each promoted writer shows the forwarded agent s
   expectCounted(await sessionWith(c.url, 6, 'a response after the second failover'), 'c, after');
   await acknowledged('the response sent after the second failover');
   expectCounted(await agentOn(b.url), 'b as a follower');
+
+  // A graceful handover: c's last checkpoint covers its journal, b restores from the checkpoint.
+  assert.equal(await c.stop('SIGTERM'), 0);
+  assert.equal(
+    await pg.psql('SELECT count(*) FROM agent_journal'),
+    '0',
+    'covered by the checkpoint',
+  );
+  const rows = (await pg.psql('SELECT id FROM agent_sessions')).split('\n');
+  assert.ok(rows.includes(ID), `the session's checkpoint row (${rows.join(', ')})`);
+  expectCounted(await sessionWith(b.url, 6, 'the session on b, from the checkpoint'), 'b, again');
+  await respond(1, 1);
+  expectCounted(await sessionWith(b.url, 7, 'a response after the handover'), 'b, after');
 });

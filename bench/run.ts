@@ -20,6 +20,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   'folder-start': () => import('./folder-start.ts'),
   'watchers-suite': () => import('./watchers-suite.ts'),
   agents: () => import('./agents.ts'),
+  'agents-journal': () => import('./agents-journal.ts'),
   watchers: () => import('./watchers.ts'),
   scale: () => import('./scale.ts'),
 };

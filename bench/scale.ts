@@ -57,6 +57,8 @@ interface Figures {
   deltasPerSecond: number;
   /** Forwarded events applied per batch, and a batch's mean time on the server (arrival → ack). */
   eventsPerBatch: number;
+  /** Forwarded events the server applied per second, sustained over the rounds. */
+  eventsPerSecond: number;
   batchMs: number;
   /** One forwarder's mean CPU while the rounds ran, % of a core (ticks are 10 ms). */
   forwarderCpu: number;
@@ -312,6 +314,7 @@ async function measure(setup: Setup, dir: string): Promise<Figures & { builds: n
     lost: expected - seen.size,
     forwarderCpu,
     eventsPerBatch: (ingestAfter.events - ingestBefore.events) / batches,
+    eventsPerSecond: (ingestAfter.events - ingestBefore.events) / seconds,
     batchMs: ((ingestAfter.seconds - ingestBefore.seconds) * 1000) / batches,
   };
   if (process.env.SCALE_ROUNDS)
@@ -402,6 +405,8 @@ export async function run(): Promise<Record<string, number>> {
       'probe deliveries late, > 3 s (embedded)': e.late,
       'probe deliveries lost (replicas)': s.lost,
       'probe deliveries lost (embedded)': e.lost,
+      'forwarded events applied /s (replicas)': s.eventsPerSecond,
+      'forwarded events applied /s (embedded)': e.eventsPerSecond,
       'forwarded events per batch (replicas)': s.eventsPerBatch,
       'forwarded events per batch (embedded)': e.eventsPerBatch,
       'forward batch ms on the writer, arrival → ack (replicas)': s.batchMs,
@@ -419,6 +424,8 @@ export async function run(): Promise<Record<string, number>> {
       'p99 ms embedded': e.p99Same,
       'p99 ratio replica/embedded': s.p99Other / e.p99Same,
       'deltas/s replicas': s.deltasPerSecond,
+      'events/s replicas': s.eventsPerSecond,
+      'events/s embedded': e.eventsPerSecond,
       'late replicas': s.late,
       'lost replicas': s.lost,
       'lost embedded': e.lost,

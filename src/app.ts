@@ -24,6 +24,7 @@ import { wireCodec } from './server/encode.ts';
 import { ForwarderTokens, ForwardIngest } from './server/forward-ingest.ts';
 import { safeHostName } from './shared/forward.ts';
 import { topic } from './shared/topics.ts';
+import { FileAgentState } from './sources/agents/file-state.ts';
 import { loadPrices, startAgentTranscripts } from './sources/agents/index.ts';
 import { RootWatcher } from './sources/watcher.ts';
 import type { AlertStore } from './store/alert-store.ts';
@@ -262,7 +263,7 @@ export async function createApp({
     // agent sessions forwarders send it (with their journal: what they are acknowledged against).
     const agentConfig =
       config.agents ??
-      (listen && config.dbPath !== ':memory:'
+      (listen && (config.storeUrl || config.dbPath !== ':memory:')
         ? {
             claudeDirs: [],
             codexDirs: [],
@@ -272,8 +273,13 @@ export async function createApp({
         : null);
     try {
       if (agentConfig) {
+        // PostgreSQL keeps it beside the history, for the replica that takes over; SQLite, in files.
+        const path = agentConfig.checkpointPath;
+        const agentState =
+          store.agentState() ?? (path === null ? null : new FileAgentState(path, logger));
         const agentSources = await startAgentTranscripts({
           config: agentConfig,
+          state: agentState,
           sink: agents,
           prices,
           logger,

@@ -147,6 +147,32 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX notifications_due ON notifications (state, next_at);
     `,
   },
+  {
+    version: 3,
+    name: 'agents: checkpoint (a row per session) and journal of forwarded inputs',
+    sql: `
+      CREATE TABLE agent_sessions (
+        id TEXT PRIMARY KEY,
+        data TEXT NOT NULL
+      );
+
+      CREATE TABLE agent_checkpoint (
+        id SMALLINT PRIMARY KEY CHECK (id = 1),
+        owner TEXT NOT NULL,
+        snapshot_version INTEGER,
+        offsets TEXT NOT NULL DEFAULT '[]',
+        journal BIGINT NOT NULL DEFAULT -1,
+        saved_at BIGINT
+      );
+
+      CREATE TABLE agent_journal (
+        seq BIGSERIAL PRIMARY KEY,
+        gen BIGINT NOT NULL,
+        entries TEXT NOT NULL
+      );
+      CREATE INDEX agent_journal_gen ON agent_journal (gen);
+    `,
+  },
 ];
 
 /** Any number: the migrations of all replicas queue on this advisory lock. */

@@ -3,9 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import pgDriver from 'pg';
 import { type PostgresServer, startPostgres } from '../../test/helpers/services.ts';
 import { captureLogger, session } from '../../test/helpers/store.ts';
-import { inlineTransaction } from './postgres-inline.ts';
 import { PG_MIGRATIONS } from './postgres-migrations.ts';
 import { PostgresStore } from './postgres-store.ts';
+import { inlineTransaction } from './postgres-transaction.ts';
 
 let pg: PostgresServer;
 let databases = 0;

@@ -2,11 +2,12 @@ import pg from 'pg';
 import { type Logger, pino } from 'pino';
 import type { AgentNode, Decision, TestIteration, TokenPoint } from '../shared/metrics.ts';
 import type { LogLine, PhaseTransition, SessionState, SessionStatus } from '../shared/model.ts';
+import { PostgresAgentState } from './postgres-agent-state.ts';
 import { PostgresAlertStore } from './postgres-alert-store.ts';
-import { inlineTransaction } from './postgres-inline.ts';
 import { migratePostgres } from './postgres-migrations.ts';
-import { type PgTransactor, type PgWrite, PgWriteQueue } from './postgres-queue.ts';
+import { type PgWrite, PgWriteQueue } from './postgres-queue.ts';
 import { pgHistoryAt, pgHistoryBounds, pgTransitionBuckets } from './postgres-replay.ts';
+import { isPgEnvironmental, poolTransactor } from './postgres-transaction.ts';
 import { redact } from './redact.ts';
 import * as rows from './rows.ts';
 import { LOG_LINES_KEPT } from './statements.ts';
@@ -52,17 +53,6 @@ const pgTypes = {
       : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
-/** SQLSTATE classes of a server that is away or refusing, not of bad data. */
-const ENVIRONMENTAL_CLASSES = ['08', '53', '57', '58', 'XX'];
-
-/** True for errors from PostgreSQL being down, restarting or out of resources. */
-export function isPgEnvironmental(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return true;
-  if (/^E[A-Z]+$/.test(code)) return true;
-  return ENVIRONMENTAL_CLASSES.some((c) => code.startsWith(c));
-}
-
 const sql = (text: string, ...values: unknown[]) => ({ text, values });
 
 /**
@@ -79,6 +69,8 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
   readonly #logger: Logger;
   readonly #now: () => number;
   readonly #corruptSeen = new Set<string>();
+  #agentState: PostgresAgentState | null = null;
+  readonly #retry: { retryInitialMs?: number; retryMaxMs?: number };
   #closed = false;
 
   private constructor(pool: pg.Pool, location: string, logger: Logger, opts: PostgresStoreOptions) {
@@ -86,11 +78,12 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
     this.location = location;
     this.#logger = logger;
     this.#now = opts.now ?? Date.now;
-    const transactor: PgTransactor = {
-      run: (writes, isolate) => this.#transaction(writes, isolate),
+    this.#retry = {
+      ...(opts.retryInitialMs ? { retryInitialMs: opts.retryInitialMs } : {}),
+      ...(opts.retryMaxMs ? { retryMaxMs: opts.retryMaxMs } : {}),
     };
     this.#writes = new PgWriteQueue({
-      transactor,
+      transactor: poolTransactor(pool),
       isEnvironmental: isPgEnvironmental,
       logger,
       now: this.#now,
@@ -139,6 +132,15 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
   /** Alerts and notifications in the same database (`AlertStore`). */
   alertStore(): PostgresAlertStore {
     return new PostgresAlertStore(this.#pool, this.#logger);
+  }
+
+  /** The agents' checkpoint and journal in the same database (one per store: it keeps the journal's generation). */
+  agentState(): PostgresAgentState {
+    this.#agentState ??= new PostgresAgentState(this.#pool, this.location, this.#logger, {
+      isEnvironmental: isPgEnvironmental,
+      ...this.#retry,
+    });
+    return this.#agentState;
   }
 
   onHealthChange(listener: (health: StoreHealth) => void): () => void {
@@ -502,6 +504,7 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#agentState?.close();
     await this.#writes.flush();
     if (this.#writes.health().pending > 0) await this.#writes.retry();
     this.#writes.stop();
@@ -515,46 +518,6 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
   #enqueue(key: string | null, describe: string, statements: PgWrite['statements']): Promise<void> {
     if (this.#closed) return Promise.resolve();
     return this.#writes.enqueue({ key, describe, statements });
-  }
-
-  async #transaction(writes: readonly PgWrite[], isolate: boolean): Promise<{ dropped: number[] }> {
-    const client = await this.#pool.connect();
-    const dropped: number[] = [];
-    let broken: Error | undefined;
-    try {
-      // One round trip for the whole transaction; per statement only to find a bad write.
-      const whole = isolate ? null : inlineTransaction(writes.flatMap((w) => w.statements));
-      if (whole !== null) {
-        await client.query(whole);
-        return { dropped };
-      }
-      await client.query('BEGIN');
-      for (const [i, write] of writes.entries()) {
-        if (isolate) await client.query('SAVEPOINT w');
-        try {
-          for (const s of write.statements) await client.query(s.text, s.values as unknown[]);
-          if (isolate) {
-            // Deferred keys are checked here, so a write that breaks one is dropped alone.
-            await client.query('SET CONSTRAINTS ALL IMMEDIATE');
-            await client.query('SET CONSTRAINTS ALL DEFERRED');
-            await client.query('RELEASE SAVEPOINT w');
-          }
-        } catch (error) {
-          if (!isolate || isPgEnvironmental(error)) throw error;
-          await client.query('ROLLBACK TO SAVEPOINT w');
-          dropped.push(i);
-        }
-      }
-      await client.query('COMMIT');
-      return { dropped };
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      // A connection that failed is dropped, not handed out again.
-      broken = isPgEnvironmental(error) ? (error as Error) : undefined;
-      throw error;
-    } finally {
-      client.release(broken);
-    }
   }
 
   async #read(text: string, values: unknown[] = []): Promise<Record<string, unknown>[]> {

@@ -107,6 +107,11 @@ export class SqliteStore implements SessionStore, MetricsStore, LogStore, StoreH
     return new SqliteAlertStore(this.database, this.logger);
   }
 
+  /** The agents' state stays in files beside the database (`FileAgentState`). */
+  agentState(): null {
+    return null;
+  }
+
   /** Commits everything queued now (normally done at the end of the event-loop turn). */
   flush(): void {
     if (!this.closed) this.writes.flush();

@@ -1,3 +1,6 @@
+import type { AgentBook } from '../core/agents/book.ts';
+import type { AgentInput } from '../core/agents/events.ts';
+import type { PriceTable } from '../core/agents/prices.ts';
 import type { AgentNode, Decision, TestIteration, TokenPoint } from '../shared/metrics.ts';
 import type { LogLine, PhaseTransition, SessionState, SessionStatus } from '../shared/model.ts';
 import type { AlertStore } from './alert-store.ts';
@@ -86,6 +89,57 @@ export interface StoreUnits {
   flush(): void | Promise<void>;
   /** Alerts and their notification outbox, in the same database as the history. */
   alertStore(): AlertStore;
+  /**
+   * Where the agents engine keeps its state, in the same database as the
+   * history (PostgreSQL: a writer replica that takes over finds the agent
+   * sessions forwarders were acknowledged for); null keeps it in files beside
+   * the database (SQLite: see `FileAgentState`).
+   */
+  agentState(): AgentStateStore | null;
+}
+
+/** What an agents checkpoint restores: the book, the transcript offsets it was built from, the journal it covers. */
+export interface SavedAgentState {
+  book: AgentBook;
+  offsets: TailOffset[];
+  /** The last journal generation the book includes (-1: none). */
+  journal: number;
+}
+
+/**
+ * The agents engine's saved state: a checkpoint (the book with the
+ * transcript offsets it was read to, saved together) and a journal of the
+ * forwarded agent inputs applied since, each durable before the forward
+ * ingest acknowledges it. The journal is numbered by generation: a checkpoint
+ * names the generation it covers, so a restart replays only the later ones,
+ * none twice. One process (the writer) uses it at a time.
+ */
+export interface AgentStateStore {
+  /** Where it is kept, for log lines (no secrets). */
+  readonly location: string;
+  /** The last checkpoint; null when there is none or it cannot be used (then read from scratch). */
+  load(prices: PriceTable): Promise<SavedAgentState | null>;
+  /**
+   * The entries of the generations after `covered`, in the order appended;
+   * later appends go to a generation past them. Call it once, before `append`.
+   */
+  replay(covered: number): Promise<AgentInput[]>;
+  /** Appends to the current generation; resolves once durable (rejects when it is not). */
+  append(entries: readonly AgentInput[]): Promise<void>;
+  /**
+   * Starts a new generation and returns the one just closed: call it in the
+   * tick a checkpoint captures the book, which then covers it.
+   */
+  rotate(): number;
+  /**
+   * Saves `book` and `offsets` as one checkpoint covering journal generation
+   * `covered`, then drops the generations it covers. Both come from the
+   * caller's tick; the write happens after. True once saved; false (logged)
+   * when it could not be, the previous checkpoint and the journal then stay.
+   */
+  save(book: AgentBook, offsets: readonly TailOffset[], covered: number): Promise<boolean>;
+  /** Waits for appends in flight and releases what it holds open. */
+  close(): Promise<void>;
 }
 
 /** Everything the application keeps history in: one object fills all of it (SQLite or PostgreSQL). */

@@ -1,17 +1,18 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentBook } from '../../core/agents/book.ts';
 import type { PriceTable } from '../../core/agents/prices.ts';
 import type { AgentSessionState } from '../../core/agents/session.ts';
 import { fromSnapshot, SNAPSHOT_HEAD, sessionJson } from '../../core/agents/snapshot.ts';
-import type { TailOffset } from '../../store/types.ts';
+import type { SavedAgentState, TailOffset } from '../../store/types.ts';
+import { syncDir } from './journal.ts';
 
 /**
  * The agents' state and the transcript offsets it was built from, saved
- * together in one file (written to a temporary name, then renamed): after a
- * crash both are from the same moment, so a restart neither skips nor
- * re-counts a line.
+ * together in one file (written to a temporary name, synced, then renamed):
+ * after a crash or a power cut both are from the same moment, so a restart
+ * neither skips nor re-counts a line.
  */
 const COMMA = Buffer.from(',');
 
@@ -27,9 +28,7 @@ export class AgentCheckpoint {
   }
 
   /** The saved book and offsets; null when there is none or it cannot be used. */
-  async load(
-    prices: PriceTable,
-  ): Promise<{ book: AgentBook; offsets: TailOffset[]; journal: number } | null> {
+  async load(prices: PriceTable): Promise<SavedAgentState | null> {
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
@@ -68,11 +67,12 @@ export class AgentCheckpoint {
   /**
    * Both are captured in the same tick, so they agree (with `journal`, the
    * forwarded events' journal generation they cover); the write happens
-   * after; true once it is on disk. Each session's text is kept (UTF-8, outside the V8 heap) until the
+   * after; true once it is on disk, synced (the journal it covers may then
+   * go). Each session's text is kept (UTF-8, outside the V8 heap) until the
    * session changes: a save every 10 s serialises the sessions that moved,
    * not a month of them, so the event loop (hooks waiting on it) barely stalls.
    */
-  async save(book: AgentBook, offsets: TailOffset[], journal = -1): Promise<boolean> {
+  async save(book: AgentBook, offsets: readonly TailOffset[], journal = -1): Promise<boolean> {
     const text: Buffer[] = [Buffer.from(`{"book":${SNAPSHOT_HEAD}`)];
     let first = true;
     for (const s of book.sessions.values()) {
@@ -89,8 +89,15 @@ export class AgentCheckpoint {
     const tmp = `${this.path}.${process.pid}.tmp`;
     try {
       await mkdir(dirname(this.path), { recursive: true });
-      await writeFile(tmp, text);
+      const file = await open(tmp, 'w');
+      try {
+        await file.writeFile(text);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
       await rename(tmp, this.path);
+      await syncDir(dirname(this.path));
       return true;
     } catch (error) {
       this.#log.warn(

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { AgentBook } from '../../core/agents/book.ts';
 import { DEFAULT_PRICES, mergePrices, type PriceTable } from '../../core/agents/prices.ts';
-import { AgentCheckpoint } from './checkpoint.ts';
-import { AgentJournal, type JournalEntry } from './journal.ts';
+import type { AgentStateStore } from '../../store/types.ts';
+import type { JournalEntry } from './journal.ts';
 import { AgentOffsets, type AgentSink, AgentTranscripts } from './transcripts.ts';
 
 /** Where coding agents write, and where their state is kept (see `serve --claude-dir`). */
@@ -12,7 +12,11 @@ export interface AgentSourcesConfig {
   codexDirs: string[];
   /** A price file laid over the shipped table. */
   pricesFile: string | null;
-  /** The checkpoint file; null keeps nothing (every start reads the transcripts again). */
+  /**
+   * The checkpoint file, when the state is kept in files (a SQLite history:
+   * `FileAgentState`); null keeps nothing (every start reads the transcripts
+   * again). A PostgreSQL history keeps the state in the database instead.
+   */
   checkpointPath: string | null;
 }
 
@@ -44,12 +48,14 @@ const SAVE_MS = 10_000;
 
 /**
  * Starts following the agents' transcripts into `sink`: restores the last
- * checkpoint (state and offsets together), reads what was appended since,
- * then keeps following and checkpointing. Resolves once the transcripts on
- * disk have been read.
+ * checkpoint from `state` (book and offsets together) and the forwarded
+ * inputs journaled after it, reads what the transcripts gained since, then
+ * keeps following and checkpointing. Resolves once the transcripts on disk
+ * have been read. `state` null keeps nothing.
  */
 export async function startAgentTranscripts(opts: {
   config: AgentSourcesConfig;
+  state: AgentStateStore | null;
   sink: AgentStateSink;
   prices: PriceTable;
   logger: Logger;
@@ -58,21 +64,17 @@ export async function startAgentTranscripts(opts: {
   transcripts: AgentTranscripts;
   /**
    * Journals forwarded agent events already applied (call it in the tick they
-   * were): resolves once they are on disk, what the forward ingest waits for
-   * before it acknowledges them. Without a checkpoint, resolves at once.
+   * were): resolves once they are durable, what the forward ingest waits for
+   * before it acknowledges them. Without a state store, resolves at once.
    */
   journal(entries: JournalEntry[]): Promise<void>;
   stop(): Promise<void>;
 }> {
-  const { config, sink, logger } = opts;
-  const checkpoint = config.checkpointPath
-    ? new AgentCheckpoint(config.checkpointPath, logger)
-    : null;
-  const saved = checkpoint ? await checkpoint.load(opts.prices) : null;
+  const { config, sink, logger, state } = opts;
+  const saved = state ? await state.load(opts.prices) : null;
   if (saved) sink.replaceBook(saved.book);
-  const journal = config.checkpointPath ? new AgentJournal(config.checkpointPath, logger) : null;
   // What forwarders were acknowledged for after that checkpoint, in order.
-  for (const entry of journal ? await journal.replay(saved?.journal ?? -1) : []) {
+  for (const entry of state ? await state.replay(saved?.journal ?? -1) : []) {
     if ('reset' in entry) sink.resetFile(entry.reset);
     else sink.apply(entry.event, entry.file);
   }
@@ -88,14 +90,15 @@ export async function startAgentTranscripts(opts: {
   let savedAt = saved ? sink.changes : -1;
   let saving: Promise<void> | null = null;
   const save = async () => {
-    if (!checkpoint || saving || sink.changes === savedAt) return;
+    if (!state || saving || sink.changes === savedAt) return;
     savedAt = sink.changes;
     // The capture and the rotation in one tick: later journal appends are past this checkpoint.
-    const covered = journal ? journal.rotate() : -1;
-    saving = checkpoint
+    const covered = state.rotate();
+    saving = state
       .save(sink.book, offsets.list(), covered)
-      .then(async (written) => {
-        if (written && journal) await journal.drop(covered);
+      .then((written) => {
+        // Not saved: the next round tries again (the journal still holds what it covers).
+        if (!written && savedAt === sink.changes) savedAt = -1;
       })
       .finally(() => {
         saving = null;
@@ -108,12 +111,13 @@ export async function startAgentTranscripts(opts: {
   timer.unref();
   return {
     transcripts,
-    journal: (entries) => journal?.append(entries) ?? Promise.resolve(),
+    journal: (entries) => state?.append(entries) ?? Promise.resolve(),
     stop: async () => {
       clearInterval(timer);
       await transcripts.stop();
       await saving;
       await save();
+      await state?.close();
     },
   };
 }

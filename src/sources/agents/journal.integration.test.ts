@@ -58,4 +58,6 @@ test('the journal replays only what the last checkpoint does not cover, once, an
   // Later appends go past what was replayed.
   await again.append([{ file: null, event: prompt('three') }]);
   assert.deepEqual(texts(await new AgentJournal(path, logger).replay(covered + 1)), ['three']);
+  await journal.close();
+  await again.close();
 });

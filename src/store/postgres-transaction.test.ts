@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { inlineTransaction } from './postgres-inline.ts';
+import { inlineTransaction } from './postgres-transaction.ts';
 
 test('values become quoted literals in place of their placeholders, $10 after $1', () => {
   const values = ['a', 2, null, undefined, true, [1, 2], { k: "it's" }, Buffer.from([0xde, 0xad])];

@@ -23,6 +23,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<Record<string, 
   'agents-journal': () => import('./agents-journal.ts'),
   watchers: () => import('./watchers.ts'),
   scale: () => import('./scale.ts'),
+  'redis-away': () => import('./redis-away.ts'),
 };
 
 const VALUE_FLAGS = new Set([

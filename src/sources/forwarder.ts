@@ -272,6 +272,8 @@ export class Forwarder {
         .join(',')}]}`;
       let failure: string;
       let retryAfterMs = 0;
+      /** The server answered (refused, busy, rate-limited), as against not being reached. */
+      let answered = false;
       try {
         const response = await fetch(`${this.#o.to}/api/forward`, {
           method: 'POST',
@@ -295,6 +297,7 @@ export class Forwarder {
           continue;
         }
         const text = await response.text();
+        answered = true;
         failure = `HTTP ${response.status}: ${messageOf(text)}`;
         // Rate-limited or busy: the server says when to come back; sooner would be refused again.
         retryAfterMs = retryAfter(response.headers.get('retry-after'));
@@ -319,7 +322,9 @@ export class Forwarder {
       if (this.#connected || this.#lastError !== failure) {
         this.#o.logger.warn(
           { to: this.#o.to, failure, queued: box.events },
-          'forward: server unreachable; events wait in the outbox',
+          answered
+            ? 'forward: the server did not take the batch; events wait in the outbox'
+            : 'forward: server unreachable; events wait in the outbox',
         );
       }
       this.#connected = false;

@@ -13,6 +13,7 @@ import { FORWARD_WIRE_VERSION } from '../../src/shared/forward.ts';
 import type { LogLine, SessionDetail } from '../../src/shared/model.ts';
 import { Forwarder } from '../../src/sources/forwarder.ts';
 import { waitFor } from '../helpers/server.ts';
+import { captureLogger } from '../helpers/store.ts';
 
 const logger = createLogger({ level: 'silent' });
 
@@ -102,6 +103,7 @@ test('a batch newer than the server: 426 with a clear message, kept in the outbo
   // The forwarder's side.
   const proxy = await versionProxy(url);
   t.after(() => proxy.close());
+  const forwarderLog = captureLogger();
   const root = join(dir, 'machine');
   const project = join(root, 'weather-app');
   await mkdir(join(project, '.context-foundry'), { recursive: true });
@@ -112,7 +114,7 @@ test('a batch newer than the server: 426 with a clear message, kept in the outbo
     roots: [root],
     host: 'ci-9',
     outboxPath: join(dir, 'outbox.db'),
-    logger,
+    logger: forwarderLog.logger,
     maxBackoffMs: 100,
   });
   t.after(() => forwarder.stop());
@@ -144,6 +146,10 @@ test('a batch newer than the server: 426 with a clear message, kept in the outbo
   const kept = forwarder.stats;
   assert.match(kept.lastError ?? '', /^HTTP 426: This server speaks forward version 1/);
   assert.equal(kept.connected, false);
+  // The log says the server answered and refused, not that it could not be reached.
+  const said = forwarderLog.lines.map((l) => l.msg);
+  assert.ok(said.includes('forward: the server did not take the batch; events wait in the outbox'));
+  assert.ok(!said.some((m) => /unreachable/.test(m)), said.join(' | '));
   assert.ok(kept.queued >= 2, `the events wait in the outbox (${kept.queued})`);
   assert.deepEqual([kept.sent, kept.dropped], [0, 0], 'nothing sent, nothing dropped');
   assert.equal(app.hub.get('session:weather-app@ci-9'), undefined, 'the server took nothing');

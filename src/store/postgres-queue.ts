@@ -74,9 +74,13 @@ export class PgWriteQueue {
   /** Commits (or parks) everything queued so far; resolves when done. */
   flush(): Promise<void> {
     this.#scheduled = false;
-    const batch = this.#queue;
-    this.#queue = [];
     this.#busy = this.#busy.then(async () => {
+      // Taken when the transaction starts, not when it was asked for: what queued while the
+      // previous one ran goes in one transaction. Taken at the call, a loaded writer (twenty
+      // forwarders) ran a queue of small transactions back to back, each batch waiting behind
+      // the others' (250 a second of 2-3 writes each; 15-30 ms of waiting per batch).
+      const batch = this.#queue;
+      this.#queue = [];
       if (batch.length > 0) {
         const writes = batch.map((q) => q.write);
         // Pending writes go first: a newer write must not land before an older one.

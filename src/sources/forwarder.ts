@@ -14,6 +14,7 @@ import {
 } from '../shared/forward.ts';
 import { jsonValueTooDeep } from '../shared/json-depth.ts';
 import { AgentTranscripts, type TranscriptOffsets } from './agents/transcripts.ts';
+import { ForwardClient } from './forward-http.ts';
 import { ForwardOutbox } from './forward-outbox.ts';
 import { JsonlLogHandler, ProjectMetricsHandler } from './metrics-files.ts';
 import { SessionFilesHandler } from './phase-files.ts';
@@ -66,6 +67,7 @@ const BATCH_EVENTS = 500;
 export class Forwarder {
   readonly #o: ForwarderOptions;
   readonly #outbox: ForwardOutbox;
+  readonly #http: ForwardClient;
   readonly #watcher: RootWatcher;
   readonly #handlers: { close(): void }[];
   readonly #plans: PlanFoldersSource;
@@ -83,6 +85,7 @@ export class Forwarder {
 
   constructor(options: ForwarderOptions) {
     this.#o = options;
+    this.#http = new ForwardClient(`${options.to}/api/forward`);
     this.#outbox = new ForwardOutbox(options.outboxPath, {
       ...(options.outboxMaxBytes ? { maxBytes: options.outboxMaxBytes } : {}),
     });
@@ -151,6 +154,7 @@ export class Forwarder {
     for (const handler of this.#handlers) handler.close();
     this.#wake?.();
     await this.#loop;
+    this.#http.close();
     this.#outbox.close();
   }
 
@@ -275,18 +279,16 @@ export class Forwarder {
       /** The server answered (refused, busy, rate-limited), as against not being reached. */
       let answered = false;
       try {
-        const response = await fetch(`${this.#o.to}/api/forward`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
+        const response = await this.#http.post(
+          body,
+          {
             [FORWARDER_HEADER]: this.#outbox.id,
             ...(this.#o.token ? { authorization: `Bearer ${this.#o.token}` } : {}),
           },
-          body,
-          signal: AbortSignal.timeout(30_000),
-        });
-        if (response.ok) {
-          const ack = (await response.json()) as ForwardAck;
+          30_000,
+        );
+        if (response.status >= 200 && response.status < 300) {
+          const ack = JSON.parse(response.text) as ForwardAck;
           this.#outbox.ack(ack.acked);
           this.#onBoot(ack.boot ?? null);
           this.#sent += entries.filter((e) => e.seq <= ack.acked).length;
@@ -296,11 +298,15 @@ export class Forwarder {
           backoffMs = 0;
           continue;
         }
-        const text = await response.text();
+        const text = response.text;
         answered = true;
         failure = `HTTP ${response.status}: ${messageOf(text)}`;
+        if (response.location) {
+          const base = response.location.replace(/\/api\/forward\/?$/, '');
+          failure += ` (redirected to ${response.location}: use --to ${base})`;
+        }
         // Rate-limited or busy: the server says when to come back; sooner would be refused again.
-        retryAfterMs = retryAfter(response.headers.get('retry-after'));
+        retryAfterMs = retryAfter(response.retryAfter);
         if (response.status === 413 && batchBytes > 16 * 1024) {
           batchBytes = Math.floor(batchBytes / 2);
           continue;

@@ -12,6 +12,13 @@ export interface ForwardAnswer {
   location: string | null;
 }
 
+/** A kept-alive socket the server had closed: the request never reached it. */
+class ReusedSocketReset extends Error {
+  constructor(original: Error) {
+    super(original.message, { cause: original });
+  }
+}
+
 /** An answer is a small JSON acknowledgement or error; more is not a Livestream server. */
 const MAX_ANSWER_BYTES = 1024 * 1024;
 
@@ -37,7 +44,22 @@ export class ForwardClient {
   }
 
   /** Posts `body` (JSON text); rejects when the server cannot be reached or does not answer in time. */
-  post(body: string, headers: Record<string, string>, timeoutMs: number): Promise<ForwardAnswer> {
+  async post(
+    body: string,
+    headers: Record<string, string>,
+    timeoutMs: number,
+  ): Promise<ForwardAnswer> {
+    try {
+      return await this.#post(body, headers, timeoutMs);
+    } catch (error) {
+      // The server closed the kept-alive socket (its idle timeout) as this batch went out on it:
+      // the batch was not read, and a new connection takes it (Node's documented pattern).
+      if (!(error instanceof ReusedSocketReset)) throw error;
+      return await this.#post(body, headers, timeoutMs);
+    }
+  }
+
+  #post(body: string, headers: Record<string, string>, timeoutMs: number): Promise<ForwardAnswer> {
     return new Promise((resolve, reject) => {
       const req = this.#request(this.#url, {
         method: 'POST',
@@ -49,7 +71,11 @@ export class ForwardClient {
         },
         signal: AbortSignal.timeout(timeoutMs),
       });
-      req.on('error', reject);
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        reject(
+          req.reusedSocket && error.code === 'ECONNRESET' ? new ReusedSocketReset(error) : error,
+        );
+      });
       req.on('response', (response: IncomingMessage) => {
         const chunks: Buffer[] = [];
         let size = 0;

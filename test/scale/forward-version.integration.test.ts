@@ -41,11 +41,19 @@ async function versionProxy(target: string) {
       if (['host', 'connection', 'content-length'].includes(name) || value === undefined) continue;
       headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
-    const answer = await fetch(`${target}${request.url}`, {
-      method: request.method ?? 'POST',
-      headers,
-      body,
-    });
+    let answer: Response;
+    try {
+      answer = await fetch(`${target}${request.url}`, {
+        method: request.method ?? 'POST',
+        headers,
+        body,
+      });
+    } catch {
+      // As a real proxy: the server did not answer (a kept-alive socket it had just closed).
+      response.writeHead(502, { 'content-type': 'application/json' });
+      response.end('{"error":"bad_gateway","message":"the server did not answer"}');
+      return;
+    }
     statuses.push(answer.status);
     response.writeHead(answer.status, { 'content-type': 'application/json' });
     response.end(await answer.text());

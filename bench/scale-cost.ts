@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { type App, createApp } from '../src/app.ts';
 import type { AppConfig } from '../src/config.ts';
 import type { ServerMessage } from '../src/shared/protocol.ts';
+import { testConfig } from '../test/helpers/app-config.ts';
 import { percentile, printTable } from './stats.ts';
 
 /**
@@ -31,19 +32,10 @@ const skipHuge = process.argv.includes('--no-huge');
 const logger = pino({ level: 'silent' });
 
 function config(dir: string): AppConfig {
-  return {
-    roots: [join(dir, 'root')],
-    port: 0,
-    host: '127.0.0.1',
-    dbPath: join(dir, 'ls.db'),
-    retentionDays: 30,
-    token: null,
-    allowedOrigins: [],
-    pollMs: null,
-    tokenBudget: 200_000,
+  return testConfig([join(dir, 'root')], join(dir, 'ls.db'), {
     webDir: join(dir, 'no-web'),
     agents: null,
-  };
+  });
 }
 
 function phase(id: string, i: number, name = 'Builder'): Record<string, unknown> {

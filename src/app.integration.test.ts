@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
+import { testConfig } from '../test/helpers/app-config.ts';
 import { type App, createApp } from './app.ts';
-import { type AppConfig, defaultWebDir } from './config.ts';
+import type { AppConfig } from './config.ts';
 import type { LogLine } from './shared/model.ts';
 
 const logger = pino({ level: 'silent' });
@@ -23,18 +24,7 @@ async function tempDir(): Promise<string> {
 }
 
 function config(root: string, dbPath: string): AppConfig {
-  return {
-    roots: [root],
-    port: 0,
-    host: '127.0.0.1',
-    dbPath,
-    retentionDays: 30,
-    token: null,
-    allowedOrigins: [],
-    pollMs: null,
-    tokenBudget: 200_000,
-    webDir: defaultWebDir(),
-  };
+  return testConfig([root], dbPath);
 }
 
 async function push(app: App, body: Record<string, unknown>): Promise<void> {

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { type App, createApp } from '../../src/app.ts';
-import { type AppConfig, defaultWebDir } from '../../src/config.ts';
 import { runDemo } from '../../src/demo/index.ts';
 import type { AlertEventBody } from '../../src/notify/event.ts';
 import type { Alert, AlertEvent } from '../../src/shared/attention.ts';
+import { testConfig } from '../helpers/app-config.ts';
 import { webhookReceiver } from '../helpers/webhook-receiver.ts';
 
 const logger = pino({ level: 'silent' });
@@ -25,20 +25,10 @@ async function setup(attention: Record<string, unknown>) {
   const configPath = join(dir, 'attention.json');
   await writeFile(configPath, JSON.stringify({ attention }));
   const hook = await webhookReceiver();
-  const config: AppConfig = {
-    roots: [root],
-    port: 0,
-    host: '127.0.0.1',
-    dbPath: join(dir, 'history.db'),
-    retentionDays: 30,
-    token: null,
-    allowedOrigins: [],
-    pollMs: null,
-    tokenBudget: 200_000,
-    webDir: defaultWebDir(),
+  const config = testConfig([root], join(dir, 'history.db'), {
     webhooks: [hook.url],
     attentionConfigPath: configPath,
-  };
+  });
   return { root, config, hook };
 }
 

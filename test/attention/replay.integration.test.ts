@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { createApp } from '../../src/app.ts';
-import { defaultWebDir } from '../../src/config.ts';
 import { frameAt } from '../../src/core/replay/frame.ts';
 import { runDemo } from '../../src/demo/index.ts';
 import type { SessionMetrics } from '../../src/shared/metrics.ts';
 import type { SessionStatus, TimelineEntry } from '../../src/shared/model.ts';
 import type { HistorySummary, ReplayFrame, SessionHistory } from '../../src/shared/replay.ts';
+import { testConfig } from '../helpers/app-config.ts';
 
 const logger = pino({ level: 'silent' });
 const temps: string[] = [];
@@ -31,18 +31,7 @@ describe('replay of a real build', () => {
     const root = join(dir, 'root');
     await mkdir(root);
     const app = await createApp({
-      config: {
-        roots: [root],
-        port: 0,
-        host: '127.0.0.1',
-        dbPath: join(dir, 'history.db'),
-        retentionDays: 30,
-        token: null,
-        allowedOrigins: [],
-        pollMs: null,
-        tokenBudget: 200_000,
-        webDir: defaultWebDir(),
-      },
+      config: testConfig([root], join(dir, 'history.db')),
       logger,
     });
     try {

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createApp } from '../../src/app.ts';
-import type { AppConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { FORWARD_WIRE_VERSION } from '../../src/shared/forward.ts';
 import type { LogLine, SessionDetail } from '../../src/shared/model.ts';
 import { Forwarder } from '../../src/sources/forwarder.ts';
+import { testConfig } from '../helpers/app-config.ts';
 import { waitFor } from '../helpers/server.ts';
 import { captureLogger } from '../helpers/store.ts';
 
@@ -70,24 +70,21 @@ async function versionProxy(target: string) {
 }
 
 test('a batch newer than the server: 426 with a clear message, kept in the outbox, delivered once the server takes it', async (t) => {
+  // Undone last first: the forwarder, retrying through the proxy, would keep its connection
+  // busy and the proxy's close waiting for it if the server went before it.
+  const undo: (() => Promise<unknown>)[] = [];
+  t.after(async () => {
+    for (const step of undo.reverse()) await step();
+  });
   const dir = await mkdtemp(join(tmpdir(), 'livestream-forward-version-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const config: AppConfig = {
-    roots: [join(dir, 'own-root')],
-    port: 0,
-    host: '127.0.0.1',
-    dbPath: join(dir, 'history.db'),
-    retentionDays: 30,
-    token: null,
-    allowedOrigins: [],
-    pollMs: null,
-    tokenBudget: 200_000,
+  undo.push(() => rm(dir, { recursive: true, force: true }));
+  const config = testConfig([join(dir, 'own-root')], join(dir, 'history.db'), {
     webDir: join(dir, 'no-web'),
     agents: null,
-  };
+  });
   await mkdir(config.roots[0] as string, { recursive: true });
   const app = await createApp({ config, logger });
-  t.after(() => app.stop());
+  undo.push(() => app.stop());
   const url = app.url as string;
 
   // The server's side, as any client sees it.
@@ -110,7 +107,7 @@ test('a batch newer than the server: 426 with a clear message, kept in the outbo
 
   // The forwarder's side.
   const proxy = await versionProxy(url);
-  t.after(() => proxy.close());
+  undo.push(() => proxy.close());
   const forwarderLog = captureLogger();
   const root = join(dir, 'machine');
   const project = join(root, 'weather-app');
@@ -125,7 +122,7 @@ test('a batch newer than the server: 426 with a clear message, kept in the outbo
     logger: forwarderLog.logger,
     maxBackoffMs: 100,
   });
-  t.after(() => forwarder.stop());
+  undo.push(() => forwarder.stop());
   await writeFile(
     join(project, '.context-foundry', 'current-phase.json'),
     JSON.stringify({

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { type App, createApp } from '../../src/app.ts';
-import type { AppConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { LogLine, SessionDetail } from '../../src/shared/model.ts';
 import { Forwarder } from '../../src/sources/forwarder.ts';
+import { testConfig } from '../helpers/app-config.ts';
 import { waitFor } from '../helpers/server.ts';
 
 const logger = createLogger({ level: 'silent' });
@@ -27,20 +27,12 @@ async function tempDir(name: string): Promise<string> {
 const TOKENS = { 'ci-1': 'token-of-ci-1-0123456789', 'ci-2': 'token-of-ci-2-0123456789' };
 
 async function server(dir: string, port = 0): Promise<App> {
-  const config: AppConfig = {
-    roots: [join(dir, 'own-root')],
+  const config = testConfig([join(dir, 'own-root')], join(dir, 'history.db'), {
     port,
-    host: '127.0.0.1',
-    dbPath: join(dir, 'history.db'),
-    retentionDays: 30,
-    token: null,
-    allowedOrigins: [],
-    pollMs: null,
-    tokenBudget: 200_000,
     webDir: join(dir, 'no-web'),
     agents: null,
     forwarderTokensPath: join(dir, 'tokens'),
-  };
+  });
   await mkdir(config.roots[0] as string, { recursive: true });
   const app = await createApp({ config, logger });
   return app;

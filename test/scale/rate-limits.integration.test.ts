@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import { POST_LIMIT } from '../../src/server/rate-limit.ts';
 import {
   FORWARD_WIRE_VERSION,
   FORWARDER_HEADER,
   REPLICA_HEADER,
 } from '../../src/shared/forward.ts';
+import { scaleServices } from '../helpers/scale-services.ts';
 import { waitFor } from '../helpers/server.ts';
-import {
-  type PostgresServer,
-  type RedisServer,
-  startPostgres,
-  startRedis,
-} from '../helpers/services.ts';
 import { ReplicaSet } from './replicas.ts';
 
 /**
@@ -23,16 +18,7 @@ import { ReplicaSet } from './replicas.ts';
  * twenty forwarders on one box shared 200 POSTs per 4 s and stalled together
  * for the rest of the window (`npm run bench -- scale`: p99 4 s).
  */
-let pg: PostgresServer;
-let redis: RedisServer;
-
-before(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-});
-after(async () => {
-  await redis?.close();
-  await pg?.close();
-});
+const services = scaleServices();
 
 /** A few keep-alive sockets per client address: the per-address connection cap is not under test. */
 const agents = new Map<string, Agent>();
@@ -98,7 +84,7 @@ async function statuses(sends: Promise<number>[]): Promise<Map<number, number>> 
 }
 
 test('forwarders on one address each have their own budget; pushes keep theirs', async (t) => {
-  const set = new ReplicaSet(`${redis.url}/2?prefix=rl1:`, pg.url);
+  const set = new ReplicaSet(`${services.redis.url}/2?prefix=rl1:`, services.pg.url);
   t.after(() => set.close());
   const writer = await set.start();
   const n = POST_LIMIT.max;
@@ -125,7 +111,7 @@ test('forwarders on one address each have their own budget; pushes keep theirs',
 });
 
 test('a follower passes its clients on: the writer does not count them as one address', async (t) => {
-  const set = new ReplicaSet(`${redis.url}/3?prefix=rl2:`, pg.url);
+  const set = new ReplicaSet(`${services.redis.url}/3?prefix=rl2:`, services.pg.url);
   t.after(() => set.close());
   const writer = await set.start();
   const follower = await set.start();

@@ -1,27 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import { Redis } from 'ioredis';
 import type { SessionDetail } from '../../src/shared/model.ts';
+import { scaleServices } from '../helpers/scale-services.ts';
 import { waitFor } from '../helpers/server.ts';
-import {
-  type PostgresServer,
-  type RedisServer,
-  startPostgres,
-  startRedis,
-} from '../helpers/services.ts';
 import { held, push, ReplicaSet } from './replicas.ts';
 
-let pg: PostgresServer;
-let redis: RedisServer;
-
-before(async () => {
-  [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-});
-after(async () => {
-  await redis?.close();
-  await pg?.close();
-});
+const services = scaleServices();
 
 const phase = (id: string, n: number) => ({
   session_id: id,
@@ -32,7 +18,7 @@ const phase = (id: string, n: number) => ({
 });
 
 test('two replicas on one Redis: a push to either reaches a client on the other', async (t) => {
-  const set = new ReplicaSet(`${redis.url}/1?lease_ms=1500&prefix=t1:`, pg.url);
+  const set = new ReplicaSet(`${services.redis.url}/1?lease_ms=1500&prefix=t1:`, services.pg.url);
   t.after(() => set.close());
   const a = await set.start();
   const b = await set.start();
@@ -70,7 +56,7 @@ test('two replicas on one Redis: a push to either reaches a client on the other'
 });
 
 test('a client whose replica stops resumes on the other: nothing missed or doubled', async (t) => {
-  const set = new ReplicaSet(`${redis.url}/2?lease_ms=1500&prefix=t2:`, pg.url);
+  const set = new ReplicaSet(`${services.redis.url}/2?lease_ms=1500&prefix=t2:`, services.pg.url);
   t.after(() => set.close());
   const a = await set.start();
   const b = await set.start();
@@ -105,7 +91,7 @@ test('a client whose replica stops resumes on the other: nothing missed or doubl
 });
 
 test('Redis losing its data (a new epoch): replicas rebuild, clients resync, nothing stays stale', async (t) => {
-  const set = new ReplicaSet(`${redis.url}/3?lease_ms=1000&prefix=t3:`, pg.url);
+  const set = new ReplicaSet(`${services.redis.url}/3?lease_ms=1000&prefix=t3:`, services.pg.url);
   t.after(() => set.close());
   const a = await set.start();
   const b = await set.start();
@@ -114,7 +100,7 @@ test('Redis losing its data (a new epoch): replicas rebuild, clients resync, not
   await held<SessionDetail>(onB, 'session:flushed', (d) => d.status.currentPhase === 'Phase 1');
   const epoch = a.bus.epoch;
 
-  const raw = new Redis(`${redis.url}/3`);
+  const raw = new Redis(`${services.redis.url}/3`);
   t.after(() => raw.disconnect());
   await raw.flushdb();
   // A replica being rebuilt has no bus for a moment: asked then, it throws.
@@ -142,7 +128,7 @@ test('Redis losing its data (a new epoch): replicas rebuild, clients resync, not
 });
 
 test('a replica joining between state writes rebuilds each topic from the state and the log', async (t) => {
-  const set = new ReplicaSet(`${redis.url}/4?lease_ms=1500&prefix=t4:`, pg.url);
+  const set = new ReplicaSet(`${services.redis.url}/4?lease_ms=1500&prefix=t4:`, services.pg.url);
   t.after(() => set.close());
   const a = await set.start();
   // Many changes within one state interval: most reach Redis as log entries only.
@@ -159,7 +145,10 @@ test('a replica joining between state writes rebuilds each topic from the state 
 });
 
 test('a writer past its queue bound sends the topics whole: a follower and a joiner get every newest state, and so does the next writer', async (t) => {
-  const set = new ReplicaSet(`${redis.url}/5?lease_ms=1500&prefix=t5:&queue_kb=16`, pg.url);
+  const set = new ReplicaSet(
+    `${services.redis.url}/5?lease_ms=1500&prefix=t5:&queue_kb=16`,
+    services.pg.url,
+  );
   t.after(() => set.close());
   const a = await set.start();
   const b = await set.start();

@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LivestreamClient } from '../../src/client/client.ts';
-import type { AppConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type Replica, startReplica } from '../../src/replica.ts';
+import { testConfig } from '../helpers/app-config.ts';
 import { waitFor } from '../helpers/server.ts';
 
 /** Test helpers for replicas in this process: each its own folder, all on one Redis and PostgreSQL. */
@@ -21,20 +21,11 @@ export class ReplicaSet {
   async start(): Promise<Replica> {
     const dir = await mkdtemp(join(tmpdir(), 'livestream-replica-'));
     this.#dirs.push(dir);
-    const config: AppConfig = {
-      roots: [dir],
-      port: 0,
-      host: '127.0.0.1',
-      dbPath: join(dir, 'alerts.db'),
+    const config = testConfig([dir], join(dir, 'alerts.db'), {
       storeUrl: this.storeUrl,
-      retentionDays: 30,
-      token: null,
-      allowedOrigins: [],
-      pollMs: null,
-      tokenBudget: 200_000,
       webDir: join(dir, 'no-web'),
       agents: null,
-    };
+    });
     const replica = await startReplica({
       config,
       logger: createLogger({ level: 'silent' }),

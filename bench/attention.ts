@@ -11,6 +11,7 @@ import { type AppConfig, defaultWebDir } from '../src/config.ts';
 import type { AttentionData } from '../src/shared/attention.ts';
 import { topic } from '../src/shared/topics.ts';
 import { SqliteStore } from '../src/store/sqlite-store.ts';
+import { testConfig } from '../test/helpers/app-config.ts';
 import { percentile, printTable } from './stats.ts';
 
 const logger = pino({ level: 'silent' });
@@ -30,18 +31,7 @@ const PHASES = [
 ];
 
 function config(root: string, dbPath: string): AppConfig {
-  return {
-    roots: [root],
-    port: 0,
-    host: '127.0.0.1',
-    dbPath,
-    retentionDays: 30,
-    token: null,
-    allowedOrigins: [],
-    pollMs: null,
-    tokenBudget: 200_000,
-    webDir: defaultWebDir(),
-  };
+  return testConfig([root], dbPath);
 }
 
 function phaseDoc(id: string, over: Record<string, unknown>): string {

@@ -13,8 +13,9 @@ import {
   codexTurnContext,
   lines,
 } from '../../../test/helpers/agent-transcripts.ts';
+import { testConfig } from '../../../test/helpers/app-config.ts';
 import { type App, createApp } from '../../app.ts';
-import { type AppConfig, defaultWebDir } from '../../config.ts';
+import type { AppConfig } from '../../config.ts';
 import type { AgentSummary } from '../../shared/agents.ts';
 import { topic } from '../../shared/topics.ts';
 
@@ -36,24 +37,14 @@ const T0 = Date.now() - 60_000;
 const base = (dt: number) => ({ sessionId: SID, at: T0 + dt, cwd: '/home/dev/weather-app' });
 
 function config(home: string, root: string, db: string): AppConfig {
-  return {
-    roots: [root],
-    port: 0,
-    host: '127.0.0.1',
-    dbPath: db,
-    retentionDays: 30,
-    token: null,
-    allowedOrigins: [],
-    pollMs: null,
-    tokenBudget: 200_000,
-    webDir: defaultWebDir(),
+  return testConfig([root], db, {
     agents: {
       claudeDirs: [join(home, '.claude')],
       codexDirs: [join(home, '.codex')],
       pricesFile: null,
       checkpointPath: `${db}.agents.json`,
     },
-  };
+  });
 }
 
 /** Resolves once the `agents` topic satisfies `pred` (waits on the hub's deltas, not on time). */

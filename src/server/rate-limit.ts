@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FORWARDER_HEADER, REPLICA_HEADER } from '../shared/forward.ts';
+import { FORWARD_PATH } from './routes/forward.ts';
 
 /** POSTs one client address may make per window: an orchestrator pushes a few a second. */
 export const POST_LIMIT = { max: 200, windowMs: 4000 } as const;
@@ -13,8 +14,6 @@ export const POST_LIMIT = { max: 200, windowMs: 4000 } as const;
  * one test box) would otherwise hit 429 together and stall for the window.
  */
 export const FORWARD_LIMIT = { max: 2000, windowMs: POST_LIMIT.windowMs } as const;
-
-const FORWARD_PATH = '/api/forward';
 
 /** Whether `request` comes from a follower replica of this deployment (see `REPLICA_HEADER`). */
 function fromReplica(request: FastifyRequest, replicaKey: Buffer | null): boolean {

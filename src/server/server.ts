@@ -131,27 +131,29 @@ export async function buildServer(deps: ServerDeps) {
   );
   if (hub.queueStats) {
     // A shared bus's writer: what waits for Redis, bounded (see docs/scale-out.md).
-    const queue = () => hub.queueStats ?? { deltas: 0, bytes: 0, outOfStep: 0, keptOut: 0 };
-    deps.telemetry.gauge(
-      'livestream_bus_queued_deltas',
-      'Appends sent to the shared bus and not yet acknowledged',
-      () => [{ value: queue().deltas }],
-    );
-    deps.telemetry.gauge(
-      'livestream_bus_queued_bytes',
-      'Bytes of the appends sent to the shared bus and not yet acknowledged',
-      () => [{ value: queue().bytes }],
-    );
-    deps.telemetry.gauge(
-      'livestream_bus_out_of_step_topics',
-      'Topics whose changes were kept out of a full queue: sent whole once the bus takes appends again',
-      () => [{ value: queue().outOfStep }],
-    );
-    deps.telemetry.gauge(
-      'livestream_bus_kept_out_total',
-      'Deltas not queued for the shared bus because its queue was full',
-      () => [{ value: queue().keptOut }],
-    );
+    const gauges = [
+      ['queued_deltas', 'deltas', 'Appends sent to the shared bus and not yet acknowledged'],
+      [
+        'queued_bytes',
+        'bytes',
+        'Bytes of the appends sent to the shared bus and not yet acknowledged',
+      ],
+      [
+        'out_of_step_topics',
+        'outOfStep',
+        'Topics whose changes were kept out of a full queue: sent whole once the bus takes appends again',
+      ],
+      [
+        'kept_out_total',
+        'keptOut',
+        'Deltas not queued for the shared bus because its queue was full',
+      ],
+    ] as const;
+    for (const [name, field, help] of gauges) {
+      deps.telemetry.gauge(`livestream_bus_${name}`, help, () => [
+        { value: hub.queueStats?.[field] ?? 0 },
+      ]);
+    }
   }
   const stopProcessMetrics = registerProcessMetrics(deps.telemetry);
   app.addHook('onClose', async () => stopProcessMetrics());

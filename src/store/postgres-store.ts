@@ -88,8 +88,7 @@ export class PostgresStore implements SessionStore, MetricsStore, LogStore, Stor
       logger,
       now: this.#now,
       ...(opts.pendingCap ? { pendingCap: opts.pendingCap } : {}),
-      ...(opts.retryInitialMs ? { retryInitialMs: opts.retryInitialMs } : {}),
-      ...(opts.retryMaxMs ? { retryMaxMs: opts.retryMaxMs } : {}),
+      ...this.#retry,
     });
   }
 
